@@ -1,0 +1,98 @@
+"""The Database handle: engine, SQLite pragmas, read and write transactions, backup."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+class Database:
+    """One store, SQLite (the embedded default) or PostgreSQL, chosen by its URL."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 10_000) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, busy_timeout_ms)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Database:
+        return cls(url, **kwargs)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading; its implicit transaction is rolled back at the end."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: BEGIN IMMEDIATE on SQLite, so writers queue instead of failing."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(paperfeed_immediate=True)
+            with conn.begin():
+                yield conn
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` with Alembic."""
+        from paperfeed.db.migrate import upgrade
+
+        upgrade(self, revision)
+
+    def backup(self, target: Path) -> None:
+        """Copy the live database to `target` with SQLite's online backup API."""
+        if not self.is_sqlite:
+            raise NotImplementedError(
+                "paperfeed backup copies SQLite databases; for PostgreSQL use pg_dump"
+            )
+        target = target.expanduser().resolve()
+        if target.exists():
+            raise FileExistsError(f"{target} exists; choose a new file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        raw = self.engine.raw_connection()
+        try:
+            source = raw.driver_connection
+            assert isinstance(source, sqlite3.Connection)
+            dest = sqlite3.connect(target)
+            try:
+                # Pages are copied in steps so writers are not blocked for the whole copy.
+                source.backup(dest, pages=1024)
+            finally:
+                dest.close()
+        finally:
+            raw.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot issue BEGIN IMMEDIATE, so we
+    # take it over, as the SQLAlchemy docs recommend ("Serializable isolation / Savepoints").
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL is crash-safe (no corruption); a power cut may lose the last commit.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("paperfeed_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

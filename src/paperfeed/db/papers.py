@@ -1,0 +1,224 @@
+"""Papers in the store: upsert by arXiv id (the newest version wins) and look-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from paperfeed.db.schema import feed_entries, papers
+from paperfeed.models import ImportSummary, PaperRecord, PaperStatus
+
+_FIELDS = (
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "submitted",
+    "updated",
+    "announced",
+    "comment",
+    "journal_ref",
+    "doi",
+    "license",
+    "status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPaper:
+    """A paper as the store holds it."""
+
+    record: PaperRecord
+    created_at: dt.datetime
+    modified_at: dt.datetime
+
+    @property
+    def paper_id(self) -> str:
+        return self.record.paper_id
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _order_key(record: PaperRecord) -> tuple[int, dt.datetime]:
+    return (record.version or 0, record.updated or dt.datetime.min)
+
+
+def merge_record(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRecord | None:
+    """Return the record the store should hold after `incoming`, or None to keep `existing`.
+
+    A newer (or same) version replaces the fields it carries; fields it leaves empty keep
+    what the store knew. An older version never overwrites a newer one. The announcement
+    day is the earliest one seen.
+    """
+    if existing is None:
+        return incoming
+    if _order_key(incoming) < _order_key(existing):
+        return None
+    changes: dict[str, Any] = {}
+    for name in _FIELDS:
+        value = getattr(incoming, name)
+        if name in ("title", "abstract") and not value:
+            continue
+        if value is None:
+            continue
+        changes[name] = value
+    if existing.announced and incoming.announced:
+        changes["announced"] = min(existing.announced, incoming.announced)
+    return replace(existing, **changes)
+
+
+def _row(record: PaperRecord) -> dict[str, Any]:
+    return {
+        "paper_id": record.paper_id,
+        "version": record.version,
+        "title": record.title,
+        "abstract": record.abstract,
+        "authors": list(record.authors) if record.authors is not None else None,
+        "categories": list(record.categories) if record.categories is not None else None,
+        "primary_category": record.primary_category,
+        "submitted": record.submitted,
+        "updated": record.updated,
+        "announced": record.announced,
+        "comment": record.comment,
+        "journal_ref": record.journal_ref,
+        "doi": record.doi,
+        "license": record.license,
+        "status": record.status.value,
+        "content_hash": record.content_hash(),
+    }
+
+
+def _record(row: Any) -> PaperRecord:
+    return PaperRecord(
+        paper_id=row.paper_id,
+        version=row.version,
+        title=row.title,
+        abstract=row.abstract,
+        authors=tuple(row.authors) if row.authors is not None else None,
+        categories=tuple(row.categories) if row.categories is not None else None,
+        primary_category=row.primary_category,
+        submitted=row.submitted,
+        updated=row.updated,
+        announced=row.announced,
+        comment=row.comment,
+        journal_ref=row.journal_ref,
+        doi=row.doi,
+        license=row.license,
+        status=PaperStatus(row.status),
+    )
+
+
+def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSummary:
+    """Insert new papers and update changed ones in the caller's transaction."""
+    summary = ImportSummary()
+    if not records:
+        return summary
+    ids = list({r.paper_id for r in records})
+    current: dict[str, tuple[PaperRecord, str]] = {}
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start : chunk_start + 500]
+        for row in conn.execute(select(papers).where(papers.c.paper_id.in_(chunk))):
+            current[row.paper_id] = (_record(row), row.content_hash)
+    stored_ids = set(current)
+    changed: dict[str, PaperRecord] = {}
+    for record in records:
+        previous = current.get(record.paper_id)
+        merged = merge_record(previous[0] if previous else None, record)
+        if merged is None or (previous and merged.content_hash() == previous[1]):
+            summary.unchanged += 1
+            continue
+        if previous is None and record.paper_id not in changed:
+            summary.imported += 1
+        elif record.paper_id in stored_ids:
+            summary.updated += 1
+        current[record.paper_id] = (merged, merged.content_hash())
+        changed[record.paper_id] = merged
+    now = _now()
+    inserts = [
+        {**_row(r), "created_at": now, "modified_at": now}
+        for pid, r in changed.items()
+        if pid not in stored_ids
+    ]
+    updates = [
+        {**{f"b_{k}": v for k, v in _row(r).items()}, "b_modified_at": now}
+        for pid, r in changed.items()
+        if pid in stored_ids
+    ]
+    if inserts:
+        conn.execute(papers.insert(), inserts)
+    if updates:
+        columns = [c for c in _row(next(iter(changed.values())))] + ["modified_at"]
+        statement = (
+            update(papers)
+            .where(papers.c.paper_id == bindparam("b_paper_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns if c != "paper_id"})
+        )
+        conn.execute(statement, updates)
+    return summary
+
+
+def get_paper(conn: Connection, paper_id: str, *, include_hidden: bool = False) -> StoredPaper | None:
+    """Fetch one paper by id (hidden papers only when asked)."""
+    query = select(papers).where(papers.c.paper_id == paper_id)
+    if not include_hidden:
+        query = query.where(papers.c.status == PaperStatus.ACTIVE.value)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    return StoredPaper(_record(row), row.created_at, row.modified_at)
+
+
+def get_papers(conn: Connection, paper_ids: Iterable[str]) -> dict[str, PaperRecord]:
+    """Fetch visible papers by id, keyed by id (ids not found are left out)."""
+    wanted = list(dict.fromkeys(paper_ids))
+    found: dict[str, PaperRecord] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(papers).where(
+            papers.c.paper_id.in_(chunk), papers.c.status == PaperStatus.ACTIVE.value
+        )
+        for row in conn.execute(query):
+            found[row.paper_id] = _record(row)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCounts:
+    papers: int
+    hidden: int
+    featured_days: int
+    feed_entries: int
+    first_day: dt.date | None
+    last_day: dt.date | None
+
+
+def count_papers(conn: Connection) -> PaperCounts:
+    """Count visible and hidden papers and the days that have a feed."""
+    visible = conn.scalar(
+        select(func.count()).select_from(papers).where(papers.c.status == PaperStatus.ACTIVE.value)
+    )
+    total = conn.scalar(select(func.count()).select_from(papers))
+    days = conn.execute(
+        select(
+            func.count(func.distinct(feed_entries.c.day)),
+            func.count(),
+            func.min(feed_entries.c.day),
+            func.max(feed_entries.c.day),
+        )
+    ).one()
+    return PaperCounts(
+        papers=int(visible or 0),
+        hidden=int((total or 0) - (visible or 0)),
+        featured_days=int(days[0] or 0),
+        feed_entries=int(days[1] or 0),
+        first_day=days[2],
+        last_day=days[3],
+    )

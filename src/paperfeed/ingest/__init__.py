@@ -1,0 +1,1 @@
+"""Ingestion: one module per source of paper metadata, all behind the `Source` protocol."""

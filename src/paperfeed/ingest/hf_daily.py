@@ -1,0 +1,139 @@
+"""Hugging Face daily papers: the `/api/daily_papers` shape, as a JSON array or JSONL.
+
+Each entry brings a paper, the day it was featured and its upvote count. The flat shape of
+`shared/data/hf_daily_papers_2024/` (id, title, abstract, published, upvotes) is read too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from paperfeed.ingest.base import SourceItem, parse_day, parse_time
+from paperfeed.ingest.snapshot import RecordError, _paper_id, _str, _str_list, _text, open_maybe_gzip
+from paperfeed.models import Featuring, PaperRecord, Rejected
+
+
+def _upvotes(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordError(f"'upvotes' must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _authors(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise RecordError("'authors' must be a list")
+    names = []
+    for author in value:
+        if isinstance(author, dict):
+            author = author.get("name")
+        if not isinstance(author, str):
+            raise RecordError("each author must be a name or an object with 'name'")
+        if author.strip():
+            names.append(" ".join(author.split()))
+    return tuple(names)
+
+
+def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
+    """Read one daily-papers entry into the paper and its featuring."""
+    if not isinstance(entry, dict):
+        raise RecordError(f"expected a JSON object, got {type(entry).__name__}")
+    paper = entry.get("paper")
+    if isinstance(paper, dict):  # the /api/daily_papers shape
+        paper_id, version = _paper_id(paper)
+        title, abstract = _text({**paper, "title": paper.get("title") or entry.get("title")},
+                                "summary", "abstract")
+        published = paper.get("publishedAt")
+        featured = entry.get("publishedAt") or published
+        upvotes = _upvotes(paper.get("upvotes"))
+        authors = _authors(paper.get("authors"))
+        categories = None
+    else:  # the flat shape of shared/data/hf_daily_papers_2024
+        paper_id, version = _paper_id(entry)
+        title, abstract = _text(entry, "abstract", "summary")
+        published = entry.get("published") or entry.get("publishedAt")
+        featured = published
+        upvotes = _upvotes(entry.get("upvotes"))
+        authors = _authors(entry.get("authors"))
+        categories = _str_list(entry, "categories")
+    try:
+        submitted = parse_time(published)
+        day = parse_day(featured)
+    except ValueError as exc:
+        raise RecordError(f"bad date: {exc}") from None
+    if day is None:
+        raise RecordError("missing 'publishedAt' (the day the paper was featured)")
+    record = PaperRecord(
+        paper_id=paper_id,
+        version=version,
+        title=title,
+        abstract=abstract,
+        authors=authors,
+        categories=categories or None,
+        primary_category=categories[0] if categories else None,
+        submitted=submitted,
+        announced=None,
+        comment=_str(entry, "comment"),
+    )
+    return record, Featuring(paper_id, day, source="hf-daily", upvotes=upvotes)
+
+
+class HfDailySource:
+    """A file of Hugging Face daily papers: a JSON array, or one entry per line (gzip or plain)."""
+
+    unit = "records"
+    name = "hf-daily"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._done = 0
+        self._total: int | None = None
+
+    def progress(self) -> tuple[float, float | None]:
+        return float(self._done), float(self._total) if self._total is not None else None
+
+    def _entries(self) -> Iterator[tuple[str, Any]]:
+        stream, raw = open_maybe_gzip(self.path)
+        with stream, raw:
+            head = stream.read(1)
+            while head and head.isspace():
+                head = stream.read(1)
+            if head == b"[":
+                try:
+                    entries = json.loads(head + stream.read())
+                except json.JSONDecodeError as exc:
+                    yield f"{self.path}", RecordError(f"invalid JSON: {exc}")
+                    return
+                self._total = len(entries)
+                for index, entry in enumerate(entries):
+                    yield f"{self.path}:entry {index + 1}", entry
+                return
+            for number, line in enumerate(stream, start=1):
+                if number == 1:
+                    line = head + line
+                if not line.strip():
+                    continue
+                try:
+                    yield f"{self.path}:{number}", json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield f"{self.path}:{number}", RecordError(f"invalid JSON: {exc}")
+
+    def read(self) -> Iterator[SourceItem]:
+        for location, entry in self._entries():
+            self._done += 1
+            if isinstance(entry, RecordError):
+                yield Rejected(location, str(entry))
+                continue
+            try:
+                record, featuring = entry_to_items(entry)
+            except RecordError as exc:
+                yield Rejected(location, str(exc))
+                continue
+            yield record
+            yield featuring

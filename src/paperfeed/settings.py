@@ -1,0 +1,54 @@
+"""Settings: one typed class read from `PAPERFEED_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERFEED_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite database, search indexes and backups.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the store, e.g. sqlite:///paperfeed.db or "
+            "postgresql+psycopg://user@host/paperfeed. Default: paperfeed.db in data_dir."
+        ),
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000, description="How long a SQLite writer waits for a lock before failing."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `paperfeed serve` binds.")
+    port: int = Field(default=8000, description="Port `paperfeed serve` listens on.")
+    arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query", description="arXiv API endpoint (Atom)."
+    )
+    oai_pmh_url: str = Field(
+        default="https://export.arxiv.org/oai2", description="arXiv OAI-PMH endpoint."
+    )
+    arxiv_request_interval_s: float = Field(
+        default=3.0,
+        description="Seconds between two requests to arXiv (its published limit is one per 3 s).",
+    )
+    http_timeout_s: float = Field(default=30.0, description="Timeout of one outbound request.")
+    http_retries: int = Field(
+        default=5, description="Retries of an outbound request on 5xx, timeouts and drops."
+    )
+    site_name: str = Field(default="paperfeed", description="Name shown in page titles.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the explicit one, or the SQLite file in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'paperfeed.db').resolve()}"
