@@ -1,4 +1,4 @@
-"""Hub: the composition root that builds the real parts (store, later search and mail) from Settings."""
+"""Hub: the composition root that builds the real parts (store, search, mail) from Settings."""
 
 from __future__ import annotations
 

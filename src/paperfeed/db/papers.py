@@ -135,9 +135,9 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
         if merged is None or (previous and merged.content_hash() == previous[1]):
             summary.unchanged += 1
             continue
-        if previous is None and record.paper_id not in changed:
+        if previous is None:
             summary.imported += 1
-        elif record.paper_id in stored_ids:
+        else:  # stored before, or a newer version later in the same batch
             summary.updated += 1
         current[record.paper_id] = (merged, merged.content_hash())
         changed[record.paper_id] = merged
@@ -165,7 +165,9 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
     return summary
 
 
-def get_paper(conn: Connection, paper_id: str, *, include_hidden: bool = False) -> StoredPaper | None:
+def get_paper(
+    conn: Connection, paper_id: str, *, include_hidden: bool = False
+) -> StoredPaper | None:
     """Fetch one paper by id (hidden papers only when asked)."""
     query = select(papers).where(papers.c.paper_id == paper_id)
     if not include_hidden:

@@ -82,6 +82,10 @@ def run_ingest(
 
     for item in source.read():
         if isinstance(item, PaperRecord):
+            # A full batch is flushed before the next paper, so a paper and the featurings
+            # that follow it are stored in the same transaction.
+            if len(records) >= batch_size or len(featurings) >= batch_size:
+                flush()
             records.append(item)
         elif isinstance(item, Featuring):
             featurings.append(item)
@@ -89,9 +93,6 @@ def run_ingest(
             total.rejected.append(item)
         else:
             flush(item)
-            continue
-        if len(records) >= batch_size or len(featurings) >= batch_size:
-            flush()
     flush()
     if on_batch is not None:
         on_batch(total, source)

@@ -11,8 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from paperfeed.ingest._fields import (
+    RecordError,
+    paper_id_field,
+    str_field,
+    str_list_field,
+    text_fields,
+)
 from paperfeed.ingest.base import SourceItem, parse_day, parse_time
-from paperfeed.ingest.snapshot import RecordError, _paper_id, _str, _str_list, _text, open_maybe_gzip
+from paperfeed.ingest.snapshot import open_maybe_gzip
 from paperfeed.models import Featuring, PaperRecord, Rejected
 
 
@@ -46,22 +53,23 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
         raise RecordError(f"expected a JSON object, got {type(entry).__name__}")
     paper = entry.get("paper")
     if isinstance(paper, dict):  # the /api/daily_papers shape
-        paper_id, version = _paper_id(paper)
-        title, abstract = _text({**paper, "title": paper.get("title") or entry.get("title")},
-                                "summary", "abstract")
+        paper_id, version = paper_id_field(paper)
+        title, abstract = text_fields(
+            {**paper, "title": paper.get("title") or entry.get("title")}, "summary", "abstract"
+        )
         published = paper.get("publishedAt")
         featured = entry.get("publishedAt") or published
         upvotes = _upvotes(paper.get("upvotes"))
         authors = _authors(paper.get("authors"))
         categories = None
     else:  # the flat shape of shared/data/hf_daily_papers_2024
-        paper_id, version = _paper_id(entry)
-        title, abstract = _text(entry, "abstract", "summary")
+        paper_id, version = paper_id_field(entry)
+        title, abstract = text_fields(entry, "abstract", "summary")
         published = entry.get("published") or entry.get("publishedAt")
         featured = published
         upvotes = _upvotes(entry.get("upvotes"))
         authors = _authors(entry.get("authors"))
-        categories = _str_list(entry, "categories")
+        categories = str_list_field(entry, "categories")
     try:
         submitted = parse_time(published)
         day = parse_day(featured)
@@ -79,7 +87,7 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
         primary_category=categories[0] if categories else None,
         submitted=submitted,
         announced=None,
-        comment=_str(entry, "comment"),
+        comment=str_field(entry, "comment"),
     )
     return record, Featuring(paper_id, day, source="hf-daily", upvotes=upvotes)
 

@@ -13,27 +13,27 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from paperfeed.ingest._fields import (
+    RecordError,
+    paper_id_field,
+    str_field,
+    str_list_field,
+    text_fields,
+)
 from paperfeed.ingest.base import SourceItem, parse_day
 from paperfeed.models import (
     Featuring,
     PaperRecord,
     Rejected,
     clean_text,
-    parse_arxiv_id,
     status_from_comment,
 )
 
-MAX_TITLE = 2_000
-MAX_ABSTRACT = 20_000
 MAX_LINE = 1_000_000
 
 _AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
-
-
-class RecordError(ValueError):
-    """A record that cannot be imported; the message says why."""
 
 
 def open_maybe_gzip(path: Path) -> tuple[IO[bytes], IO[bytes]]:
@@ -44,69 +44,17 @@ def open_maybe_gzip(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     raw = path.open("rb")
     magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")), raw
     return raw, raw
-
-
-def _str(obj: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = obj.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise RecordError(f"missing {key!r}")
-        return None
-    if not isinstance(value, str):
-        raise RecordError(f"{key!r} must be a string, not {type(value).__name__}")
-    return clean_text(value)
-
-
-def _str_list(obj: dict[str, Any], key: str) -> tuple[str, ...] | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RecordError(f"{key!r} must be a list of strings")
-    return tuple(clean_text(v) for v in value if v.strip())
-
-
-def _paper_id(obj: dict[str, Any]) -> tuple[str, int | None]:
-    raw = obj.get("id")
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    if not isinstance(raw, str) or not raw.strip():
-        raise RecordError("missing 'id'")
-    parsed = parse_arxiv_id(raw)
-    if parsed:
-        return parsed
-    # Not an arXiv id (CACM's numbered papers, say): keep it as given.
-    paper_id = raw.strip()
-    if len(paper_id) > 64 or any(c.isspace() for c in paper_id):
-        raise RecordError(f"id {paper_id[:80]!r} is not usable as a paper id")
-    return paper_id, None
-
-
-def _text(obj: dict[str, Any], *keys: str) -> tuple[str, str]:
-    title = _str(obj, "title", required=True) or ""
-    abstract = None
-    for key in keys:
-        abstract = _str(obj, key)
-        if abstract:
-            break
-    if not abstract:
-        raise RecordError(f"missing {keys[0]!r}")
-    if len(title) > MAX_TITLE:
-        raise RecordError(f"title longer than {MAX_TITLE} characters")
-    if len(abstract) > MAX_ABSTRACT:
-        raise RecordError(f"abstract longer than {MAX_ABSTRACT} characters")
-    return title, abstract
 
 
 def record_from_daily(obj: dict[str, Any]) -> PaperRecord:
     """Read one line of the daily-listing format (`first_seen`, list `authors`, …)."""
-    paper_id, version = _paper_id(obj)
-    title, abstract = _text(obj, "abstract")
-    categories = _str_list(obj, "categories")
-    primary = _str(obj, "primary_category") or (categories[0] if categories else None)
-    comment = _str(obj, "comment")
+    paper_id, version = paper_id_field(obj)
+    title, abstract = text_fields(obj, "abstract")
+    categories = str_list_field(obj, "categories")
+    primary = str_field(obj, "primary_category") or (categories[0] if categories else None)
+    comment = str_field(obj, "comment")
     try:
         announced = parse_day(obj.get("first_seen"))
     except ValueError as exc:
@@ -116,13 +64,13 @@ def record_from_daily(obj: dict[str, Any]) -> PaperRecord:
         version=version,
         title=title,
         abstract=abstract,
-        authors=_str_list(obj, "authors"),
+        authors=str_list_field(obj, "authors"),
         categories=categories or None,
         primary_category=primary,
         announced=announced,
         comment=comment,
-        doi=_str(obj, "doi"),
-        journal_ref=_str(obj, "journal_ref"),
+        doi=str_field(obj, "doi"),
+        journal_ref=str_field(obj, "journal_ref"),
         status=status_from_comment(comment),
     )
 
@@ -137,7 +85,7 @@ def _kaggle_authors(obj: dict[str, Any]) -> tuple[str, ...] | None:
             last, first, suffix = [*parts, "", ""][:3]
             names.append(clean_text(" ".join(p for p in (first, last, suffix) if p)))
         return tuple(n for n in names if n)
-    authors = _str(obj, "authors")
+    authors = str_field(obj, "authors")
     if authors is None:
         return None
     return tuple(name.strip() for name in _AND.split(authors) if name.strip())
@@ -145,9 +93,9 @@ def _kaggle_authors(obj: dict[str, Any]) -> tuple[str, ...] | None:
 
 def record_from_kaggle(obj: dict[str, Any]) -> PaperRecord:
     """Read one object of the Kaggle/Cornell `arxiv-metadata-oai-snapshot.json`."""
-    paper_id, version = _paper_id(obj)
-    title, abstract = _text(obj, "abstract")
-    categories_text = _str(obj, "categories")
+    paper_id, version = paper_id_field(obj)
+    title, abstract = text_fields(obj, "abstract")
+    categories_text = str_field(obj, "categories")
     categories = tuple(categories_text.split()) if categories_text else None
     submitted = updated = None
     versions = obj.get("versions")
@@ -171,7 +119,7 @@ def record_from_kaggle(obj: dict[str, Any]) -> PaperRecord:
                 updated = created
         if numbers:
             version = max(numbers)
-    comment = _str(obj, "comments")
+    comment = str_field(obj, "comments")
     return PaperRecord(
         paper_id=paper_id,
         version=version,
@@ -183,9 +131,9 @@ def record_from_kaggle(obj: dict[str, Any]) -> PaperRecord:
         submitted=submitted,
         updated=updated,
         comment=comment,
-        journal_ref=_str(obj, "journal-ref"),
-        doi=_str(obj, "doi"),
-        license=_str(obj, "license"),
+        journal_ref=str_field(obj, "journal-ref"),
+        doi=str_field(obj, "doi"),
+        license=str_field(obj, "license"),
         status=status_from_comment(comment),
     )
 

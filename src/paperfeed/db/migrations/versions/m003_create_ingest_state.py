@@ -17,12 +17,8 @@ def upgrade() -> None:
     op.create_table(
         "ingest_state",
         sa.Column("source", sa.String(32), nullable=False),
-        sa.Column(
-            "key", sa.String(255), nullable=False, comment="e.g. the query or set it tracks"
-        ),
-        sa.Column(
-            "value", sa.JSON, nullable=False, comment="high-water mark, resumption token…"
-        ),
+        sa.Column("key", sa.String(255), nullable=False, comment="e.g. the query or set it tracks"),
+        sa.Column("value", sa.JSON, nullable=False, comment="high-water mark, resumption token…"),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.PrimaryKeyConstraint("source", "key", name="pk_ingest_state"),
     )

@@ -1,0 +1,37 @@
+"""The `paperfeed` command line (Typer + Rich): thin commands over the hub's functions.
+
+Exit codes: 0 success; 1 finished, but some records were rejected; 2 bad usage or input
+that cannot be read; 3 a network source could not be reached.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from paperfeed.cli import ingest as _ingest
+from paperfeed.cli import store as _store
+from paperfeed.cli import web as _web
+
+app = typer.Typer(
+    name="paperfeed",
+    help=(
+        "paperfeed: a self-hostable research-paper hub (daily feed, trending, search, digests).\n\n"
+        "Settings come from PAPERFEED_* environment variables (see docs/settings.md); "
+        "the store is PAPERFEED_DATABASE_URL, by default a SQLite file in PAPERFEED_DATA_DIR.\n\n"
+        "Exit codes: 0 success; 1 done, but some records were rejected; 2 bad usage or "
+        "unreadable input; 3 a network source could not be reached."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+_store.register(app)
+app.add_typer(_ingest.app, name="ingest")
+app.add_typer(_store.papers_app, name="papers")
+_web.register(app)
+
+
+def main() -> None:
+    """Run the command line."""
+    app()

@@ -1,0 +1,206 @@
+"""`paperfeed ingest …`: load papers from the bundled sample, snapshots, arXiv and Hugging Face."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperfeed.cli._console import err, make_hub, out, progress_bar
+from paperfeed.hub import Hub
+from paperfeed.ingest.base import Source, run_ingest
+from paperfeed.ingest.hf_daily import HfDailySource
+from paperfeed.ingest.snapshot import SnapshotSource, sample_source
+from paperfeed.models import ImportSummary
+
+app = typer.Typer(
+    help=(
+        "Load papers into the store. Every run is an upsert: importing the same data twice "
+        "changes nothing, a newer arXiv version replaces an older one, and an interrupted "
+        "run is completed by running it again.\n\n"
+        "Exit codes: 0 all records stored; 1 some records rejected (listed on stderr); "
+        "2 the input cannot be read; 3 a network source could not be reached."
+    ),
+    no_args_is_help=True,
+)
+
+MAX_LISTED = 20
+
+DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+
+
+def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = None) -> None:
+    """Run one source with a progress bar, print the summary and exit with the right code."""
+    with progress_bar(source.unit) as progress:
+        task = progress.add_task(label, total=None, papers=0)
+
+        def on_batch(summary: ImportSummary, src: Source) -> None:
+            done, total = src.progress()
+            papers = summary.imported + summary.updated + summary.unchanged
+            progress.update(task, completed=done, total=total, papers=papers)
+
+        summary = run_ingest(hub.db, source, on_batch=on_batch)
+    report(summary, errors=errors)
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def report(summary: ImportSummary, *, errors: Path | None) -> None:
+    """Print rejected records to stderr (all of them to `errors`) and the summary to stdout."""
+    for rejected in summary.rejected[:MAX_LISTED]:
+        err.print(f"[red]rejected[/] {rejected.location}: {rejected.reason}", markup=True)
+    if len(summary.rejected) > MAX_LISTED:
+        more = len(summary.rejected) - MAX_LISTED
+        hint = f" (all in {errors})" if errors else " (use --errors FILE to keep them all)"
+        err.print(f"… and {more:,} more rejected{hint}")
+    if errors is not None:
+        errors.write_text(
+            "".join(f"{r.location}\t{r.reason}\n" for r in summary.rejected), encoding="utf-8"
+        )
+    out.print(
+        f"{summary.imported:,} imported, {summary.updated:,} updated, "
+        f"{summary.unchanged:,} unchanged, {len(summary.rejected):,} rejected; "
+        f"{summary.featured:,} newly featured"
+    )
+
+
+ErrorsOption = Annotated[
+    Path | None,
+    typer.Option("--errors", help="Write every rejected record (location, reason) to this file."),
+]
+
+
+@app.command()
+def sample() -> None:
+    """Load the bundled sample: 2,027 real arXiv papers of one week, featured on their days."""
+    hub = make_hub()
+    run_source(hub, sample_source(), label="sample")
+
+
+@app.command()
+def snapshot(
+    path: Annotated[Path, typer.Argument(help="A .jsonl or .jsonl.gz file.", show_default=False)],
+    feature: Annotated[
+        bool | None,
+        typer.Option(
+            "--feature/--no-feature",
+            help=(
+                "Feature each paper on its announcement day. Default: yes for the daily-listing "
+                "format (it has `first_seen`), no for the Kaggle/Cornell snapshot."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    errors: ErrorsOption = None,
+) -> None:
+    """Import a JSONL snapshot: the daily-listing format or the Kaggle/Cornell arXiv snapshot.
+
+    Gzip or plain, streamed in constant memory. Ids that are not arXiv ids are kept as given.
+    """
+    if not path.is_file():
+        err.print(f"[red]error:[/] {path} is not a file")
+        raise typer.Exit(2)
+    hub = make_hub()
+    run_source(hub, SnapshotSource(path, feature=feature), label=path.name, errors=errors)
+
+
+@app.command("hf-daily")
+def hf_daily(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON array or JSONL (gzip or plain) of daily papers.", show_default=False
+        ),
+    ],
+    errors: ErrorsOption = None,
+) -> None:
+    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes."""
+    if not path.is_file():
+        err.print(f"[red]error:[/] {path} is not a file")
+        raise typer.Exit(2)
+    hub = make_hub()
+    run_source(hub, HfDailySource(path), label=path.name, errors=errors)
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+@app.command()
+def arxiv(
+    category: Annotated[
+        list[str],
+        typer.Option("--category", "-c", help="arXiv category, e.g. cs.CL; repeat for more."),
+    ],
+    since: DateOption = None,
+    until: DateOption = None,
+    feature: Annotated[
+        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
+    ] = False,
+    errors: ErrorsOption = None,
+) -> None:
+    """Fetch papers from the arXiv API by category and submission date (one request per 3 s).
+
+    Without --since it continues from the high-water mark the previous run stored.
+    """
+    from paperfeed.ingest._http import FetchError
+    from paperfeed.ingest.arxiv_api import arxiv_source
+
+    hub = make_hub()
+    source = arxiv_source(
+        db=hub.db,
+        settings=hub.settings,
+        categories=category,
+        since=_day(since),
+        until=_day(until),
+        feature=feature,
+    )
+    try:
+        run_source(hub, source, label="arXiv API", errors=errors)
+    except FetchError as exc:
+        err.print(f"[red]error:[/] {exc}\nWhat was fetched is stored; run again to continue.")
+        raise typer.Exit(3) from None
+
+
+@app.command()
+def oai(
+    set_spec: Annotated[
+        str | None, typer.Option("--set", help="OAI set, e.g. cs or physics:astro-ph.")
+    ] = None,
+    from_: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First datestamp.", show_default=False),
+    ] = None,
+    until: DateOption = None,
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="metadataPrefix: arXiv or arXivRaw.")
+    ] = "arXiv",
+    feature: Annotated[
+        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
+    ] = False,
+    errors: ErrorsOption = None,
+) -> None:
+    """Harvest arXiv's OAI-PMH interface (ListRecords), resuming from the stored token."""
+    from paperfeed.ingest._http import FetchError
+    from paperfeed.ingest.oai_pmh import oai_source
+
+    if prefix not in ("arXiv", "arXivRaw"):
+        err.print("[red]error:[/] --prefix must be arXiv or arXivRaw")
+        raise typer.Exit(2)
+    hub = make_hub()
+    source = oai_source(
+        db=hub.db,
+        settings=hub.settings,
+        set_spec=set_spec,
+        from_=_day(from_),
+        until=_day(until),
+        metadata_prefix=prefix,
+        feature=feature,
+    )
+    try:
+        run_source(hub, source, label="OAI-PMH", errors=errors)
+    except FetchError as exc:
+        err.print(f"[red]error:[/] {exc}\nWhat was fetched is stored; run again to continue.")
+        raise typer.Exit(3) from None

@@ -1,0 +1,217 @@
+"""JSONL snapshots: the bundled sample, the daily-listing and Kaggle formats, and bad lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperfeed.db import Database
+from paperfeed.db.feed import papers_for_day
+from paperfeed.db.papers import count_papers, get_paper
+from paperfeed.ingest.base import run_ingest
+from paperfeed.ingest.snapshot import SnapshotSource, sample_path, sample_source
+from paperfeed.models import PaperStatus
+
+
+def sample_records(n: int) -> list[dict[str, Any]]:
+    with gzip.open(sample_path(), "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for _, line in zip(range(n), lines, strict=False)]
+
+
+def kaggle_line(record: dict[str, Any], *, versions: int = 2) -> dict[str, Any]:
+    """Turn a real sample record into the Kaggle/Cornell snapshot format."""
+    names = record["authors"]
+    return {
+        "id": record["id"],
+        "submitter": names[0],
+        "authors": ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1],
+        "title": "  " + record["title"].replace(" ", "\n  ", 2),
+        "comments": record["comment"],
+        "journal-ref": None,
+        "doi": "10.48550/arXiv." + record["id"],
+        "report-no": None,
+        "categories": " ".join(record["categories"]),
+        "license": "http://creativecommons.org/licenses/by/4.0/",
+        "abstract": "  " + record["abstract"] + "\n",
+        "versions": [
+            {"version": f"v{v}", "created": f"Mon, {15 + v} Mar 2026 17:5{v}:00 GMT"}
+            for v in range(1, versions + 1)
+        ],
+        "update_date": "2026-03-18",
+        "authors_parsed": [[n.split()[-1], " ".join(n.split()[:-1]), ""] for n in names],
+    }
+
+
+def write_jsonl(path: Path, lines: list[Any], *, gz: bool = False) -> Path:
+    text = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
+    if gz:
+        with gzip.open(path, "wt", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_bundled_sample_is_imported_and_featured_on_its_days(db: Database) -> None:
+    summary = run_ingest(db, sample_source())
+    assert (summary.imported, summary.updated, len(summary.rejected)) == (2027, 0, 0)
+    assert summary.featured == 2027
+    with db.read() as conn:
+        counts = count_papers(conn)
+        friday = papers_for_day(conn, dt.date(2026, 3, 20), limit=5000)
+    assert (counts.papers, counts.featured_days) == (2027, 5)
+    assert (counts.first_day, counts.last_day) == (dt.date(2026, 3, 16), dt.date(2026, 3, 20))
+    assert len(friday) > 100
+    assert all(item.paper.announced == dt.date(2026, 3, 20) for item in friday)
+
+
+def test_importing_the_sample_twice_changes_nothing(db: Database) -> None:
+    run_ingest(db, sample_source())
+    again = run_ingest(db, sample_source())
+    assert (again.imported, again.updated, again.unchanged, again.featured) == (0, 0, 2027, 0)
+
+
+def test_kaggle_snapshot_records_are_read_with_versions_and_authors(
+    db: Database, tmp_path: Path
+) -> None:
+    records = sample_records(3)
+    path = write_jsonl(tmp_path / "arxiv-metadata-oai-snapshot.json", [kaggle_line(r) for r in records])
+    summary = run_ingest(db, SnapshotSource(path))
+    assert (summary.imported, summary.featured, len(summary.rejected)) == (3, 0, 0)
+    with db.read() as conn:
+        paper = get_paper(conn, records[0]["id"])
+    assert paper is not None
+    record = paper.record
+    assert record.version == 2
+    assert record.title == records[0]["title"]
+    assert record.abstract == records[0]["abstract"]
+    assert record.authors == tuple(records[0]["authors"])
+    assert record.categories == tuple(records[0]["categories"])
+    assert record.primary_category == records[0]["categories"][0]
+    assert record.submitted == dt.datetime(2026, 3, 16, 17, 51)
+    assert record.updated == dt.datetime(2026, 3, 17, 17, 52)
+    assert record.doi == "10.48550/arXiv." + records[0]["id"]
+    assert record.license == "http://creativecommons.org/licenses/by/4.0/"
+
+
+def test_a_kaggle_v2_after_the_daily_listing_updates_and_keeps_the_announcement(
+    db: Database, tmp_path: Path
+) -> None:
+    records = sample_records(2)
+    run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "daily.jsonl", records)))
+    kaggle = write_jsonl(tmp_path / "k.json.gz", [kaggle_line(r) for r in records], gz=True)
+    summary = run_ingest(db, SnapshotSource(kaggle))
+    assert (summary.imported, summary.updated) == (0, 2)
+    with db.read() as conn:
+        paper = get_paper(conn, records[0]["id"])
+    assert paper is not None
+    assert paper.record.version == 2
+    assert paper.record.announced == dt.date.fromisoformat(records[0]["first_seen"])
+
+
+def test_plain_and_gzip_files_give_the_same_papers(db: Database, tmp_path: Path) -> None:
+    records = sample_records(20)
+    plain = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "a.jsonl", records)))
+    gz = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "a.jsonl.gz", records, gz=True)))
+    assert (plain.imported, gz.unchanged) == (20, 20)
+
+
+def test_ids_that_are_not_arxiv_ids_are_kept_as_given(db: Database, tmp_path: Path) -> None:
+    cacm = [
+        {"id": "1410", "title": "Interarrival Statistics for Time Sharing Systems",
+         "abstract": None, "authors": ["Coffman, E. G."], "date": "1966-07"},
+        {"id": 3193, "title": "", "abstract": "Work is in progress on a formula coding technique."},
+    ]
+    summary = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "cacm.jsonl", cacm)))
+    assert (summary.imported, len(summary.rejected)) == (2, 0)
+    with db.read() as conn:
+        paper = get_paper(conn, "1410")
+        untitled = get_paper(conn, "3193")
+    assert paper is not None and untitled is not None
+    assert paper.record.abstract == "" and paper.record.categories is None
+    assert untitled.record.abstract.startswith("Work is in progress")
+
+
+def test_bad_lines_are_reported_with_file_line_and_reason_and_the_rest_imported(
+    db: Database, tmp_path: Path
+) -> None:
+    good = sample_records(4)
+    lines: list[Any] = [
+        good[0],
+        "{not json",
+        good[1],
+        [1, 2, 3],
+        {"title": "no id", "abstract": "x"},
+        {"id": "2603.99999", "title": "", "abstract": ""},
+        {"id": "2603.99998", "title": "T", "abstract": "A", "authors": "Ada, Alan"},
+        {"id": "2603.99997", "title": "T", "abstract": "A", "first_seen": "yesterday"},
+        {"id": "2603.99996", "title": "T", "abstract": "x" * 20_001},
+        {"id": "has space", "title": "T", "abstract": "A"},
+        "",
+        good[2],
+        good[3],
+    ]
+    path = write_jsonl(tmp_path / "mixed.jsonl", lines)
+    summary = run_ingest(db, SnapshotSource(path))
+    assert summary.imported == 4
+    reasons = {r.location: r.reason for r in summary.rejected}
+    assert list(reasons) == [f"{path}:{n}" for n in (2, 4, 5, 6, 7, 8, 9, 10)]
+    assert reasons[f"{path}:2"].startswith("invalid JSON")
+    assert reasons[f"{path}:4"] == "expected a JSON object, got list"
+    assert reasons[f"{path}:5"] == "missing 'id'"
+    assert reasons[f"{path}:6"] == "missing 'title' and 'abstract'"
+    assert reasons[f"{path}:7"] == "'authors' must be a list of strings"
+    assert "first_seen" in reasons[f"{path}:8"]
+    assert reasons[f"{path}:9"] == "abstract longer than 20000 characters"
+    assert "not usable as a paper id" in reasons[f"{path}:10"]
+
+
+def test_a_hostile_abstract_is_stored_as_plain_text(db: Database, tmp_path: Path) -> None:
+    hostile = {
+        "id": "2603.77777",
+        "title": "<script>alert(1)</script> $a<b$",
+        "abstract": "Nul\x00 byte, \x1b[31mescape\x1b[0m and <img src=x onerror=alert(1)>",
+        "authors": ["Robert'); DROP TABLE papers;--"],
+        "first_seen": "2026-03-20",
+    }
+    run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "h.jsonl", [hostile])))
+    with db.read() as conn:
+        paper = get_paper(conn, "2603.77777")
+    assert paper is not None
+    assert paper.record.title == "<script>alert(1)</script> $a<b$"
+    assert paper.record.abstract == "Nul byte, [31mescape[0m and <img src=x onerror=alert(1)>"
+    assert paper.record.authors == ("Robert'); DROP TABLE papers;--",)
+
+
+def test_withdrawn_papers_are_stored_hidden(db: Database, tmp_path: Path) -> None:
+    record = {**sample_records(1)[0], "comment": "This paper has been withdrawn by the author"}
+    run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "w.jsonl", [record])))
+    with db.read() as conn:
+        assert get_paper(conn, record["id"]) is None
+        hidden = get_paper(conn, record["id"], include_hidden=True)
+    assert hidden is not None and hidden.record.status == PaperStatus.WITHDRAWN
+
+
+def test_a_truncated_gzip_file_keeps_what_was_read_and_says_why(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "t.jsonl.gz", sample_records(200), gz=True)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    summary = run_ingest(db, SnapshotSource(path))
+    assert 0 < summary.imported < 200
+    assert summary.rejected[-1].location == str(path)
+    assert "cannot read further" in summary.rejected[-1].reason
+
+
+@pytest.mark.parametrize("feature", [True, False])
+def test_feature_flag_decides_whether_papers_reach_the_feed(
+    db: Database, tmp_path: Path, feature: bool
+) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", sample_records(5))
+    summary = run_ingest(db, SnapshotSource(path, feature=feature))
+    assert summary.featured == (5 if feature else 0)
