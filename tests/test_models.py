@@ -32,7 +32,9 @@ def test_parse_arxiv_id_reads_ids_labels_and_urls(text: str, expected: tuple[str
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "1234", "hello", "2603.123", "https://evil.test/abs/2603.12270"])
+@pytest.mark.parametrize(
+    "text", ["", "1234", "hello", "2603.123", "https://evil.test/abs/2603.12270"]
+)
 def test_parse_arxiv_id_refuses_what_is_not_an_arxiv_id(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
@@ -50,9 +52,18 @@ def test_clean_text_drops_control_characters_and_collapses_space() -> None:
 
 def test_content_hash_changes_with_the_text_only() -> None:
     base = PaperRecord("2603.1", "Title", "Abstract", authors=("A",))
-    assert base.content_hash() == PaperRecord("2603.1", "Title", "Abstract", authors=("A",)).content_hash()
-    assert base.content_hash() != PaperRecord("2603.1", "Title", "Abstract.", authors=("A",)).content_hash()
-    assert base.content_hash() != PaperRecord("2603.1", "Title", "Abstract", authors=("B",)).content_hash()
+    assert (
+        base.content_hash()
+        == PaperRecord("2603.1", "Title", "Abstract", authors=("A",)).content_hash()
+    )
+    assert (
+        base.content_hash()
+        != PaperRecord("2603.1", "Title", "Abstract.", authors=("A",)).content_hash()
+    )
+    assert (
+        base.content_hash()
+        != PaperRecord("2603.1", "Title", "Abstract", authors=("B",)).content_hash()
+    )
 
 
 def test_import_summary_adds_up() -> None:

@@ -68,6 +68,7 @@ class PaperRecord:
     journal_ref: str | None = None
     doi: str | None = None
     license: str | None = None
+    keywords: tuple[str, ...] | None = None
     status: PaperStatus = PaperStatus.ACTIVE
 
     def content_hash(self) -> str:
@@ -87,6 +88,7 @@ class PaperRecord:
                 self.journal_ref,
                 self.doi,
                 self.license,
+                self.keywords,
                 self.status.value,
             ],
             ensure_ascii=False,

@@ -69,11 +69,13 @@ def test_the_api_shape_is_read_from_a_json_array(db: Database, tmp_path: Path) -
 
 def test_bad_entries_are_rejected_with_their_line(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "daily.jsonl"
-    path.write_text(
-        '{"id": "2401.1", "title": "T", "abstract": "A", "published": "2024-01-01", "upvotes": -3}\n'
-        "not json\n"
-        '{"id": "2401.2", "title": "T", "abstract": "A", "published": "2024-01-01", "upvotes": 3}\n'
-    )
+    entry = {"title": "T", "abstract": "A", "published": "2024-01-01"}
+    lines = [
+        json.dumps({**entry, "id": "2401.1", "upvotes": -3}),
+        "not json",
+        json.dumps({**entry, "id": "2401.2", "upvotes": 3}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
     summary = run_ingest(db, HfDailySource(path))
     assert summary.imported == 1
     assert [(r.location, r.reason[:12]) for r in summary.rejected] == [

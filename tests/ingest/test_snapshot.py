@@ -80,7 +80,9 @@ def test_kaggle_snapshot_records_are_read_with_versions_and_authors(
     db: Database, tmp_path: Path
 ) -> None:
     records = sample_records(3)
-    path = write_jsonl(tmp_path / "arxiv-metadata-oai-snapshot.json", [kaggle_line(r) for r in records])
+    path = write_jsonl(
+        tmp_path / "arxiv-metadata-oai-snapshot.json", [kaggle_line(r) for r in records]
+    )
     summary = run_ingest(db, SnapshotSource(path))
     assert (summary.imported, summary.featured, len(summary.rejected)) == (3, 0, 0)
     with db.read() as conn:
@@ -123,9 +125,19 @@ def test_plain_and_gzip_files_give_the_same_papers(db: Database, tmp_path: Path)
 
 def test_ids_that_are_not_arxiv_ids_are_kept_as_given(db: Database, tmp_path: Path) -> None:
     cacm = [
-        {"id": "1410", "title": "Interarrival Statistics for Time Sharing Systems",
-         "abstract": None, "authors": ["Coffman, E. G."], "date": "1966-07"},
-        {"id": 3193, "title": "", "abstract": "Work is in progress on a formula coding technique."},
+        {
+            "id": "1410",
+            "title": "Interarrival Statistics for Time Sharing Systems",
+            "abstract": None,
+            "authors": ["Coffman, E. G."],
+            "date": "1966-07",
+        },
+        {
+            "id": 3193,
+            "title": "",
+            "abstract": "Work is in progress on a formula coding technique.",
+            "keywords": "formula coding, Flexowriter;  typing",
+        },
     ]
     summary = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "cacm.jsonl", cacm)))
     assert (summary.imported, len(summary.rejected)) == (2, 0)
@@ -135,6 +147,7 @@ def test_ids_that_are_not_arxiv_ids_are_kept_as_given(db: Database, tmp_path: Pa
     assert paper is not None and untitled is not None
     assert paper.record.abstract == "" and paper.record.categories is None
     assert untitled.record.abstract.startswith("Work is in progress")
+    assert untitled.record.keywords == ("formula coding", "Flexowriter", "typing")
 
 
 def test_bad_lines_are_reported_with_file_line_and_reason_and_the_rest_imported(

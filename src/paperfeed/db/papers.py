@@ -26,6 +26,7 @@ _FIELDS = (
     "journal_ref",
     "doi",
     "license",
+    "keywords",
     "status",
 )
 
@@ -91,6 +92,7 @@ def _row(record: PaperRecord) -> dict[str, Any]:
         "journal_ref": record.journal_ref,
         "doi": record.doi,
         "license": record.license,
+        "keywords": list(record.keywords) if record.keywords is not None else None,
         "status": record.status.value,
         "content_hash": record.content_hash(),
     }
@@ -112,6 +114,7 @@ def _record(row: Any) -> PaperRecord:
         journal_ref=row.journal_ref,
         doi=row.doi,
         license=row.license,
+        keywords=tuple(row.keywords) if row.keywords is not None else None,
         status=PaperStatus(row.status),
     )
 

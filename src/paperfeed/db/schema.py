@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -43,10 +44,11 @@ papers = Table(
     Column("journal_ref", Text, nullable=True),
     Column("doi", String(255), nullable=True),
     Column("license", String(255), nullable=True),
+    Column("keywords", JSON, nullable=True, comment="subject keywords given by the source"),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("content_hash", String(32), nullable=False),
     Column("created_at", DateTime, nullable=False),
-    Column("modified_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False, index=True),
 )
 
 users = Table(
@@ -91,6 +93,24 @@ ingest_state = Table(
     Column("key", String(255), primary_key=True, comment="e.g. the query or set it tracks"),
     Column("value", JSON, nullable=False, comment="high-water mark, resumption token…"),
     Column("updated_at", DateTime, nullable=False),
+)
+
+paper_vectors = Table(
+    "paper_vectors",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model_id", String(200), nullable=False),
+    Column("revision", String(100), nullable=False),
+    Column("input_version", Integer, nullable=False),
+    Column("text_hash", String(32), nullable=False, comment="hash of the embedded input text"),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False, comment="float32, little-endian"),
+    Column("embedded_at", DateTime, nullable=False, index=True),
 )
 
 Index("ix_papers_status_announced", papers.c.status, papers.c.announced)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from paperfeed.models import clean_text, parse_arxiv_id
@@ -65,3 +66,14 @@ def text_fields(obj: dict[str, Any], *keys: str) -> tuple[str, str]:
     if len(abstract) > MAX_ABSTRACT:
         raise RecordError(f"abstract longer than {MAX_ABSTRACT} characters")
     return title, abstract
+
+
+def keywords_field(obj: dict[str, Any]) -> tuple[str, ...] | None:
+    """Read `keywords` given as a list or as one comma- or semicolon-separated string."""
+    value = obj.get("keywords")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parts = [clean_text(part) for part in re.split(r"[,;]", value)]
+        return tuple(part for part in parts if part) or None
+    return str_list_field(obj, "keywords") or None

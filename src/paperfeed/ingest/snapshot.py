@@ -17,6 +17,7 @@ from typing import IO, Any, cast
 
 from paperfeed.ingest._fields import (
     RecordError,
+    keywords_field,
     paper_id_field,
     str_field,
     str_list_field,
@@ -71,6 +72,7 @@ def record_from_daily(obj: dict[str, Any]) -> PaperRecord:
         comment=comment,
         doi=str_field(obj, "doi"),
         journal_ref=str_field(obj, "journal_ref"),
+        keywords=keywords_field(obj),
         status=status_from_comment(comment),
     )
 

@@ -32,6 +32,9 @@ def upgrade() -> None:
         sa.Column("journal_ref", sa.Text, nullable=True),
         sa.Column("doi", sa.String(255), nullable=True),
         sa.Column("license", sa.String(255), nullable=True),
+        sa.Column(
+            "keywords", sa.JSON, nullable=True, comment="subject keywords given by the source"
+        ),
         sa.Column("status", sa.String(16), nullable=False, server_default="active"),
         sa.Column("content_hash", sa.String(32), nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
