@@ -115,3 +115,23 @@ def test_featuring_is_idempotent_and_keeps_the_highest_upvote_count(db: Database
 def test_a_feed_entry_needs_its_paper(db: Database) -> None:
     with pytest.raises(IntegrityError), db.write() as conn:
         feature_papers(conn, [Featuring("9999.99999", dt.date(2026, 1, 1), "curator")])
+
+
+def test_without_versions_the_later_update_time_wins(db: Database) -> None:
+    early = PaperRecord("2603.00003", "Early", "A", updated=dt.datetime(2026, 3, 1))
+    late = PaperRecord("2603.00003", "Late", "A", updated=dt.datetime(2026, 3, 5))
+    upsert(db, late)
+    assert upsert(db, early) == (0, 0, 1)
+    dated_v = PaperRecord("2603.00003", "Later", "A", version=3, updated=dt.datetime(2026, 3, 9))
+    assert upsert(db, dated_v) == (0, 1, 0)
+    unversioned_newer = PaperRecord("2603.00003", "OAI", "A", updated=dt.datetime(2026, 3, 20))
+    assert upsert(db, unversioned_newer) == (0, 1, 0)
+    paper = stored(db, "2603.00003")
+    assert (paper.title, paper.version) == ("OAI", 3)
+
+
+def test_a_deletion_applies_even_without_version_or_date(db: Database) -> None:
+    upsert(db, V2)
+    upsert(db, PaperRecord("2603.00001", "", "", status=PaperStatus.DELETED))
+    paper = stored(db)
+    assert (paper.status, paper.title) == (PaperStatus.DELETED, "Second title")

@@ -141,9 +141,10 @@ def arxiv(
     ] = False,
     errors: ErrorsOption = None,
 ) -> None:
-    """Fetch papers from the arXiv API by category and submission date (one request per 3 s).
+    """Fetch papers from the arXiv API by category and last-updated date (one request per 3 s).
 
-    Without --since it continues from the high-water mark the previous run stored.
+    Without --since it continues from the high-water mark the previous run stored (the first
+    run fetches the last 7 days). New versions and withdrawals come in too.
     """
     from paperfeed.ingest._http import FetchError
     from paperfeed.ingest.arxiv_api import arxiv_source

@@ -48,20 +48,30 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _order_key(record: PaperRecord) -> tuple[int, dt.datetime]:
-    return (record.version or 0, record.updated or dt.datetime.min)
+def _is_older(incoming: PaperRecord, existing: PaperRecord) -> bool:
+    """Whether `incoming` is an older state of the paper than `existing`."""
+    if incoming.version is not None and existing.version is not None:
+        if incoming.version != existing.version:
+            return incoming.version < existing.version
+    if incoming.updated is not None and existing.updated is not None:
+        return incoming.updated < existing.updated
+    # A record that says neither its version nor its date never overwrites a known version.
+    return existing.version is not None and incoming.version is None and incoming.updated is None
 
 
 def merge_record(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRecord | None:
     """Return the record the store should hold after `incoming`, or None to keep `existing`.
 
-    A newer (or same) version replaces the fields it carries; fields it leaves empty keep
-    what the store knew. An older version never overwrites a newer one. The announcement
-    day is the earliest one seen.
+    Versions are compared when both records have one, else update times. A newer (or same)
+    record replaces the fields it carries; fields it leaves empty keep what the store knew.
+    An older record never overwrites a newer one, except that a deletion always applies. The
+    announcement day is the earliest one seen.
     """
     if existing is None:
         return incoming
-    if _order_key(incoming) < _order_key(existing):
+    if incoming.status == PaperStatus.DELETED:
+        return replace(existing, status=PaperStatus.DELETED)
+    if _is_older(incoming, existing):
         return None
     changes: dict[str, Any] = {}
     for name in _FIELDS:
@@ -71,6 +81,8 @@ def merge_record(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRe
         if value is None:
             continue
         changes[name] = value
+    if existing.version is not None and incoming.version is None:
+        changes.pop("version", None)
     if existing.announced and incoming.announced:
         changes["announced"] = min(existing.announced, incoming.announced)
     return replace(existing, **changes)

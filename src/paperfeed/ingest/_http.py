@@ -5,6 +5,7 @@ One reused connection, requests spaced on an injectable clock, retries with back
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import logging
@@ -113,10 +114,8 @@ def retry_after_seconds(
         return None
     reference = now or dt.datetime.now(dt.UTC)
     if date_header:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             reference = email.utils.parsedate_to_datetime(date_header)
-        except (TypeError, ValueError):
-            pass
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     if reference.tzinfo is None:
@@ -188,7 +187,11 @@ class PoliteClient:
             self._client = None
 
     def get(
-        self, url: str, *, params: Mapping[str, str | int] | None = None, accept: Collection[int] = ()
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        accept: Collection[int] = (),
     ) -> Page:
         """Fetch `url`; 2xx and the statuses in `accept` come back, anything else raises."""
         check_url(url)
@@ -260,9 +263,7 @@ class PoliteClient:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise FetchError(
-                        f"response larger than {self.max_bytes} bytes", url=str(url)
-                    )
+                    raise FetchError(f"response larger than {self.max_bytes} bytes", url=str(url))
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks)
 
