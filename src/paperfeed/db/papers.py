@@ -50,9 +50,9 @@ def _now() -> dt.datetime:
 
 def _is_older(incoming: PaperRecord, existing: PaperRecord) -> bool:
     """Whether `incoming` is an older state of the paper than `existing`."""
-    if incoming.version is not None and existing.version is not None:
-        if incoming.version != existing.version:
-            return incoming.version < existing.version
+    versions = (incoming.version, existing.version)
+    if None not in versions and versions[0] != versions[1]:
+        return (incoming.version or 0) < (existing.version or 0)
     if incoming.updated is not None and existing.updated is not None:
         return incoming.updated < existing.updated
     # A record that says neither its version nor its date never overwrites a known version.
