@@ -135,3 +135,16 @@ def test_a_deletion_applies_even_without_version_or_date(db: Database) -> None:
     upsert(db, PaperRecord("2603.00001", "", "", status=PaperStatus.DELETED))
     paper = stored(db)
     assert (paper.status, paper.title) == (PaperStatus.DELETED, "Second title")
+
+
+def test_days_with_only_hidden_papers_are_skipped_in_navigation(db: Database) -> None:
+    from paperfeed.db.feed import latest_feed_day, neighbour_days
+
+    hidden = PaperRecord("2603.00005", "Gone", "A", status=PaperStatus.WITHDRAWN)
+    upsert(db, V1, hidden)
+    with db.write() as conn:
+        feature_papers(conn, [Featuring("2603.00001", dt.date(2026, 3, 16), "sample")])
+        feature_papers(conn, [Featuring("2603.00005", dt.date(2026, 3, 17), "sample")])
+    with db.read() as conn:
+        assert latest_feed_day(conn) == dt.date(2026, 3, 16)
+        assert neighbour_days(conn, dt.date(2026, 3, 16)) == (None, None)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, select, tuple_
+from sqlalchemy import Connection, Select, and_, bindparam, select, tuple_
 
 from paperfeed.db.papers import _now, _record
 from paperfeed.db.schema import feed_entries, papers
@@ -52,8 +52,6 @@ def feature_papers(conn: Connection, featurings: Sequence[Featuring]) -> int:
         if key in existing and f.upvotes > existing[key]
     ]
     if raised:
-        from sqlalchemy import bindparam
-
         conn.execute(
             feed_entries.update()
             .where(
@@ -90,24 +88,26 @@ def papers_for_day(conn: Connection, day: dt.date, *, limit: int = 500) -> list[
     return [FeedItem(_record(row), row.day, row.upvotes, row.source) for row in conn.execute(query)]
 
 
+def _visible_days() -> Select[tuple[dt.date]]:
+    return (
+        select(feed_entries.c.day)
+        .join(papers, papers.c.paper_id == feed_entries.c.paper_id)
+        .where(papers.c.status == PaperStatus.ACTIVE.value)
+    )
+
+
 def latest_feed_day(conn: Connection) -> dt.date | None:
-    """The most recent day that has a featured paper."""
-    return conn.scalar(select(feed_entries.c.day).order_by(feed_entries.c.day.desc()).limit(1))
+    """The most recent day that has a visible featured paper."""
+    return conn.scalar(_visible_days().order_by(feed_entries.c.day.desc()).limit(1))
 
 
 def neighbour_days(conn: Connection, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """The nearest earlier and later days that have featured papers."""
+    """The nearest earlier and later days that have visible featured papers."""
     earlier = conn.scalar(
-        select(feed_entries.c.day)
-        .where(feed_entries.c.day < day)
-        .order_by(feed_entries.c.day.desc())
-        .limit(1)
+        _visible_days().where(feed_entries.c.day < day).order_by(feed_entries.c.day.desc()).limit(1)
     )
     later = conn.scalar(
-        select(feed_entries.c.day)
-        .where(feed_entries.c.day > day)
-        .order_by(feed_entries.c.day.asc())
-        .limit(1)
+        _visible_days().where(feed_entries.c.day > day).order_by(feed_entries.c.day.asc()).limit(1)
     )
     return earlier, later
 

@@ -1,0 +1,241 @@
+"""HTML pages: the daily feed (`/`, `/papers?date=`) and one page per paper (`/papers/{id}`).
+
+Routes parse the request, read through `paperfeed.db` and render a Jinja2 template (autoescaped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection
+
+from paperfeed.db.feed import days_featured, latest_feed_day, neighbour_days, papers_for_day
+from paperfeed.db.papers import get_paper
+from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
+from paperfeed.web.deps import HubDep
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STYLESHEET = "style.css"
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+# Pages answer HEAD too (uptime checks and link checkers use it); FastAPI does not add it itself.
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+
+# Filters and globals the templates use. English names are spelled out here rather than taken
+# from strftime, whose %A and %B follow the process locale.
+
+
+def long_date(day: dt.date) -> str:
+    """Format a day as "Friday, 20 March 2026"."""
+    return f"{_WEEKDAYS[day.weekday()]}, {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: dt.date) -> str:
+    """Format a day as "Fri 20 Mar" for the day navigation."""
+    return f"{_WEEKDAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}"
+
+
+def short_authors(authors: Sequence[str] | None, *, keep: int = 3, most: int = 5) -> str:
+    """Join author names, shortening lists longer than `most` to "A, B, C … and N more"."""
+    if not authors:
+        return ""
+    if len(authors) <= most:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:keep])} … and {len(authors) - keep} more"
+
+
+def title_of(paper: PaperRecord) -> str:
+    """Return a paper's title, or a stand-in for sources that have none."""
+    return paper.title or f"Untitled paper {paper.paper_id}"
+
+
+def ordered_categories(paper: PaperRecord) -> list[str]:
+    """List a paper's categories with the primary one first, each once."""
+    found = [paper.primary_category] if paper.primary_category else []
+    found += paper.categories or ()
+    return list(dict.fromkeys(found))
+
+
+def arxiv_links(paper_id: str) -> dict[str, str] | None:
+    """Return the arXiv abstract and PDF URLs of an arXiv id, or None for other ids."""
+    parsed = parse_arxiv_id(paper_id)
+    if parsed is None:
+        return None
+    return {
+        "abs": f"https://arxiv.org/abs/{parsed[0]}",
+        "pdf": f"https://arxiv.org/pdf/{parsed[0]}",
+    }
+
+
+def paper_url(paper_id: str) -> str:
+    """Return the path of a paper's page (old-style ids keep their slash)."""
+    return "/papers/" + quote(paper_id, safe="/")
+
+
+def feed_url(day: dt.date) -> str:
+    """Return the path of one day's feed."""
+    return f"/papers?date={day.isoformat()}"
+
+
+def doi_url(doi: str) -> str:
+    """Return the resolver URL of a DOI."""
+    return "https://doi.org/" + quote(doi.strip(), safe="/")
+
+
+def _stylesheet_version() -> str:
+    # A content hash in the URL lets browsers cache the CSS for as long as it stays the same.
+    return hashlib.blake2b((STATIC_DIR / STYLESHEET).read_bytes(), digest_size=6).hexdigest()
+
+
+def _site_context(request: Request) -> dict[str, Any]:
+    return {"site_name": request.app.state.hub.settings.site_name}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("paperfeed.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        long_date=long_date,
+        short_date=short_date,
+        short_authors=short_authors,
+        categories=ordered_categories,
+        title_of=title_of,
+        paper_url=paper_url,
+        feed_url=feed_url,
+        doi_url=doi_url,
+    )
+    env.globals.update(
+        arxiv_links=arxiv_links,
+        stylesheet=f"/static/{STYLESHEET}?v={_stylesheet_version()}",
+    )
+    return env
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_site_context])
+
+
+def render_error(
+    request: Request, status_code: int, message: str | None = None, **extra: Any
+) -> Response:
+    """Render the error page with a readable message for `status_code`."""
+    status = HTTPStatus(status_code)
+    if not message or message == status.phrase:
+        message = {
+            404: "There is nothing at this address.",
+            405: "This page cannot be used that way.",
+        }.get(status_code, "Something went wrong with this request.")
+    title = status.phrase.capitalize()  # "Not found", "Bad request"
+    context = {"status": status_code, "title": title, "message": message, **extra}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status_code)
+
+
+# Routes
+
+
+@router.api_route("/", methods=["GET", "HEAD"], name="home")
+def home(request: Request, hub: HubDep) -> Response:
+    """Show the feed of the latest day that has featured papers."""
+    with hub.db.read() as conn:
+        day = latest_feed_day(conn)
+        if day is None:
+            return templates.TemplateResponse(request, "feed.html", _no_feed_context())
+        return _feed_page(request, conn, day)
+
+
+@router.api_route("/papers", methods=["GET", "HEAD"], name="feed")
+def feed(request: Request, hub: HubDep, date: str | None = None) -> Response:
+    """Show the feed of one day (`?date=YYYY-MM-DD`); without a date, go to the latest."""
+    if date is None:
+        return RedirectResponse("/", status_code=307)
+    day = _parse_day(date)
+    with hub.db.read() as conn:
+        return _feed_page(request, conn, day)
+
+
+@router.api_route("/papers/{paper_id:path}", methods=["GET", "HEAD"], name="paper")
+def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
+    """Show one paper; versioned arXiv ids redirect to the id without version."""
+    if not paper_id:
+        return RedirectResponse("/", status_code=307)
+    parsed = parse_arxiv_id(paper_id)
+    if parsed is not None and parsed[0] != paper_id:
+        return RedirectResponse(paper_url(parsed[0]), status_code=301)
+    with hub.db.read() as conn:
+        stored = get_paper(conn, paper_id, include_hidden=True)
+        if stored is None:
+            message = f"There is no paper {_quoted(paper_id)} here; it may not be imported yet."
+            return render_error(request, 404, message, links=arxiv_links(paper_id))
+        if stored.record.status is not PaperStatus.ACTIVE:
+            what = "withdrawn" if stored.record.status is PaperStatus.WITHDRAWN else "removed"
+            return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
+        days = days_featured(conn, paper_id)
+    return templates.TemplateResponse(request, "paper.html", {"paper": stored.record, "days": days})
+
+
+def _parse_day(text: str) -> dt.date:
+    # date.fromisoformat alone also takes "20260320" and week dates ("2026-W12-5").
+    try:
+        if _DAY.match(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise HTTPException(
+        status_code=400,
+        detail=f"{_quoted(text)} is not a date. Give one as YYYY-MM-DD, for example 2026-03-20.",
+    )
+
+
+def _quoted(text: str, *, limit: int = 80) -> str:
+    # User input goes back into the page (autoescaped), cut short so a long URL stays readable.
+    return f"“{text if len(text) <= limit else text[:limit] + '…'}”"
+
+
+def _no_feed_context() -> dict[str, Any]:
+    return {"day": None, "items": [], "earlier": None, "later": None, "store_empty": True}
+
+
+def _feed_page(request: Request, conn: Connection, day: dt.date) -> Response:
+    items = papers_for_day(conn, day)
+    earlier, later = neighbour_days(conn, day)
+    store_empty = not items and latest_feed_day(conn) is None
+    context = {
+        "day": day,
+        "items": items,
+        "earlier": earlier,
+        "later": later,
+        "store_empty": store_empty,
+    }
+    return templates.TemplateResponse(request, "feed.html", context)
