@@ -69,17 +69,23 @@ def main() -> None:
         size_mb = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) / 1e6
     base = rows[0][1]["seconds"]
     print(f"corpus: {args.path} · store: SQLite (WAL) · {size_mb:,.0f} MB on disk after import")
-    print(f"{'phase':<26}{'papers':>9}{'changed':>9}{'seconds':>9}{'papers/s':>10}"
-          f"{'vs baseline':>13}{'peak RSS':>11}")
+    print(
+        f"{'phase':<26}{'papers':>9}{'changed':>9}{'seconds':>9}{'papers/s':>10}"
+        f"{'vs baseline':>13}{'peak RSS':>11}"
+    )
     for name, r in rows:
         rate = r["papers"] / r["seconds"]
-        print(f"{name:<26}{r['papers']:>9,.0f}{r['changed']:>9,.0f}{r['seconds']:>9.2f}"
-              f"{rate:>10,.0f}{r['seconds'] / base:>12.2f}x{r['rss_mb']:>8,.0f} MB")
+        print(
+            f"{name:<26}{r['papers']:>9,.0f}{r['changed']:>9,.0f}{r['seconds']:>9.2f}"
+            f"{rate:>10,.0f}{r['seconds'] / base:>12.2f}x{r['rss_mb']:>8,.0f} MB"
+        )
     fresh = rows[1][1]
     rate = fresh["papers"] / fresh["seconds"]
     ok = rate >= TARGET_RATE and fresh["rss_mb"] < TARGET_RSS_MB and fresh["seconds"] < 30
-    print(f"target: >= {TARGET_RATE:,} papers/s, under 30 s, peak RSS < {TARGET_RSS_MB} MB: "
-          + ("met" if ok else "NOT met"))
+    print(
+        f"target: >= {TARGET_RATE:,} papers/s, under 30 s, peak RSS < {TARGET_RSS_MB} MB: "
+        + ("met" if ok else "NOT met")
+    )
 
 
 if __name__ == "__main__":
