@@ -88,7 +88,7 @@ def papers_for_day(conn: Connection, day: dt.date, *, limit: int = 500) -> list[
     return [FeedItem(_record(row), row.day, row.upvotes, row.source) for row in conn.execute(query)]
 
 
-def _visible_days() -> Select[tuple[dt.date]]:
+def _visible_days() -> Select[dt.date]:
     return (
         select(feed_entries.c.day)
         .join(papers, papers.c.paper_id == feed_entries.c.paper_id)
