@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from paperfeed.db import Database
 from paperfeed.settings import Settings
 
+if TYPE_CHECKING:
+    from paperfeed.search.embedder import Embedder
+    from paperfeed.search.index import SearchIndex
+
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class Hub:
-    """Everything a request, a command or a job needs, built once."""
+    """Everything a request, a command or a job needs, built once.
+
+    The embedder and the search indexes are built on first use, so commands that do not
+    search start fast. Tests pass their own embedder (a `FakeEmbedder`) through the same seam.
+    """
 
     settings: Settings
     db: Database
+    embedder: Embedder | None = None
+    _search_index: SearchIndex | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, migrate: bool = True) -> Hub:
@@ -25,7 +41,30 @@ class Hub:
         )
         if migrate:
             db.migrate()
-        return cls(settings=settings, db=db)
+        embedder = None
+        if settings.semantic_search:
+            from paperfeed.search.embedder import default_embedder
+
+            embedder = default_embedder(
+                cache_dir=settings.data_dir / "models", device=settings.embedder_device
+            )
+        return cls(settings=settings, db=db, embedder=embedder)
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The keyword and vector indexes beside the store, opened on first use."""
+        if self._search_index is None:
+            with self._lock:
+                if self._search_index is None:
+                    from paperfeed.search.index import KEYWORD_ONLY, SearchIndex, contract_of
+
+                    contract = contract_of(self.embedder) if self.embedder else KEYWORD_ONLY
+                    self._search_index = SearchIndex(
+                        db=self.db, folder=self.settings.data_dir / "search", contract=contract
+                    )
+        return self._search_index
 
     def close(self) -> None:
+        if self._search_index is not None:
+            self._search_index.keyword.close()
         self.db.dispose()

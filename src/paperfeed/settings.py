@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +43,18 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(default=30.0, description="Timeout of one outbound request.")
     http_retries: int = Field(
         default=5, description="Retries of an outbound request on 5xx, timeouts and drops."
+    )
+    semantic_search: bool = Field(
+        default=True,
+        description="Embed papers and queries (all-MiniLM-L6-v2) for hybrid search and similar "
+        "papers; off: keyword search only.",
+    )
+    embedder_device: Literal["cpu", "cuda"] = Field(
+        default="cpu", description="Where the embedder runs: cpu (int8 ONNX) or cuda (fp16)."
+    )
+    embed_timeout_s: float = Field(
+        default=2.0,
+        description="Longest wait for a query's embedding; past it, keyword results come back.",
     )
     site_name: str = Field(default="paperfeed", description="Name shown in page titles.")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from paperfeed.cli import ingest as _ingest
+from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import web as _web
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 _store.register(app)
 app.add_typer(_ingest.app, name="ingest")
 app.add_typer(_store.papers_app, name="papers")
+_search.register(app)
 _web.register(app)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -239,3 +239,38 @@ def count_papers(conn: Connection) -> PaperCounts:
         first_day=days[2],
         last_day=days[3],
     )
+
+
+def iter_papers(
+    conn: Connection,
+    *,
+    modified_since: dt.datetime | None = None,
+    include_hidden: bool = True,
+    batch: int = 5_000,
+) -> Iterator[list[PaperRecord]]:
+    """Yield papers in batches, optionally only those modified at or after `modified_since`."""
+    query = select(papers).order_by(papers.c.paper_id)
+    if modified_since is not None:
+        query = query.where(papers.c.modified_at >= modified_since)
+    if not include_hidden:
+        query = query.where(papers.c.status == PaperStatus.ACTIVE.value)
+    result = conn.execution_options(yield_per=batch).execute(query)
+    for rows in result.partitions(batch):
+        yield [_record(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreMarks:
+    """Where the store stands, to tell whether a derived index is stale."""
+
+    papers_modified_at: dt.datetime | None
+    visible_papers: int
+
+
+def store_marks(conn: Connection) -> StoreMarks:
+    """Return the latest paper change and the number of visible papers (two cheap queries)."""
+    last = conn.scalar(select(func.max(papers.c.modified_at)))
+    visible = conn.scalar(
+        select(func.count()).select_from(papers).where(papers.c.status == PaperStatus.ACTIVE.value)
+    )
+    return StoreMarks(last, int(visible or 0))

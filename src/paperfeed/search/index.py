@@ -1,0 +1,268 @@
+"""SearchIndex: the keyword and vector indexes kept in step with the store, never silently stale.
+
+Both indexes live in folders beside the database and record the store state they reflect. Every
+search first compares that record with the store (two cheap queries, at most once a second) and
+catches up on what changed; a vector index of another embedding contract is rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paperfeed.db import Database
+from paperfeed.db.papers import iter_papers, store_marks
+from paperfeed.db.vectors import EmbeddingContract, count_vectors, iter_vectors
+from paperfeed.models import PaperRecord, PaperStatus, normalize_space
+from paperfeed.search.embedder import EMBEDDING_INPUT_VERSION, Embedder
+from paperfeed.search.keyword import KeywordIndex, KeywordIndexLocked, paper_day
+from paperfeed.search.vectors import VectorIndex
+
+logger = logging.getLogger(__name__)
+
+FRESHNESS_CHECK_S = 1.0
+# The contract of a hub with semantic search turned off: no stored vector ever matches it.
+KEYWORD_ONLY = EmbeddingContract(model_id="none", revision="none", input_version=0, dim=1)
+
+
+def contract_of(embedder: Embedder) -> EmbeddingContract:
+    """The embedding contract of an embedder: stored vectors must match it to be searched."""
+    return EmbeddingContract(
+        model_id=embedder.model_id,
+        revision=embedder.revision,
+        input_version=EMBEDDING_INPUT_VERSION,
+        dim=embedder.dim,
+    )
+
+
+def title_key(title: str) -> str:
+    """Normalise a title for exact-title look-ups."""
+    return normalize_space(title).casefold().rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
+class Facets:
+    """What the filters need of a paper."""
+
+    day: dt.date | None
+    categories: frozenset[str]
+
+
+@dataclass
+class IndexStatus:
+    """How the indexes stand against the store."""
+
+    papers: int
+    keyword_documents: int
+    vectors_current: int
+    vectors_missing: int
+    reindex_needed: bool
+    stale: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: object) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+class SearchIndex:
+    """The derived search state of one store: keyword index, vector index, facets and titles."""
+
+    def __init__(self, *, db: Database, folder: Path, contract: EmbeddingContract) -> None:
+        self.db = db
+        self.folder = folder
+        self.contract = contract
+        self.keyword = KeywordIndex.open(folder / "keyword-index")
+        self.vectors: VectorIndex | None = None
+        self.facets: dict[str, Facets] = {}
+        self.titles: dict[str, str] = {}
+        self._title_of: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._checked_at = 0.0
+        self._papers_mark: dt.datetime | None = None
+        self._vectors_mark: dt.datetime | None = None
+        self._loaded = False
+
+    # -- keeping in step -------------------------------------------------------------------
+
+    def ensure_fresh(self, *, force: bool = False) -> None:
+        """Catch up with the store if it changed since the last look (at most once a second)."""
+        now = time.monotonic()
+        if not force and self._loaded and now - self._checked_at < FRESHNESS_CHECK_S:
+            return
+        with self._lock:
+            if (
+                not force
+                and self._loaded
+                and time.monotonic() - self._checked_at < FRESHNESS_CHECK_S
+            ):
+                return
+            if not self._loaded:
+                self._load()
+            with self.db.read() as conn:
+                marks = store_marks(conn)
+                vector_counts = count_vectors(conn, contract=self.contract)
+            if marks.papers_modified_at != self._papers_mark:
+                self._sync_papers()
+            if vector_counts.last_embedded_at != self._vectors_mark or (
+                self.vectors is not None and len(self.vectors) != vector_counts.current
+            ):
+                self._sync_vectors()
+            self._checked_at = time.monotonic()
+
+    def _load(self) -> None:
+        """Load the facets and titles from the store and the vector index from disk."""
+        with self.db.read() as conn:
+            for batch in iter_papers(conn, include_hidden=False):
+                self._remember(batch)
+        meta = self.keyword.meta()
+        self._papers_mark = _parse(meta.get("papers_modified_at"))
+        loaded = VectorIndex.load(self.folder / "vector-index")
+        if loaded is not None:
+            index, state = loaded
+            if state.get("contract") == self._contract_state():
+                self.vectors = index
+                self._vectors_mark = _parse(state.get("embedded_at"))
+        self._loaded = True
+
+    def _contract_state(self) -> dict[str, Any]:
+        c = self.contract
+        return {"model_id": c.model_id, "revision": c.revision, "input": c.input_version}
+
+    def _remember(self, records: list[PaperRecord]) -> None:
+        for record in records:
+            self.facets.pop(record.paper_id, None)
+            old_title = self._title_of.pop(record.paper_id, None)
+            if old_title is not None and self.titles.get(old_title) == record.paper_id:
+                del self.titles[old_title]
+            if record.status is not PaperStatus.ACTIVE:
+                continue
+            self.facets[record.paper_id] = Facets(
+                paper_day(record), frozenset(record.categories or ())
+            )
+            if record.title:
+                key = title_key(record.title)
+                self.titles.setdefault(key, record.paper_id)
+                self._title_of[record.paper_id] = key
+
+    def _sync_papers(self) -> None:
+        """Bring the keyword index and facets up to the store's latest paper change."""
+        with self.db.read() as conn:
+            marks = store_marks(conn)
+            hidden: list[str] = []
+            try:
+                for batch in iter_papers(conn, modified_since=self._papers_mark):
+                    self.keyword.upsert(batch)
+                    self._remember(batch)
+                    hidden.extend(r.paper_id for r in batch if r.status is not PaperStatus.ACTIVE)
+                self.keyword.set_meta({"papers_modified_at": _iso(marks.papers_modified_at)})
+                self.keyword.commit()
+            except KeywordIndexLocked:
+                logger.info("keyword index busy in another process; it will catch up there")
+                self.keyword.reload()
+                return
+        if hidden and self.vectors is not None:
+            self.vectors.remove(hidden)
+        self._papers_mark = marks.papers_modified_at
+
+    def _sync_vectors(self) -> None:
+        """Add vectors embedded since the last look; rebuild when the index cannot catch up."""
+        with self.db.read() as conn:
+            counts = count_vectors(conn, contract=self.contract)
+            since = self._vectors_mark if self.vectors is not None else None
+            ids: list[str] = []
+            parts: list[np.ndarray] = []
+            for batch_ids, batch in iter_vectors(conn, contract=self.contract, since=since):
+                ids.extend(batch_ids)
+                parts.append(batch)
+        if not ids and self.vectors is None:
+            self._vectors_mark = counts.last_embedded_at
+            return
+        matrix = np.concatenate(parts) if parts else np.zeros((0, self.contract.dim), np.float32)
+        if self.vectors is None:
+            self.vectors = VectorIndex.build(ids, matrix)
+        elif ids:
+            self.vectors.upsert(ids, matrix)
+        if len(self.vectors) != counts.current:
+            logger.info(
+                "vector index out of step (%d vs %d): rebuilding", len(self.vectors), counts.current
+            )
+            self.vectors = None
+            self._vectors_mark = None
+            self._sync_vectors()
+            return
+        self._vectors_mark = counts.last_embedded_at
+
+    def save(self) -> None:
+        """Persist the vector index (the keyword index persists itself at each commit)."""
+        with self._lock:
+            if self.vectors is not None:
+                self.vectors.save(
+                    self.folder / "vector-index",
+                    state={
+                        "contract": self._contract_state(),
+                        "embedded_at": _iso(self._vectors_mark),
+                    },
+                )
+
+    def rebuild(self, *, progress: Callable[[int], None] | None = None) -> None:
+        """Rebuild both indexes from the store."""
+        with self._lock:
+            with self.db.read() as conn:
+                marks = store_marks(conn)
+
+                def records() -> Any:
+                    for batch in iter_papers(conn, include_hidden=False):
+                        yield from batch
+                        if progress is not None:
+                            progress(len(batch))
+
+                self.keyword.rebuild_from(
+                    records(), meta={"papers_modified_at": _iso(marks.papers_modified_at)}
+                )
+            self.facets.clear()
+            self.titles.clear()
+            self._title_of.clear()
+            self._loaded = False
+            self.vectors = None
+            self._vectors_mark = None
+            self._load()
+            self._papers_mark = marks.papers_modified_at
+            self.vectors = None
+            self._sync_vectors()
+            self._checked_at = time.monotonic()
+
+    def status(self) -> IndexStatus:
+        """Report how the indexes stand against the store."""
+        self.ensure_fresh(force=True)
+        with self.db.read() as conn:
+            marks = store_marks(conn)
+            counts = count_vectors(conn, contract=self.contract)
+        notes = []
+        if counts.reindex_needed:
+            notes.append(
+                f"reindex needed: {counts.other_contract:,} vectors were made by another model or "
+                "input format; run `paperfeed index`"
+            )
+        if counts.missing:
+            notes.append(f"{counts.missing:,} papers have no vector yet; run `paperfeed index`")
+        return IndexStatus(
+            papers=marks.visible_papers,
+            keyword_documents=self.keyword.count(),
+            vectors_current=len(self.vectors) if self.vectors is not None else 0,
+            vectors_missing=counts.missing,
+            reindex_needed=counts.reindex_needed,
+            notes=notes,
+        )

@@ -1,0 +1,156 @@
+"""Indexing: embed the papers whose vector is missing or stale, in resumable batches.
+
+Each batch of vectors is committed on its own, so an interrupted `paperfeed index` picks up
+where it stopped. The bundled sample's vectors ship precomputed (`data/sample_vectors.npz`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paperfeed.db import Database
+from paperfeed.db.vectors import (
+    EmbeddingContract,
+    count_vectors,
+    papers_to_embed,
+    store_vectors,
+    touch_vectors,
+)
+from paperfeed.search.embedder import Embedder, embedding_text
+from paperfeed.search.index import contract_of
+
+SAMPLE_VECTORS = Path(__file__).resolve().parent.parent / "data" / "sample_vectors.npz"
+
+
+def text_hash(text: str) -> str:
+    """Hash the embedded text: a paper whose text hash is unchanged keeps its vector."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass
+class EmbedReport:
+    embedded: int = 0
+    unchanged: int = 0
+
+
+def pending_count(*, db: Database, contract: EmbeddingContract) -> int:
+    """How many visible papers lack a current vector (an upper bound on the work)."""
+    with db.read() as conn:
+        counts = count_vectors(conn, contract=contract)
+    return counts.missing
+
+
+def embed_papers(
+    db: Database,
+    embedder: Embedder,
+    *,
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> EmbedReport:
+    """Embed every visible paper without a current vector; commit each batch."""
+    contract = contract_of(embedder)
+    report = EmbedReport()
+    after = ""
+    while True:
+        with db.read() as conn:
+            todo = papers_to_embed(conn, contract=contract, after=after, limit=batch)
+        if not todo:
+            return report
+        after = todo[-1].paper_id
+        texts = [embedding_text(title=p.title, abstract=p.abstract) for p in todo]
+        hashes = [text_hash(t) for t in texts]
+        same = [p.paper_id for p, h in zip(todo, hashes, strict=True) if p.stored_text_hash == h]
+        fresh = [
+            i for i, (p, h) in enumerate(zip(todo, hashes, strict=True)) if p.stored_text_hash != h
+        ]
+        vectors = embedder.embed([texts[i] for i in fresh]) if fresh else None
+        with db.write() as conn:
+            touch_vectors(conn, paper_ids=same)
+            if vectors is not None:
+                store_vectors(
+                    conn,
+                    contract=contract,
+                    paper_ids=[todo[i].paper_id for i in fresh],
+                    text_hashes=[hashes[i] for i in fresh],
+                    vectors=vectors,
+                )
+        report.embedded += len(fresh)
+        report.unchanged += len(same)
+        if progress is not None:
+            progress(len(todo))
+
+
+def load_sample_vectors(
+    *, db: Database, contract: EmbeddingContract, path: Path = SAMPLE_VECTORS
+) -> int:
+    """Store the shipped sample vectors of papers whose text still matches; return how many."""
+    if not path.is_file():
+        return 0
+    with np.load(path, allow_pickle=False) as data:
+        meta = (str(data["model_id"]), str(data["revision"]), int(data["input_version"]))
+        if meta != (contract.model_id, contract.revision, contract.input_version):
+            return 0
+        ids = [str(x) for x in data["ids"]]
+        hashes = [str(x) for x in data["text_hashes"]]
+        vectors = data["vectors"].astype(np.float32)
+    wanted = dict(zip(ids, range(len(ids)), strict=True))
+    stored = 0
+    after = ""
+    while True:
+        with db.read() as conn:
+            todo = papers_to_embed(conn, contract=contract, after=after, limit=1000)
+        if not todo:
+            return stored
+        after = todo[-1].paper_id
+        rows = []
+        for paper in todo:
+            row = wanted.get(paper.paper_id)
+            if row is None:
+                continue
+            text = embedding_text(title=paper.title, abstract=paper.abstract)
+            if text_hash(text) == hashes[row]:
+                rows.append(row)
+        if rows:
+            with db.write() as conn:
+                store_vectors(
+                    conn,
+                    contract=contract,
+                    paper_ids=[ids[r] for r in rows],
+                    text_hashes=[hashes[r] for r in rows],
+                    vectors=vectors[rows],
+                )
+            stored += len(rows)
+
+
+def save_sample_vectors(*, db: Database, embedder: Embedder, path: Path = SAMPLE_VECTORS) -> int:
+    """Write the vectors of the papers in the store to `path` (used to build the shipped file)."""
+    from paperfeed.db.vectors import iter_vectors
+
+    contract = contract_of(embedder)
+    ids: list[str] = []
+    parts = []
+    with db.read() as conn:
+        for batch_ids, batch in iter_vectors(conn, contract=contract):
+            ids.extend(batch_ids)
+            parts.append(batch)
+        from paperfeed.db.papers import get_papers
+
+        papers = get_papers(conn, ids)
+    hashes = [
+        text_hash(embedding_text(title=papers[i].title, abstract=papers[i].abstract)) for i in ids
+    ]
+    np.savez_compressed(
+        path,
+        ids=np.array(ids),
+        text_hashes=np.array(hashes),
+        vectors=np.concatenate(parts).astype(np.float16),
+        model_id=np.array(contract.model_id),
+        revision=np.array(contract.revision),
+        input_version=np.array(contract.input_version),
+    )
+    return len(ids)

@@ -1,0 +1,80 @@
+"""Similar papers: nearest neighbours of a paper's stored vector, fused with its keyword matches.
+
+No model call: the paper's vector comes from the index. A paper without a vector still gets
+keyword neighbours (its own title and abstract as the query).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from paperfeed.db.papers import get_paper, get_papers
+from paperfeed.models import parse_arxiv_id
+from paperfeed.ranking import rrf
+from paperfeed.search.hybrid import MAX_LIMIT, SearchHit
+from paperfeed.search.index import SearchIndex
+
+
+class PaperNotFound(LookupError):
+    """No visible paper has that id."""
+
+
+def similar_papers(
+    index: SearchIndex,
+    paper_id: str,
+    *,
+    limit: int = 10,
+    since: dt.date | None = None,
+    depth: int = 100,
+    rrf_k: float = 60.0,
+    vector_weight: float = 1.0,
+    keyword_weight: float = 0.0,
+) -> list[SearchHit]:
+    """Return the papers closest to `paper_id`, the paper itself excluded, best first."""
+    parsed = parse_arxiv_id(paper_id)
+    key = parsed[0] if parsed else paper_id.strip()
+    limit = max(0, min(limit, MAX_LIMIT))
+    index.ensure_fresh()
+    with index.db.read() as conn:
+        stored = get_paper(conn, key)
+    if stored is None:
+        raise PaperNotFound(key)
+    record = stored.record
+
+    def allowed(pid: str) -> bool:
+        facet = index.facets.get(pid)
+        return facet is not None and (
+            since is None or (facet.day is not None and facet.day >= since)
+        )
+
+    depth = max(depth, limit)
+    vector_ids: list[str] = []
+    vector = index.vectors.vector(key) if index.vectors is not None else None
+    if vector is not None and index.vectors is not None:
+        hits = index.vectors.search(vector, k=depth, allowed=allowed, exclude={key})
+        vector_ids = [pid for pid, _ in hits]
+    keyword_ids: list[str] = []
+    if keyword_weight > 0 or not vector_ids:
+        text = f"{record.title} {record.abstract}"
+        keyword_ids = [
+            pid for pid, _ in index.keyword.search(text, limit=depth + 1, since=since) if pid != key
+        ]
+    fused = rrf(
+        [vector_ids, keyword_ids],
+        k=rrf_k,
+        weights=[vector_weight, keyword_weight if vector_ids else 1.0],
+    )[:limit]
+    vector_rank = {pid: rank for rank, pid in enumerate(vector_ids, start=1)}
+    keyword_rank = {pid: rank for rank, pid in enumerate(keyword_ids, start=1)}
+    with index.db.read() as conn:
+        papers = get_papers(conn, [pid for pid, _ in fused])
+    return [
+        SearchHit(
+            paper=papers[pid],
+            score=score,
+            keyword_rank=keyword_rank.get(pid),
+            vector_rank=vector_rank.get(pid),
+        )
+        for pid, score in fused
+        if pid in papers
+    ]

@@ -1,0 +1,147 @@
+"""Hybrid search over the real sample: fusion, pins, filters, fallbacks, hostile queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperfeed.db.papers import get_paper, upsert_papers
+from paperfeed.hub import Hub
+from paperfeed.models import PaperRecord, PaperStatus
+from paperfeed.search.hybrid import search
+from tests.search.fakes import FakeEmbedder
+
+TITLE = "Task-Specific Knowledge Distillation via Intermediate Probes"
+
+
+def ids(hub: Hub, query: str, **kwargs: object) -> list[str]:
+    results = search(hub.search_index, hub.embedder, query, **kwargs)  # type: ignore[arg-type]
+    return [hit.paper.paper_id for hit in results.hits]
+
+
+def test_a_topic_query_fuses_keyword_and_vector_lists(hub: Hub) -> None:
+    results = search(hub.search_index, hub.embedder, "knowledge distillation probes", limit=10)
+    assert results.mode == "hybrid"
+    assert "2603.12270" in [hit.paper.paper_id for hit in results.hits[:3]]
+    assert all(h.keyword_rank or h.vector_rank for h in results.hits)
+    assert [h.score for h in results.hits] == sorted((h.score for h in results.hits), reverse=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "2603.12270",
+        "2603.12270v2",
+        "arXiv:2603.12270",
+        "https://arxiv.org/abs/2603.12270v1",
+        "https://arxiv.org/pdf/2603.12270",
+        TITLE,
+        TITLE.lower() + ".",
+    ],
+)
+def test_arxiv_ids_urls_and_exact_titles_are_pinned_first(hub: Hub, query: str) -> None:
+    results = search(hub.search_index, hub.embedder, query, limit=5)
+    assert results.hits[0].paper.paper_id == "2603.12270"
+    assert results.hits[0].pinned
+
+
+def test_filters_by_date_and_category(hub: Hub) -> None:
+    friday = dt.date(2026, 3, 20)
+    results = search(
+        hub.search_index, hub.embedder, "galaxies", since=friday, until=friday, limit=50
+    )
+    assert results.hits
+    assert all(hit.paper.announced == friday for hit in results.hits)
+    astro = search(hub.search_index, hub.embedder, "galaxies", categories=["astro-ph.GA"], limit=50)
+    assert astro.hits and all("astro-ph.GA" in (h.paper.categories or ()) for h in astro.hits)
+    assert ids(hub, TITLE, categories=["math.NT"]) == [] or "2603.12270" not in ids(
+        hub, TITLE, categories=["math.NT"]
+    )
+
+
+def test_paging_returns_disjoint_pages(hub: Hub) -> None:
+    first = ids(hub, "language models", limit=10)
+    second = ids(hub, "language models", limit=10, offset=10)
+    assert len(first) == len(second) == 10
+    assert not set(first) & set(second)
+    assert ids(hub, "language models", limit=20) == first + second
+
+
+def test_a_failing_embedder_still_gives_keyword_results(hub: Hub) -> None:
+    results = search(hub.search_index, FakeEmbedder(fail=True), "knowledge distillation")
+    assert results.mode == "keyword"
+    assert results.hits and "semantic search failed" in results.notices[0]
+    assert all(h.vector_rank is None for h in results.hits)
+
+
+def test_no_embedder_means_keyword_only(hub: Hub) -> None:
+    results = search(hub.search_index, None, "knowledge distillation")
+    assert results.mode == "keyword" and results.hits
+
+
+def test_a_slow_embedder_times_out_to_keyword_results(hub: Hub) -> None:
+    import time
+
+    class Slow(FakeEmbedder):
+        def embed(self, texts, **kwargs):  # type: ignore[no-untyped-def,override]
+            time.sleep(0.5)
+            return super().embed(texts, **kwargs)
+
+    results = search(hub.search_index, Slow(), "galaxies", embed_timeout_s=0.05)
+    assert results.mode == "keyword"
+    assert "timed out" in results.notices[0]
+
+
+def test_the_index_follows_the_store(hub: Hub) -> None:
+    index = hub.search_index
+    index.ensure_fresh()
+    with hub.db.write() as conn:
+        upsert_papers(
+            conn,
+            [
+                PaperRecord(
+                    "2603.99901", "Quasicrystal zebra lattices", "Zebra tilings.", version=1
+                ),
+                PaperRecord("2603.12270", "", "", version=9, status=PaperStatus.WITHDRAWN),
+            ],
+        )
+    index.ensure_fresh(force=True)
+    assert ids(hub, "quasicrystal zebra")[0] == "2603.99901"
+    assert "2603.12270" not in ids(hub, TITLE)
+    with hub.db.read() as conn:
+        assert get_paper(conn, "2603.12270") is None
+
+
+HOSTILE = [
+    '"',
+    "NEAR(a b)",
+    "title:x",
+    "*",
+    "AND OR NOT",
+    "((((",
+    ")))",
+    "\x00",
+    "a" * 10_000,
+    "distillation " * 2_000,
+    "🙂🙃",
+    "שלום עולם",
+    "\ud800",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(hub: Hub, query: str) -> None:
+    results = search(hub.search_index, hub.embedder, query, limit=10)
+    assert isinstance(results.hits, list)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_text_gives_results_or_nothing(hub: Hub, query: str) -> None:
+    results = search(hub.search_index, hub.embedder, query, limit=5)
+    assert len(results.hits) <= 5
