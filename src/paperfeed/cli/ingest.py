@@ -43,8 +43,28 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
 
         summary = run_ingest(hub.db, source, on_batch=on_batch)
     report(summary, errors=errors)
+    if summary.imported or summary.updated:
+        update_search(hub)
     if summary.rejected:
         raise typer.Exit(1)
+
+
+def update_search(hub: Hub) -> None:
+    """Bring the keyword index up to date and say how many papers still need embedding."""
+    from paperfeed.search.index import contract_of
+    from paperfeed.search.indexer import load_sample_vectors, pending_count
+
+    if hub.embedder is not None:
+        load_sample_vectors(db=hub.db, contract=contract_of(hub.embedder))
+    with err.status("updating the keyword index…"):
+        hub.search_index.ensure_fresh(force=True)
+        hub.search_index.save()
+    if hub.embedder is not None:
+        pending = pending_count(db=hub.db, contract=contract_of(hub.embedder))
+        if pending:
+            err.print(
+                f"{pending:,} papers have no vector yet: run `paperfeed index` for semantic search"
+            )
 
 
 def report(summary: ImportSummary, *, errors: Path | None) -> None:

@@ -48,6 +48,10 @@ def init(
     with hub.db.read() as conn:
         counts = count_papers(conn)
     out.print(f"store: {hub.db.url.render_as_string(hide_password=True)}")
+    prepare = getattr(hub.embedder, "prepare", None)
+    if prepare is not None:
+        with err.status("preparing the embedding model (first run only)…"):
+            prepare()
     if sample and counts.papers == 0 and counts.hidden == 0:
         run_source(hub, sample_source(), label="sample")
     else:

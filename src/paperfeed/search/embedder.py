@@ -132,7 +132,7 @@ def _file_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive advisory lock on `path` (so two processes don't both build a model)."""
     try:
         import fcntl
-    except ImportError:  # Windows: the atomic rename alone keeps the file whole
+    except ImportError:  # pragma: no cover - Windows: the atomic rename keeps the file whole
         yield
         return
     with path.open("a") as handle:
@@ -343,7 +343,7 @@ class _DropQuantizerAdvice:
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no affinity mask
+    except AttributeError:  # pragma: no cover - macOS and Windows have no affinity mask
         return os.cpu_count() or 1
 
 
@@ -420,7 +420,8 @@ class OnnxEmbedder:
         session = onnxruntime.InferenceSession(
             str(self.prepare()), sess_options=options, providers=providers
         )
-        if providers[0] not in session.get_providers():  # ORT falls back to the CPU silently
+        if providers[0] not in session.get_providers():  # pragma: no cover - needs a GPU
+            # ONNX Runtime falls back to the CPU silently when the CUDA provider fails to load.
             raise RuntimeError(f"CUDA requested but not available: {providers[0]} did not load")
         return session
 
@@ -523,18 +524,18 @@ class TorchEmbedder:
         precision: Precision | None = None,
         model_dir: Path | None = None,
     ) -> None:
+        self.precision: Precision = precision or ("fp16" if device == "cuda" else "fp32")
+        if self.precision == "int8":
+            raise ValueError("TorchEmbedder runs fp32 or fp16; int8 is OnnxEmbedder's")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
-        self.precision: Precision = precision or ("fp16" if device == "cuda" else "fp32")
-        if self.precision == "int8":
-            raise ValueError("TorchEmbedder runs fp32 or fp16; int8 is OnnxEmbedder's")
         files = _ModelFiles.packaged(model_dir)
         self.dim = files.dim
         self.revision = f"{_weights_digest(files.weights, cache_dir=None)}-torch-{self.precision}"
         self._model = SentenceTransformer(str(files.path), device=device, local_files_only=True)
-        if self.precision == "fp16":
+        if self.precision == "fp16":  # pragma: no cover - for CUDA
             self._model.half()
 
     def embed(

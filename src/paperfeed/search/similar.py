@@ -1,12 +1,16 @@
-"""Similar papers: nearest neighbours of a paper's stored vector, fused with its keyword matches.
+"""Similar papers: nearest neighbours of a paper's stored vector, expanded by its neighbours.
 
-No model call: the paper's vector comes from the index. A paper without a vector still gets
-keyword neighbours (its own title and abstract as the query).
+No model call: the paper's vector comes from the index. The query is the paper's vector plus the
+mean of its `expansion` nearest neighbours (average query expansion, Chum et al., ICCV 2007),
+and papers listed in the same arXiv categories get a small bonus (`category_bonus` times the
+Jaccard overlap of the two category sets). A paper without a vector gets keyword neighbours.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+import numpy as np
 
 from paperfeed.db.papers import get_paper, get_papers
 from paperfeed.models import parse_arxiv_id
@@ -29,6 +33,8 @@ def similar_papers(
     rrf_k: float = 60.0,
     vector_weight: float = 1.0,
     keyword_weight: float = 0.0,
+    expansion: int = 5,
+    category_bonus: float = 0.03,
 ) -> list[SearchHit]:
     """Return the papers closest to `paper_id`, the paper itself excluded, best first."""
     parsed = parse_arxiv_id(paper_id)
@@ -51,7 +57,23 @@ def similar_papers(
     vector_ids: list[str] = []
     vector = index.vectors.vector(key) if index.vectors is not None else None
     if vector is not None and index.vectors is not None:
-        hits = index.vectors.search(vector, k=depth, allowed=allowed, exclude={key})
+        vectors = index.vectors
+        if expansion > 0:
+            nearest = vectors.search(vector, k=expansion, exclude={key})
+            found = [v for pid, _ in nearest if (v := vectors.vector(pid)) is not None]
+            if found:
+                vector = vector + np.mean(found, axis=0)
+                vector = vector / np.linalg.norm(vector)
+        hits = vectors.search(vector, k=depth, allowed=allowed, exclude={key})
+        own = frozenset(record.categories or ())
+
+        def overlap(pid: str) -> float:
+            facet = index.facets.get(pid)
+            theirs = facet.categories if facet is not None else frozenset()
+            union = own | theirs
+            return len(own & theirs) / len(union) if union else 0.0
+
+        hits = sorted(hits, key=lambda hit: -(hit[1] + category_bonus * overlap(hit[0])))
         vector_ids = [pid for pid, _ in hits]
     keyword_ids: list[str] = []
     if keyword_weight > 0 or not vector_ids:

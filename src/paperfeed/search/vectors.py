@@ -200,16 +200,12 @@ class VectorIndex:
             assert isinstance(backend, _HnswVectors)
             # A replaced paper gets a fresh row: its old one is tombstoned in the graph.
             new_ids, new_rows = id_map.without(rows[known]).appended(keys)
-            hnsw = backend.writable()
-            if hnsw is backend:
-                with self._lock.writing():
-                    hnsw.remove(rows[known])
-                    hnsw.add(new_rows, matrix)
-                    self._ids = new_ids
-            else:  # a memory-mapped view: change an in-memory copy, then swap it in
+
+            def replace_rows(hnsw: _HnswVectors) -> None:
                 hnsw.remove(rows[known])
                 hnsw.add(new_rows, matrix)
-                self._swap(new_ids, hnsw)
+
+            self._change_graph(backend, new_ids, replace_rows)
 
     def remove(self, ids: Iterable[str]) -> None:
         """Drop papers from the index; unknown ids are ignored."""
@@ -225,14 +221,7 @@ class VectorIndex:
                 self._swap(_IdMap(id_map.row_ids[keep]), _ExactVectors(backend.matrix[keep]))
                 return
             assert isinstance(backend, _HnswVectors)
-            hnsw = backend.writable()
-            if hnsw is backend:
-                with self._lock.writing():
-                    hnsw.remove(rows)
-                    self._ids = id_map.without(rows)
-            else:
-                hnsw.remove(rows)
-                self._swap(id_map.without(rows), hnsw)
+            self._change_graph(backend, id_map.without(rows), lambda hnsw: hnsw.remove(rows))
 
     def save(self, folder: Path, *, state: dict[str, Any]) -> None:
         """Write the index to `folder` atomically, with `state` (JSON values): what it reflects.
@@ -318,6 +307,19 @@ class VectorIndex:
     def _swap(self, ids: _IdMap, backend: _Backend) -> None:
         with self._lock.writing():
             self._ids, self._backend = ids, backend
+
+    def _change_graph(
+        self, backend: _HnswVectors, ids: _IdMap, change: Callable[[_HnswVectors], None]
+    ) -> None:
+        """Change the graph in place while searches wait, or a copy of a memory-mapped one."""
+        hnsw = backend.writable()
+        if hnsw is backend:
+            with self._lock.writing():
+                change(hnsw)
+                self._ids = ids
+        else:
+            change(hnsw)
+            self._swap(ids, hnsw)
 
 
 class _IdMap:

@@ -1,0 +1,80 @@
+"""`paperfeed index | search | similar` from the command line, on the bundled sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from paperfeed.cli import app
+from paperfeed.search.embedder import OnnxEmbedder, embedding_text
+from paperfeed.search.indexer import SAMPLE_VECTORS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+def json_out(*args: str) -> list[dict[str, object]]:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.stderr
+    parsed = json.loads(result.stdout)
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def test_keyword_only_search_from_the_cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    hits = json_out("search", "knowledge distillation probes", "--json", "--limit", "5")
+    assert len(hits) == 5
+    assert {"id", "title", "score"} <= set(hits[0])
+    assert hits[0]["id"] == "2603.12270"
+    pinned = json_out("search", "arXiv:2603.12270v1", "--json", "--limit", "1000")
+    assert pinned[0]["id"] == "2603.12270" and pinned[0]["pinned"] is True
+    result = runner.invoke(app, ["search", "x", "--limit", "1001"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_the_demo_searches_out_of_the_box_with_the_real_model(data_dir: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    hits = json_out("search", "diffusion distillation one step", "--json")
+    assert len(hits) == 10
+    assert any(h["vector_rank"] for h in hits) and any(h["keyword_rank"] for h in hits)
+    assert any("diffusion" in str(h["title"]).lower() for h in hits[:3])
+    similar = json_out("similar", "2603.12270", "--json", "--limit", "5")
+    assert len(similar) == 5 and all(h["id"] != "2603.12270" for h in similar)
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0
+    assert "0 papers embedded" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_shipped_sample_vectors_match_the_model(tmp_path: Path) -> None:
+    import gzip
+
+    with np.load(SAMPLE_VECTORS) as data:
+        ids = [str(x) for x in data["ids"]]
+        shipped = data["vectors"].astype(np.float32)
+        revision = str(data["revision"])
+    embedder = OnnxEmbedder(cache_dir=tmp_path / "models")
+    assert revision == embedder.revision
+    with gzip.open(SAMPLE_VECTORS.parent / "arxiv_daily_sample.jsonl.gz", "rt") as lines:
+        papers = {r["id"]: r for r in map(json.loads, lines)}
+    rows = list(range(0, len(ids), 41))
+    texts = [
+        embedding_text(title=papers[ids[r]]["title"], abstract=papers[ids[r]]["abstract"])
+        for r in rows
+    ]
+    fresh = embedder.embed(texts)
+    cosines = np.sum(fresh * shipped[rows], axis=1)
+    assert cosines.min() > 0.99
