@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fast-test lint fix bench bench-ingest docs install clean
+.PHONY: run test fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality docs install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,22 @@ fix: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/cog -r README.md docs/cli.md
 
-bench: bench-ingest
+bench: bench-ingest bench-embed bench-keyword bench-vectors bench-quality
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-embed: $(STAMP)
+	$(BIN)/python bench/embed.py
+
+bench-keyword: $(STAMP)
+	$(BIN)/python bench/keyword_index.py
+
+bench-vectors: $(STAMP)
+	$(BIN)/python bench/vectors.py
+
+bench-quality: $(STAMP)
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
