@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality docs install clean
+.PHONY: run test fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality bench-search docs install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ fix: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/cog -r README.md docs/cli.md
 
-bench: bench-ingest bench-embed bench-keyword bench-vectors bench-quality
+bench: bench-ingest bench-embed bench-keyword bench-quality bench-search bench-vectors
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -60,3 +60,6 @@ bench-quality: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench-search: $(STAMP)
+	$(BIN)/python bench/search.py

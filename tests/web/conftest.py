@@ -28,6 +28,7 @@ def sample_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("sample")
     hub = Hub.from_settings(_settings(data_dir))
     run_ingest(hub.db, sample_source())
+    hub.search_index.ensure_fresh(force=True)  # build the keyword index once, copied per test
     hub.close()  # the last connection to close checkpoints the WAL into the file
     return data_dir / "paperfeed.db"
 
@@ -39,6 +40,7 @@ def sample_hub(tmp_path: Path, sample_db_file: Path) -> Iterator[Hub]:
         source = sample_db_file.with_name(sample_db_file.name + suffix)
         if source.exists():
             shutil.copyfile(source, tmp_path / source.name)
+    shutil.copytree(sample_db_file.parent / "search", tmp_path / "search")
     hub = Hub.from_settings(_settings(tmp_path), migrate=False)
     yield hub
     hub.close()

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -22,8 +23,13 @@ from sqlalchemy import Connection
 
 from paperfeed.db.feed import days_featured, latest_feed_day, neighbour_days, papers_for_day
 from paperfeed.db.papers import get_paper
+from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
+from paperfeed.search.hybrid import SearchHit, search
+from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.deps import HubDep
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STYLESHEET = "style.css"
@@ -202,7 +208,86 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
             what = "withdrawn" if stored.record.status is PaperStatus.WITHDRAWN else "removed"
             return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
         days = days_featured(conn, paper_id)
-    return templates.TemplateResponse(request, "paper.html", {"paper": stored.record, "days": days})
+    similar = _similar(hub, paper_id)
+    context = {"paper": stored.record, "days": days, "similar": similar}
+    return templates.TemplateResponse(request, "paper.html", context)
+
+
+PAGE_SIZE = 20
+MAX_PAGE = 50
+
+
+@router.api_route("/search", methods=["GET", "HEAD"], name="search")
+def search_page(
+    request: Request,
+    hub: HubDep,
+    q: str = "",
+    since: str = "",
+    until: str = "",
+    category: str = "",
+    page: int = 1,
+) -> Response:
+    """Search papers (keyword + semantic), with date and category filters, paginated."""
+    query = q.strip()[:1000]
+    page = min(max(page, 1), MAX_PAGE)
+    since_day = _parse_day(since) if since else None
+    until_day = _parse_day(until) if until else None
+    categories = [category.strip()] if category.strip() else None
+    context: dict[str, Any] = {
+        "query": query,
+        "since": since_day.isoformat() if since_day else "",
+        "until": until_day.isoformat() if until_day else "",
+        "category": category.strip(),
+        "hits": [],
+        "notices": [],
+        "mode": "keyword",
+        "offset": (page - 1) * PAGE_SIZE,
+        "prev_url": None,
+        "next_url": None,
+    }
+    if query:
+        results = search(
+            hub.search_index,
+            hub.embedder,
+            query,
+            since=since_day,
+            until=until_day,
+            categories=categories,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+            embed_timeout_s=hub.settings.embed_timeout_s,
+        )
+        params = {
+            "q": query,
+            "since": context["since"],
+            "until": context["until"],
+            "category": context["category"],
+        }
+        base = {k: v for k, v in params.items() if v}
+
+        def page_url(number: int) -> str:
+            return "/search?" + urlencode({**base, **({"page": number} if number > 1 else {})})
+
+        context.update(
+            hits=results.hits[:PAGE_SIZE],
+            notices=results.notices,
+            mode=results.mode,
+            prev_url=page_url(page - 1) if page > 1 else None,
+            next_url=page_url(page + 1)
+            if len(results.hits) > PAGE_SIZE and page < MAX_PAGE
+            else None,
+        )
+    return templates.TemplateResponse(request, "search.html", context)
+
+
+def _similar(hub: Hub, paper_id: str) -> list[SearchHit]:
+    try:
+        return similar_papers(hub.search_index, paper_id, limit=8)
+    except PaperNotFound:
+        return []
+    except Exception:  # similar papers are a bonus: a broken index must not take the page down
+        logger.exception("similar papers failed for %s", paper_id)
+        return []
 
 
 def _parse_day(text: str) -> dt.date:

@@ -1,0 +1,72 @@
+"""The search page and the similar papers on a paper page, over the sample (FakeEmbedder)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paperfeed.hub import Hub
+from paperfeed.search.indexer import embed_papers
+from paperfeed.web.app import create_app
+from tests.search.fakes import FakeEmbedder
+
+
+@pytest.fixture
+def search_client(sample_hub: Hub) -> TestClient:
+    sample_hub.embedder = FakeEmbedder()
+    embed_papers(sample_hub.db, sample_hub.embedder)
+    return TestClient(create_app(sample_hub))
+
+
+def test_search_page_without_a_query_shows_the_form(search_client: TestClient) -> None:
+    page = search_client.get("/search")
+    assert page.status_code == 200
+    assert '<label for="q">' in page.text
+    assert 'aria-current="page">Search' in page.text
+
+
+def test_search_finds_a_paper_by_title_and_links_to_it(search_client: TestClient) -> None:
+    page = search_client.get(
+        "/search", params={"q": "Task-Specific Knowledge Distillation via Intermediate Probes"}
+    )
+    assert page.status_code == 200
+    assert page.text.index('href="/papers/2603.12270"') < page.text.index("</ol>")
+    assert "Keyword and semantic matches, 1–20" in page.text
+    assert 'rel="next" href="/search?q=Task-Specific' in page.text
+
+
+def test_search_filters_and_pages(search_client: TestClient) -> None:
+    first = search_client.get("/search", params={"q": "galaxies", "category": "astro-ph.GA"})
+    second = search_client.get(
+        "/search", params={"q": "galaxies", "category": "astro-ph.GA", "page": 2}
+    )
+    assert first.status_code == second.status_code == 200
+    assert "astro-ph.GA" in first.text
+    assert 'rel="prev" href="/search?q=galaxies&amp;category=astro-ph.GA"' in second.text
+    dated = search_client.get(
+        "/search", params={"q": "galaxies", "since": "2026-03-20", "until": "2026-03-20"}
+    )
+    assert "20 March 2026" in dated.text and "19 March 2026" not in dated.text
+
+
+def test_bad_dates_are_a_readable_400(search_client: TestClient) -> None:
+    page = search_client.get("/search", params={"q": "x", "since": "yesterday"})
+    assert page.status_code == 400
+    assert "is not a date" in page.text
+
+
+def test_hostile_queries_render_inert(search_client: TestClient) -> None:
+    hostile = '<script>alert(1)</script>" onmouseover="x'
+    page = search_client.get("/search", params={"q": hostile})
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+
+
+def test_a_paper_page_lists_similar_papers(search_client: TestClient) -> None:
+    page = search_client.get("/papers/2603.12270")
+    assert page.status_code == 200
+    assert "Similar papers" in page.text
+    similar = page.text.split('id="similar-title"')[1]
+    assert similar.count('href="/papers/') == 8
+    assert 'href="/papers/2603.12270"' not in similar
