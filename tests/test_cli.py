@@ -121,3 +121,17 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, args
         assert "Usage" in result.stdout
+
+
+def test_an_unreachable_arxiv_exits_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port on loopback that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", f"http://127.0.0.1:{port}/api/query")
+    monkeypatch.setenv("PAPERFEED_HTTP_RETRIES", "0")
+    monkeypatch.setenv("PAPERFEED_ARXIV_REQUEST_INTERVAL_S", "0")
+    result = runner.invoke(app, ["ingest", "arxiv", "--category", "cs.CL"])
+    assert result.exit_code == 3
+    assert "run again to continue" in result.stderr

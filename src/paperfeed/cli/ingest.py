@@ -49,6 +49,17 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
         raise typer.Exit(1)
 
 
+def run_network_source(hub: Hub, source: Source, *, label: str, errors: Path | None) -> None:
+    """Run a network source; when arXiv cannot be reached, say so and exit 3."""
+    from paperfeed.ingest._http import FetchError
+
+    try:
+        run_source(hub, source, label=label, errors=errors)
+    except FetchError as exc:
+        err.print(f"[red]error:[/] {exc}\nWhat was fetched is stored; run again to continue.")
+        raise typer.Exit(3) from None
+
+
 def update_search(hub: Hub) -> None:
     """Bring the keyword index up to date and say how many papers still need embedding."""
     from paperfeed.search.index import contract_of
@@ -166,7 +177,6 @@ def arxiv(
     Without --since it continues from the high-water mark the previous run stored (the first
     run fetches the last 7 days). New versions and withdrawals come in too.
     """
-    from paperfeed.ingest._http import FetchError
     from paperfeed.ingest.arxiv_api import arxiv_source
 
     hub = make_hub()
@@ -178,11 +188,7 @@ def arxiv(
         until=_day(until),
         feature=feature,
     )
-    try:
-        run_source(hub, source, label="arXiv API", errors=errors)
-    except FetchError as exc:
-        err.print(f"[red]error:[/] {exc}\nWhat was fetched is stored; run again to continue.")
-        raise typer.Exit(3) from None
+    run_network_source(hub, source, label="arXiv API", errors=errors)
 
 
 @app.command()
@@ -204,7 +210,6 @@ def oai(
     errors: ErrorsOption = None,
 ) -> None:
     """Harvest arXiv's OAI-PMH interface (ListRecords), resuming from the stored token."""
-    from paperfeed.ingest._http import FetchError
     from paperfeed.ingest.oai_pmh import oai_source
 
     if prefix not in ("arXiv", "arXivRaw"):
@@ -220,8 +225,4 @@ def oai(
         metadata_prefix=prefix,
         feature=feature,
     )
-    try:
-        run_source(hub, source, label="OAI-PMH", errors=errors)
-    except FetchError as exc:
-        err.print(f"[red]error:[/] {exc}\nWhat was fetched is stored; run again to continue.")
-        raise typer.Exit(3) from None
+    run_network_source(hub, source, label="OAI-PMH", errors=errors)
