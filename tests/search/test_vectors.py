@@ -167,6 +167,20 @@ def test_very_selective_filters_still_find_every_allowed_paper(kind: str, use_ma
     assert [pid for pid, _ in found] == [pid for pid, _ in expected]
 
 
+def test_a_large_selective_mask_falls_back_to_scoring_its_papers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if a mask of many papers were too selective for the over-fetch all the same.
+    monkeypatch.setattr(vectors_module, "HNSW_SUBSET_LIMIT", 0)
+    monkeypatch.setattr(vectors_module, "HNSW_MAX_FETCH", 10**9)
+    index, ids, matrix = small_index("hnsw", n=3_000)
+    few = {ids[0], ids[5], ids[2_500]}
+    found = index.search(matrix[0], k=10, mask_ids=few, exclude={ids[0]})
+    assert [pid for pid, _ in found] == [
+        hit[0] for hit in brute_force(ids, matrix, matrix[0], 3_000) if hit[0] in few - {ids[0]}
+    ]
+
+
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
 def test_mask_and_predicate_combine(kind: str) -> None:
     index, ids, matrix = small_index(kind, n=2_000)
@@ -423,6 +437,8 @@ def test_bad_queries_are_refused(kind: str) -> None:
         index.search(np.full(32, np.nan), k=5)
     with pytest.raises(ValueError, match="k must be"):
         index.search(np.ones(32), k=0)
+    with pytest.raises(TypeError, match="not one string"):
+        index.search(np.ones(32), k=5, exclude="2403.00001")
 
 
 def test_bad_vectors_and_ids_are_refused() -> None:
@@ -451,7 +467,7 @@ def test_bad_vectors_and_ids_are_refused() -> None:
 
 
 def test_defaults_are_the_benchmarked_ones() -> None:
-    assert HnswConfig() == HnswConfig("bf16", 16, 128, 256)
+    assert HnswConfig() == HnswConfig("bf16", 16, 128, 512)
     assert small_index("exact")[0].nbytes >= 500 * 32 * 4
     assert small_index("hnsw")[0].nbytes >= 500 * 32 * 2
 

@@ -199,11 +199,12 @@ def get_papers(conn: Connection, paper_ids: Iterable[str]) -> dict[str, PaperRec
     found: dict[str, PaperRecord] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        query = select(papers).where(
-            papers.c.paper_id.in_(chunk), papers.c.status == PaperStatus.ACTIVE.value
-        )
+        # By primary key only: with the status in the WHERE clause SQLite may pick the status
+        # index and scan every visible paper (measured: 4 ms a row at 95k papers).
+        query = select(papers).where(papers.c.paper_id.in_(chunk))
         for row in conn.execute(query):
-            found[row.paper_id] = _record(row)
+            if row.status == PaperStatus.ACTIVE.value:
+                found[row.paper_id] = _record(row)
     return found
 
 
@@ -274,3 +275,9 @@ def store_marks(conn: Connection) -> StoreMarks:
         select(func.count()).select_from(papers).where(papers.c.status == PaperStatus.ACTIVE.value)
     )
     return StoreMarks(last, int(visible or 0))
+
+
+def latest_change(conn: Connection) -> dt.datetime | None:
+    """The time of the latest change to any paper (an index look-up)."""
+    latest: dt.datetime | None = conn.scalar(select(func.max(papers.c.modified_at)))
+    return latest

@@ -208,3 +208,9 @@ def count_vectors(conn: Connection, *, contract: EmbeddingContract) -> VectorCou
     )
     last = conn.scalar(select(func.max(paper_vectors.c.embedded_at)))
     return VectorCounts(int(total), int(current), int(other), last)
+
+
+def latest_embedding(conn: Connection) -> dt.datetime | None:
+    """The time the latest vector was stored or checked (an index look-up)."""
+    latest: dt.datetime | None = conn.scalar(select(func.max(paper_vectors.c.embedded_at)))
+    return latest

@@ -19,7 +19,7 @@ from paperfeed.db.papers import get_papers
 from paperfeed.models import PaperRecord, parse_arxiv_id
 from paperfeed.ranking import rrf
 from paperfeed.search.embedder import Embedder
-from paperfeed.search.index import Facets, SearchIndex, title_key
+from paperfeed.search.index import SearchIndex, title_key
 
 logger = logging.getLogger(__name__)
 
@@ -51,30 +51,7 @@ class SearchResults:
     notices: list[str] = field(default_factory=list)
 
 
-def _allowed(
-    facets: dict[str, Facets],
-    *,
-    since: dt.date | None,
-    until: dt.date | None,
-    categories: Sequence[str] | None,
-) -> set[str] | None:
-    """The ids that pass the filters, or None when there is no filter."""
-    if since is None and until is None and not categories:
-        return None
-    wanted = frozenset(categories or ())
-    allowed = set()
-    for paper_id, facet in facets.items():
-        if since is not None and (facet.day is None or facet.day < since):
-            continue
-        if until is not None and (facet.day is None or facet.day > until):
-            continue
-        if wanted and not (facet.categories & wanted):
-            continue
-        allowed.add(paper_id)
-    return allowed
-
-
-def _pinned(index: SearchIndex, query: str, allowed: set[str] | None) -> list[str]:
+def _pinned(index: SearchIndex, query: str, allowed: frozenset[str] | None) -> list[str]:
     """An arXiv id (bare, versioned, abs/pdf URL) or an exact title is pinned first."""
     pins = []
     parsed = parse_arxiv_id(query)
@@ -119,7 +96,7 @@ def search(
     query = query[:10_000]
     index.ensure_fresh()
     notices: list[str] = []
-    allowed = _allowed(index.facets, since=since, until=until, categories=categories)
+    allowed = index.allowed_ids(since=since, until=until, categories=categories)
     wanted = offset + limit
     depth = max(depth, wanted)
     keyword_ids = [
@@ -137,9 +114,7 @@ def search(
     elif query.strip():
         try:
             vector = embed_query(embedder, query, timeout_s=embed_timeout_s)
-            hits = index.vectors.search(
-                vector, k=depth, allowed=(allowed.__contains__ if allowed is not None else None)
-            )
+            hits = index.vectors.search(vector, k=depth, mask_ids=allowed)
             vector_ids = [pid for pid, _ in hits]
             mode = "hybrid"
         except FutureTimeout:

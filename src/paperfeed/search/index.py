@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,13 @@ from typing import Any
 import numpy as np
 
 from paperfeed.db import Database
-from paperfeed.db.papers import iter_papers, store_marks
-from paperfeed.db.vectors import EmbeddingContract, count_vectors, iter_vectors
+from paperfeed.db.papers import iter_papers, latest_change, store_marks
+from paperfeed.db.vectors import (
+    EmbeddingContract,
+    count_vectors,
+    iter_vectors,
+    latest_embedding,
+)
 from paperfeed.models import PaperRecord, PaperStatus, normalize_space
 from paperfeed.search.embedder import EMBEDDING_INPUT_VERSION, Embedder
 from paperfeed.search.keyword import KeywordIndex, KeywordIndexLocked, paper_day
@@ -89,6 +94,8 @@ class SearchIndex:
         self.facets: dict[str, Facets] = {}
         self.titles: dict[str, str] = {}
         self._title_of: dict[str, str] = {}
+        self.by_category: dict[str, set[str]] = {}
+        self._allowed_cache: dict[tuple[object, ...], frozenset[str]] = {}
         self._lock = threading.RLock()
         self._checked_at = 0.0
         self._papers_mark: dt.datetime | None = None
@@ -111,14 +118,13 @@ class SearchIndex:
                 return
             if not self._loaded:
                 self._load()
+            # Two index look-ups: cheap enough to run before a search once a second.
             with self.db.read() as conn:
-                marks = store_marks(conn)
-                vector_counts = count_vectors(conn, contract=self.contract)
-            if marks.papers_modified_at != self._papers_mark:
+                papers_changed = latest_change(conn)
+                vectors_changed = latest_embedding(conn)
+            if papers_changed != self._papers_mark:
                 self._sync_papers()
-            if vector_counts.last_embedded_at != self._vectors_mark or (
-                self.vectors is not None and len(self.vectors) != vector_counts.current
-            ):
+            if vectors_changed != self._vectors_mark:
                 self._sync_vectors()
             self._checked_at = time.monotonic()
 
@@ -142,8 +148,11 @@ class SearchIndex:
         return {"model_id": c.model_id, "revision": c.revision, "input": c.input_version}
 
     def _remember(self, records: list[PaperRecord]) -> None:
+        self._allowed_cache.clear()
         for record in records:
-            self.facets.pop(record.paper_id, None)
+            old = self.facets.pop(record.paper_id, None)
+            for category in old.categories if old is not None else ():
+                self.by_category.get(category, set()).discard(record.paper_id)
             old_title = self._title_of.pop(record.paper_id, None)
             if old_title is not None and self.titles.get(old_title) == record.paper_id:
                 del self.titles[old_title]
@@ -152,10 +161,46 @@ class SearchIndex:
             self.facets[record.paper_id] = Facets(
                 paper_day(record), frozenset(record.categories or ())
             )
+            for category in record.categories or ():
+                self.by_category.setdefault(category, set()).add(record.paper_id)
             if record.title:
                 key = title_key(record.title)
                 self.titles.setdefault(key, record.paper_id)
                 self._title_of[record.paper_id] = key
+
+    def allowed_ids(
+        self,
+        *,
+        since: dt.date | None,
+        until: dt.date | None,
+        categories: Sequence[str] | None,
+    ) -> frozenset[str] | None:
+        """The visible papers that pass the filters (None: no filter); cached until a change."""
+        if since is None and until is None and not categories:
+            return None
+        key = (since, until, tuple(sorted(set(categories or ()))))
+        cached = self._allowed_cache.get(key)
+        if cached is not None:
+            return cached
+        if categories:
+            candidates: set[str] = set()
+            for category in set(categories):
+                candidates |= self.by_category.get(category, set())
+        else:
+            candidates = set(self.facets)
+        if since is not None or until is not None:
+            low, high = since or dt.date.min, until or dt.date.max
+            facets = self.facets
+            candidates = {
+                pid
+                for pid in candidates
+                if (day := facets[pid].day) is not None and low <= day <= high
+            }
+        result = frozenset(candidates)
+        if len(self._allowed_cache) > 64:
+            self._allowed_cache.clear()
+        self._allowed_cache[key] = result
+        return result
 
     def _sync_papers(self) -> None:
         """Bring the keyword index and facets up to the store's latest paper change."""
@@ -235,6 +280,8 @@ class SearchIndex:
             self.facets.clear()
             self.titles.clear()
             self._title_of.clear()
+            self.by_category.clear()
+            self._allowed_cache.clear()
             self._loaded = False
             self.vectors = None
             self._vectors_mark = None

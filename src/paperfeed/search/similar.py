@@ -47,11 +47,7 @@ def similar_papers(
         raise PaperNotFound(key)
     record = stored.record
 
-    def allowed(pid: str) -> bool:
-        facet = index.facets.get(pid)
-        return facet is not None and (
-            since is None or (facet.day is not None and facet.day >= since)
-        )
+    allowed = index.allowed_ids(since=since, until=None, categories=None)
 
     depth = max(depth, limit)
     vector_ids: list[str] = []
@@ -64,7 +60,7 @@ def similar_papers(
             if found:
                 vector = vector + np.mean(found, axis=0)
                 vector = vector / np.linalg.norm(vector)
-        hits = vectors.search(vector, k=depth, allowed=allowed, exclude={key})
+        hits = vectors.search(vector, k=depth, mask_ids=allowed, exclude={key})
         own = frozenset(record.categories or ())
 
         def overlap(pid: str) -> float:

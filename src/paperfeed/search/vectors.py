@@ -24,15 +24,16 @@ FloatArray = npt.NDArray[np.float32]
 RowArray = npt.NDArray[np.int64]
 IdArray = npt.NDArray[np.bytes_]
 
-# 3.3 ms a query at 100k and ~37 ms at 1M on 2 cores: exact search fits a 10 ms budget to ~250k.
+# Exact search took 3.3 ms a query at 100k and ~37 ms at 1M on 2 idle cores: ~250k fit in 10 ms.
 DEFAULT_EXACT_THRESHOLD: Final = 200_000
 FORMAT: Final = 1
 MANIFEST: Final = "vectors.json"
-# HNSW over-fetch for filtered searches grows 4x per round up to this many candidates, then
-# falls back to an exhaustive scan (see `docs/search.md`, "Vector index").
+# HNSW over-fetch for filtered searches grows 4x per round up to this many candidates (ef=2,560
+# costs ~13 ms), then the filter runs over every paper and those passing are scored exactly.
 HNSW_MAX_FETCH: Final = 10_000
-# With `mask_ids` of at most this many papers, HNSW mode scores just their vectors exactly.
-HNSW_SUBSET_LIMIT: Final = 20_000
+# With `mask_ids` of at most this many papers, HNSW mode scores just their vectors exactly
+# (reading a vector back from the graph costs ~2 µs: ~8 ms for 4,000).
+HNSW_SUBSET_LIMIT: Final = 4_000
 
 
 class HnswParams(TypedDict, total=False):
@@ -51,7 +52,7 @@ class HnswConfig:
     dtype: Literal["bf16", "f16", "f32"] = "bf16"  # bf16 has AVX-512 kernels; int8 stalls ~0.84
     connectivity: int = 16  # "M": 32 would add ~130 MB per million papers
     expansion_add: int = 128  # "efConstruction"
-    expansion_search: int = 256  # "ef"; a search for more than ef results widens it to fit
+    expansion_search: int = 512  # "ef": 0.983 at 1M (256: 0.974); more results widen it to fit
 
     def __post_init__(self) -> None:
         if self.dtype not in ("bf16", "f16", "f32"):
@@ -145,6 +146,8 @@ class VectorIndex:
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
+        if isinstance(exclude, str) or isinstance(mask_ids, str):
+            raise TypeError("exclude and mask_ids take collections of paper ids, not one string")
         with self._lock.reading():
             ids, backend = self._ids, self._backend
             q = _unit_query(query, backend.dim)
@@ -154,18 +157,27 @@ class VectorIndex:
             first = 4 * k + len(excluded)
             mask: npt.NDArray[np.bool_] | None = None
             rankings: Iterator[tuple[RowArray, FloatArray]]
+            exhaustive = True  # the last ranking holds every candidate
             if mask_ids is not None:
                 rows = np.unique(ids.rows_of(mask_ids))
                 rows = rows[rows >= 0]
-                if backend.prefers_subset(len(rows)):
+                if backend.prefers_subset(len(rows), k=k):
                     rankings = _subset_rankings(rows, backend.score(q, rows), first)
                 else:
                     mask = np.zeros(ids.row_count, dtype=np.bool_)
                     mask[rows] = True
                     rankings = backend.rankings(q, first)
+                    exhaustive = backend.kind == "exact"
             else:
                 rankings = backend.rankings(q, first)
-            return _walk(rankings, k, ids=ids, excluded=excluded, mask=mask, allowed=allowed)
+                exhaustive = backend.kind == "exact"
+            passes = _Filter(ids, excluded=excluded, mask=mask, allowed=allowed)
+            hits = _walk(rankings, k, passes)
+            if len(hits) < k and not exhaustive:
+                # HNSW over-fetch ran out before k papers passed: score every passing paper.
+                rows = passes.rows()
+                hits = _walk(_subset_rankings(rows, backend.score(q, rows), k), k, passes)
+            return [(ids.id_at(row), min(1.0, max(-1.0, score))) for row, score in hits]
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         """Return the stored unit vector of a paper (bf16-rounded under HNSW), or None."""
@@ -340,6 +352,10 @@ class _IdMap:
         return len(self._sorted_rows)
 
     @property
+    def live_rows(self) -> RowArray:
+        return self._sorted_rows
+
+    @property
     def row_count(self) -> int:
         return len(self.row_ids)
 
@@ -442,35 +458,63 @@ def _subset_rankings(
         yield rows[order], scores[order]
 
 
+class _Filter:
+    """The search filters on rows: excluded rows, an allowed-rows mask, a predicate on ids."""
+
+    def __init__(
+        self,
+        ids: _IdMap,
+        *,
+        excluded: set[int],
+        mask: npt.NDArray[np.bool_] | None,
+        allowed: Callable[[str], bool] | None,
+    ) -> None:
+        self.ids = ids
+        self._excluded = excluded
+        self._mask = mask
+        self._allowed = allowed
+        self._verdicts: dict[int, bool] = {}  # each paper is put to `allowed` once
+
+    def __call__(self, row: int) -> bool:
+        if row in self._excluded or (self._mask is not None and not self._mask[row]):
+            return False
+        if self._allowed is None:
+            return True
+        verdict = self._verdicts.get(row)
+        if verdict is None:
+            verdict = self._verdicts[row] = bool(self._allowed(self.ids.id_at(row)))
+        return verdict
+
+    def rows(self) -> RowArray:
+        """Return every live row that passes; the predicate runs over all papers (~0.1 s/1M)."""
+        rows = self.ids.live_rows
+        if self._mask is not None:
+            rows = rows[self._mask[rows]]
+        if self._excluded:
+            rows = rows[~np.isin(rows, list(self._excluded))]
+        if self._allowed is None:
+            return rows
+        allowed, verdicts = self._allowed, self._verdicts
+        keep = [
+            verdict if (verdict := verdicts.get(row)) is not None else allowed(key.decode())
+            for row, key in zip(rows.tolist(), self.ids.row_ids[rows].tolist(), strict=True)
+        ]
+        return rows[np.array(keep, dtype=np.bool_)] if keep else rows
+
+
 def _walk(
-    rankings: Iterator[tuple[RowArray, FloatArray]],
-    k: int,
-    *,
-    ids: _IdMap,
-    excluded: set[int],
-    mask: npt.NDArray[np.bool_] | None,
-    allowed: Callable[[str], bool] | None,
-) -> list[tuple[str, float]]:
-    """Walk ever longer rankings until `k` rows pass the filters or the ranking is complete."""
-    verdicts: dict[int, bool] = {}
+    rankings: Iterator[tuple[RowArray, FloatArray]], k: int, passes: _Filter
+) -> list[tuple[int, float]]:
+    """Walk ever longer rankings until `k` rows pass the filters or the rankings end."""
     hits: list[tuple[int, float]] = []
     for rows, scores in rankings:
         hits = []
         for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            if row in excluded or (mask is not None and not mask[row]):
-                continue
-            if allowed is not None:
-                verdict = verdicts.get(row)
-                if verdict is None:
-                    verdict = verdicts[row] = bool(allowed(ids.id_at(row)))
-                if not verdict:
-                    continue
-            hits.append((row, score))
-            if len(hits) == k:
-                break
-        if len(hits) == k:
-            break
-    return [(ids.id_at(row), score) for row, score in hits]
+            if passes(row):
+                hits.append((row, score))
+                if len(hits) == k:
+                    return hits
+    return hits
 
 
 class _ExactVectors:
@@ -490,7 +534,7 @@ class _ExactVectors:
     def nbytes(self) -> int:
         return int(self.matrix.nbytes)
 
-    def prefers_subset(self, rows: int) -> bool:
+    def prefers_subset(self, rows: int, *, k: int) -> bool:
         return rows * 4 <= len(self.matrix)
 
     def rankings(self, q: FloatArray, first: int) -> Iterator[tuple[RowArray, FloatArray]]:
@@ -551,29 +595,32 @@ class _HnswVectors:
     def nbytes(self) -> int:
         return int(self.index.memory_usage)
 
-    def prefers_subset(self, rows: int) -> bool:
-        return rows <= HNSW_SUBSET_LIMIT
+    def prefers_subset(self, rows: int, *, k: int) -> bool:
+        """Score the allowed papers exactly when few, or when HNSW would need too many results."""
+        return rows <= HNSW_SUBSET_LIMIT or 2 * k * len(self.index) > HNSW_MAX_FETCH * rows
 
     def rankings(self, q: FloatArray, first: int) -> Iterator[tuple[RowArray, FloatArray]]:
+        """Yield HNSW results for `first`, 4x, 16x… candidates, up to HNSW_MAX_FETCH."""
         size = len(self.index)
         wanted = first
-        while wanted < min(size, HNSW_MAX_FETCH):
-            yield self._search(q, wanted, exact=False)
+        while True:
+            yield self._search(q, min(wanted, size))
             wanted *= 4
-        yield self._search(q, size, exact=True)  # the complete ranking, for rare filters
+            if wanted // 4 >= size or wanted > HNSW_MAX_FETCH:
+                return
 
-    def _search(self, q: FloatArray, count: int, *, exact: bool) -> tuple[RowArray, FloatArray]:
-        found = self.index.search(q, count, threads=1, exact=exact)
+    def _search(self, q: FloatArray, count: int) -> tuple[RowArray, FloatArray]:
+        found = self.index.search(q, count, threads=1)
         assert isinstance(found, Matches)
         return found.keys.astype(np.int64), (1.0 - found.distances).astype(np.float32)
 
     def score(self, q: FloatArray, rows: RowArray) -> FloatArray:
-        scores: FloatArray = self.vectors(rows) @ q
+        """Score rows exactly on their stored vectors (~2 ms a thousand), in bounded chunks."""
+        parts = [self.vectors(rows[at : at + 50_000]) @ q for at in range(0, len(rows), 50_000)]
+        scores: FloatArray = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
         return scores
 
     def vectors(self, rows: RowArray) -> FloatArray:
-        if len(rows) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
         found = self.index.get(rows.astype(np.uint64), dtype="f32")
         assert isinstance(found, tuple)
         rows_found = [vector for vector in found if vector is not None]
