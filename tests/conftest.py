@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,20 @@ import pytest
 from paperfeed.db import Database
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point PAPERFEED_DATA_DIR away from the checkout, so no test writes into ./data."""
+    saved = {k: os.environ.get(k) for k in ("PAPERFEED_DATA_DIR", "PAPERFEED_DATABASE_URL")}
+    os.environ["PAPERFEED_DATA_DIR"] = str(tmp_path_factory.mktemp("default-data"))
+    os.environ.pop("PAPERFEED_DATABASE_URL", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

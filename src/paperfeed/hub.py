@@ -60,7 +60,7 @@ class Hub:
 
                     contract = contract_of(self.embedder) if self.embedder else KEYWORD_ONLY
                     self._search_index = SearchIndex(
-                        db=self.db, folder=self.settings.data_dir / "search", contract=contract
+                        db=self.db, folder=self.settings.search_dir, contract=contract
                     )
         return self._search_index
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -65,3 +67,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'paperfeed.db').resolve()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def search_dir(self) -> Path:
+        """Where the search indexes of this store live: beside a SQLite file, else in data_dir.
+
+        Derived from the database, so two stores never share (and corrupt) one index.
+        """
+        url = make_url(self.resolved_database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            db_file = Path(url.database).expanduser()
+            return db_file.with_name(f"{db_file.stem}-search")
+        digest = hashlib.blake2b(
+            url.render_as_string(hide_password=True).encode(), digest_size=6
+        ).hexdigest()
+        return self.data_dir / f"search-{digest}"

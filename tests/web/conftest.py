@@ -40,7 +40,7 @@ def sample_hub(tmp_path: Path, sample_db_file: Path) -> Iterator[Hub]:
         source = sample_db_file.with_name(sample_db_file.name + suffix)
         if source.exists():
             shutil.copyfile(source, tmp_path / source.name)
-    shutil.copytree(sample_db_file.parent / "search", tmp_path / "search")
+    shutil.copytree(sample_db_file.parent / "paperfeed-search", tmp_path / "paperfeed-search")
     hub = Hub.from_settings(_settings(tmp_path), migrate=False)
     yield hub
     hub.close()
