@@ -1,7 +1,8 @@
 """Vector index benchmark: exact (the baseline, same run) against HNSW at 100k and 1M papers.
 
-Run with `.venv/bin/python bench/vectors.py` (about 10 minutes on 2 cores). Uses the real vectors
-in `data/bench/vectors-95k.npy` when present (grown to 1M by noisy copies), else clustered ones.
+Run with `.venv/bin/python bench/vectors.py` (12-25 minutes on 2 cores, mostly the 1M HNSW build).
+Uses the real vectors in `data/bench/vectors-95k.npy` when present (grown to 1M by noisy copies),
+else synthetic clustered ones.
 """
 
 from __future__ import annotations

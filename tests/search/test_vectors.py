@@ -182,6 +182,15 @@ def test_a_large_selective_mask_falls_back_to_scoring_its_papers(
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_asking_for_more_than_the_index_holds_returns_everything(kind: str) -> None:
+    index, ids, matrix = small_index(kind)
+    found = index.search(matrix[0], k=600, exclude={ids[0]})
+    assert sorted(pid for pid, _ in found) == ids[1:]
+    scores = [score for _, score in found]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
 def test_mask_and_predicate_combine(kind: str) -> None:
     index, ids, matrix = small_index(kind, n=2_000)
     mask = set(ids[:1_500])  # too many for the subset path: filters the full ranking
@@ -493,16 +502,18 @@ def test_searches_run_while_papers_change() -> None:
     extra_ids, extra = paper_ids(400, prefix="2501"), random_vectors(400, 32, seed=13)
     stop = threading.Event()
 
-    def search_until_stopped(seed: int) -> int:
+    def search_until_stopped(seed: int) -> tuple[int, int]:
         rng = np.random.default_rng(seed)
-        done = 0
+        done = found_itself = 0
         while not stop.is_set() or done < 50:
             row = int(rng.integers(0, 1_000))
             found = index.search(matrix[row], k=5)
-            assert found[0][0] == ids[row]
+            scores = [score for _, score in found]
+            assert len(found) == 5 and scores == sorted(scores, reverse=True)
             assert len({pid for pid, _ in found}) == len(found)
+            found_itself += found[0][0] == ids[row]
             done += 1
-        return done
+        return done, found_itself
 
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(search_until_stopped, seed) for seed in range(4)]
@@ -510,5 +521,8 @@ def test_searches_run_while_papers_change() -> None:
             index.upsert(extra_ids[start : start + 50], extra[start : start + 50])
             index.remove(ids[1_000 + start : 1_000 + start + 50])
         stop.set()
-        assert all(future.result() >= 50 for future in futures)
+        counts = [future.result() for future in futures]
+    # HNSW is approximate: now and then a node is unreachable (1-3 in 2,000 here, changes or not).
+    assert all(done >= 50 and found_itself >= 0.95 * done for done, found_itself in counts)
     assert len(index) == 2_000
+    assert not {pid for pid, _ in index.search(matrix[1_000], k=50)} & set(ids[1_000:1_400])
