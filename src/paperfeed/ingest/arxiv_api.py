@@ -17,7 +17,7 @@ from paperfeed.db import Database
 from paperfeed.db.state import load_state
 from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError
 from paperfeed.ingest._http import Clock, PageError, PoliteClient, check_url, parse_xml
-from paperfeed.ingest.base import Checkpoint, Source, SourceItem, parse_time
+from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem, parse_time
 from paperfeed.models import (
     Featuring,
     PaperRecord,
@@ -169,7 +169,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-class ArxivApiSource:
+class ArxivApiSource(RecordCounter):
     """Page through one query, sorted by lastUpdatedDate ascending, checkpointing every page.
 
     The ascending sort makes the high-water mark (the latest `updated` seen) a safe place to
@@ -210,11 +210,6 @@ class ArxivApiSource:
         self.page_size = page_size
         self.max_start = max_start
         self.empty_page_retries = empty_page_retries
-        self._done = 0
-        self._total: int | None = None
-
-    def progress(self) -> tuple[float, float | None]:
-        return float(self._done), float(self._total) if self._total is not None else None
 
     def read(self) -> Iterator[SourceItem]:
         try:

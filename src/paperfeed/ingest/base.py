@@ -48,6 +48,17 @@ class Source(Protocol):
         ...
 
 
+class RecordCounter:
+    """`progress()` for sources that count records: `_done` so far, `_total` once known."""
+
+    _done: int = 0
+    _total: int | None = None
+
+    def progress(self) -> tuple[float, float | None]:
+        """Return (done, total) records; total is None until the source knows it."""
+        return float(self._done), float(self._total) if self._total is not None else None
+
+
 ProgressCallback = Callable[[ImportSummary, "Source"], None]
 
 

@@ -18,7 +18,7 @@ from paperfeed.ingest._fields import (
     str_list_field,
     text_fields,
 )
-from paperfeed.ingest.base import SourceItem, parse_day, parse_time
+from paperfeed.ingest.base import RecordCounter, SourceItem, parse_day, parse_time
 from paperfeed.ingest.snapshot import open_maybe_gzip
 from paperfeed.models import Featuring, PaperRecord, Rejected
 
@@ -92,7 +92,7 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
     return record, Featuring(paper_id, day, source="hf-daily", upvotes=upvotes)
 
 
-class HfDailySource:
+class HfDailySource(RecordCounter):
     """A file of Hugging Face daily papers: a JSON array, or one entry per line (gzip or plain)."""
 
     unit = "records"
@@ -100,11 +100,6 @@ class HfDailySource:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._done = 0
-        self._total: int | None = None
-
-    def progress(self) -> tuple[float, float | None]:
-        return float(self._done), float(self._total) if self._total is not None else None
 
     def _entries(self) -> Iterator[tuple[str, Any]]:
         stream, raw = open_maybe_gzip(self.path)

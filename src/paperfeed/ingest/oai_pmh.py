@@ -18,7 +18,7 @@ from paperfeed.db import Database
 from paperfeed.db.state import load_state
 from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError
 from paperfeed.ingest._http import Clock, PageError, PoliteClient, check_url, parse_xml
-from paperfeed.ingest.base import Checkpoint, Source, SourceItem, parse_day
+from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem, parse_day
 from paperfeed.models import (
     Featuring,
     PaperRecord,
@@ -235,7 +235,7 @@ def _from_arxiv_raw(element: Element) -> PaperRecord:
     )
 
 
-class OaiPmhSource:
+class OaiPmhSource(RecordCounter):
     """Harvest one `ListRecords` list page by page, checkpointing the resumptionToken."""
 
     name = NAME
@@ -265,11 +265,6 @@ class OaiPmhSource:
         self.token = token
         self.high_water = high_water
         self.feature = feature
-        self._done = 0
-        self._total: int | None = None
-
-    def progress(self) -> tuple[float, float | None]:
-        return float(self._done), float(self._total) if self._total is not None else None
 
     def read(self) -> Iterator[SourceItem]:
         try:

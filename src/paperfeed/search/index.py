@@ -282,12 +282,10 @@ class SearchIndex:
             self._title_of.clear()
             self.by_category.clear()
             self._allowed_cache.clear()
-            self._loaded = False
-            self.vectors = None
-            self._vectors_mark = None
-            self._load()
+            self._load()  # facets and titles from the store
             self._papers_mark = marks.papers_modified_at
-            self.vectors = None
+            self.vectors = None  # rebuilt from the stored vectors, not from disk
+            self._vectors_mark = None
             self._sync_vectors()
             self._checked_at = time.monotonic()
 

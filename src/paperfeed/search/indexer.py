@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from paperfeed.db import Database
+from paperfeed.db.papers import get_papers
 from paperfeed.db.vectors import (
     EmbeddingContract,
     count_vectors,
+    iter_vectors,
     papers_to_embed,
     store_vectors,
     touch_vectors,
@@ -129,8 +131,6 @@ def load_sample_vectors(
 
 def save_sample_vectors(*, db: Database, embedder: Embedder, path: Path = SAMPLE_VECTORS) -> int:
     """Write the vectors of the papers in the store to `path` (used to build the shipped file)."""
-    from paperfeed.db.vectors import iter_vectors
-
     contract = contract_of(embedder)
     ids: list[str] = []
     parts = []
@@ -138,8 +138,6 @@ def save_sample_vectors(*, db: Database, embedder: Embedder, path: Path = SAMPLE
         for batch_ids, batch in iter_vectors(conn, contract=contract):
             ids.extend(batch_ids)
             parts.append(batch)
-        from paperfeed.db.papers import get_papers
-
         papers = get_papers(conn, ids)
     hashes = [
         text_hash(embedding_text(title=papers[i].title, abstract=papers[i].abstract)) for i in ids
