@@ -113,4 +113,23 @@ paper_vectors = Table(
     Column("embedded_at", DateTime, nullable=False, index=True),
 )
 
+upvotes = Table(
+    "upvotes",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("created_at", DateTime, nullable=False, index=True, comment="when it was cast, UTC"),
+)
+
 Index("ix_papers_status_announced", papers.c.status, papers.c.announced)
