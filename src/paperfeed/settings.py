@@ -59,6 +59,24 @@ class Settings(BaseSettings):
         description="Longest wait for a query's embedding; past it, keyword results come back.",
     )
     site_name: str = Field(default="paperfeed", description="Name shown in page titles.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address readers reach the hub at; links in emails and feeds start with it.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for outgoing mail; unset: mail goes to the development mailbox.",
+    )
+    smtp_port: int = Field(default=587, description="SMTP server port.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, if it needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="SMTP transport security: none, starttls or tls."
+    )
+    smtp_timeout_s: float = Field(default=30.0, description="Timeout of one SMTP command.")
+    mail_from: str = Field(
+        default="paperfeed <paperfeed@localhost>", description="From address of outgoing mail."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
