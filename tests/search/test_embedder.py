@@ -234,6 +234,27 @@ def test_fp32_onnx_equals_torch_fp32(
 
 
 @pytest.mark.slow
+def test_pipelined_torch_path_of_cuda_equals_encode(
+    torch_embedder: TorchEmbedder, sample_texts: list[str]
+) -> None:
+    # The CUDA path (tokenizer a chunk ahead, length-sorted batches, pooling in torch) run on
+    # the CPU in fp32 gives encode()'s vectors, in input order.
+    pipelined = TorchEmbedder(pipeline=True)
+    calls: list[int] = []
+    vectors = pipelined.embed(sample_texts[:40], batch_size=2, progress=calls.append)
+    reference = torch_embedder.embed(sample_texts[:40])
+    assert calls == [40]  # one chunk (of up to 32 batches)
+    assert (vectors * reference).sum(axis=1).min() > 0.9999
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    # With worker processes tokenizing (as on a GPU machine): chunks of 16, back in order.
+    processes = TorchEmbedder(pipeline=True, tokenizer_processes=2)
+    calls.clear()
+    spread = processes.embed(sample_texts[:40], batch_size=2, progress=calls.append)
+    assert calls == [16, 32, 40]
+    assert (spread * reference).sum(axis=1).min() > 0.9999
+
+
+@pytest.mark.slow
 def test_fp16_model_for_cuda_matches_fp32(cache_dir: Path, sample_texts: list[str]) -> None:
     # ONNX Runtime's CPU provider runs the fp16 graph too, so the CUDA model is checked here.
     texts = sample_texts[:8]
