@@ -5,9 +5,9 @@ run and over the same texts:
 
 - the tokenizer alone (the rate no pipeline can beat without a faster tokenizer),
 - sentence-transformers `encode()` in fp16 (a plain padded-batch loop: the baseline),
-- `TorchEmbedder(device="cuda")`: tokenization a chunk ahead on a thread, length-sorted
-  batches, pooling on the GPU (what `paperfeed index --device cuda` uses without
-  onnxruntime-gpu),
+- `TorchEmbedder(device="cuda")`: tokenization on worker processes (or, for comparison, on one
+  thread), batches cut on the GPU from one pinned copy per chunk, pooling on the GPU (what
+  `paperfeed index --device cuda` uses without onnxruntime-gpu),
 - `OnnxEmbedder(device="cuda")` fp16, where onnxruntime-gpu is installed.
 
 Rates are abstracts/s end to end, tokenizing included; loading the texts is not timed.
