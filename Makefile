@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# KaTeX renders math in titles and abstracts; it comes from the npm registry (pinned, checked).
+KATEX_VERSION := 0.16.22
+KATEX_SHA512 := sha512-XCHRdUw4lf3SKBaJe4EvgqIuWwkPSo9XoeO8GjQW94Bp7TWv9hNhzZjZ+OH9yf1UmLygb7DIT5GSFQiyt16zYg==
+KATEX := src/paperfeed/web/static/katex/VERSION
 
-.PHONY: run test fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality bench-search docs install clean
+.PHONY: run test chromium fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality bench-search bench-web bench-digest docs install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,19 +16,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $(STAMP)
 
-install: $(STAMP)
+$(KATEX): Makefile scripts/install-katex.sh
+	scripts/install-katex.sh $(KATEX_VERSION) $(KATEX_SHA512) src/paperfeed/web/static/katex
+
+# The browser tests drive Debian's Chromium (no browser download); as root or with sudo.
+chromium:
+	@command -v chromium >/dev/null || sudo -n sh -c 'apt-get update && apt-get install -y chromium' \
+		|| (apt-get update && apt-get install -y chromium)
+
+install: $(STAMP) $(KATEX)
 
 ## run: create the store, load the bundled sample (first time only), serve http://127.0.0.1:8000
-run: $(STAMP)
+run: $(STAMP) $(KATEX)
 	$(BIN)/paperfeed init
 	$(BIN)/paperfeed serve
 
 ## test: lint, type-check, and the whole test suite (slow tests included)
-test: $(STAMP) lint
+test: $(STAMP) $(KATEX) chromium lint
 	$(BIN)/pytest -m "slow or not slow"
 
 ## fast-test: the suite without the slow tests
-fast-test: $(STAMP)
+fast-test: $(STAMP) $(KATEX)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -41,7 +53,7 @@ fix: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/cog -r README.md docs/cli.md
 
-bench: bench-ingest bench-embed bench-keyword bench-quality bench-search bench-vectors
+bench: bench-ingest bench-embed bench-keyword bench-quality bench-search bench-vectors bench-web
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -63,3 +75,10 @@ clean:
 
 bench-search: $(STAMP)
 	$(BIN)/python bench/search.py
+
+## bench-web: feed page and /api/daily_papers under load on the full corpus (needs wrk)
+bench-web: $(STAMP)
+	$(BIN)/python bench/web.py
+
+bench-digest: $(STAMP)
+	$(BIN)/python bench/digest.py

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from paperfeed.db import Database
+from tests.pg.server import postgres_server, postgres_url  # noqa: F401  (real PostgreSQL)
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -11,6 +11,7 @@ from paperfeed.db import Database
 from paperfeed.settings import Settings
 
 if TYPE_CHECKING:
+    from paperfeed.mail import Mailer
     from paperfeed.search.embedder import Embedder
     from paperfeed.search.index import SearchIndex
 
@@ -28,6 +29,7 @@ class Hub:
     settings: Settings
     db: Database
     embedder: Embedder | None = None
+    mailer: Mailer | None = None
     _search_index: SearchIndex | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -48,7 +50,9 @@ class Hub:
             embedder = default_embedder(
                 cache_dir=settings.data_dir / "models", device=settings.embedder_device
             )
-        return cls(settings=settings, db=db, embedder=embedder)
+        from paperfeed.mail import build_mailer
+
+        return cls(settings=settings, db=db, embedder=embedder, mailer=build_mailer(settings, db))
 
     @property
     def search_index(self) -> SearchIndex:

@@ -77,6 +77,44 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         default="paperfeed <paperfeed@localhost>", description="From address of outgoing mail."
     )
+    # Digests (docs/digests.md).
+    digest_concurrency: int = Field(
+        default=4, ge=1, le=64, description="Digest sender workers, each with one SMTP connection."
+    )
+    digest_processes: int = Field(
+        default=1, ge=1, le=64, description="Digest sender processes (each runs the workers)."
+    )
+    digest_rate_per_minute: int = Field(
+        default=0, ge=0, description="Most digest mails per minute over all senders (0: no limit)."
+    )
+    digest_lease_s: float = Field(
+        default=300.0, gt=0, description="How long a sender holds a claimed row before another may."
+    )
+    digest_retry_base_s: float = Field(
+        default=60.0, gt=0, description="First retry delay after a 4xx or a drop; doubles each try."
+    )
+    digest_retry_max_s: float = Field(
+        default=3600.0, gt=0, description="Longest retry delay of a deferred digest mail."
+    )
+    digest_max_attempts: int = Field(
+        default=8, ge=1, description="Tries of one digest mail before it is marked failed."
+    )
+    digest_pause_ratio: float = Field(
+        default=0.2, gt=0, le=1, description="Failed share of an issue's mails that pauses it."
+    )
+    digest_bounce_threshold: int = Field(
+        default=3, ge=1, description="Hard bounces in a row after which an address is suppressed."
+    )
+    digest_max_wait_s: float = Field(
+        default=900.0, ge=0, description="How long `digest send` waits for deferred mails to retry."
+    )
+    digest_confirmations_per_day: int = Field(
+        default=3, ge=1, description="Confirmation mails one address may get per day (then 429)."
+    )
+    digest_dkim_key_file: Path | None = Field(
+        default=None, description="PEM private key to DKIM-sign digests with; unset: no signing."
+    )
+    digest_dkim_selector: str = Field(default="paperfeed", description="DKIM selector (s=).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -36,12 +36,18 @@ def init(
     sample: Annotated[
         bool,
         typer.Option(
-            "--sample/--no-sample", help="Load the bundled sample when the store has no papers."
+            "--sample/--no-sample",
+            help="Load the bundled sample and upvote history when the store has no papers.",
         ),
     ] = True,
 ) -> None:
-    """Create the data folder and the database, apply migrations, load the bundled sample."""
+    """Create the data folder and the database, apply migrations, load the bundled sample.
+
+    The sample is a week of real arXiv papers plus 753 real Hugging Face daily papers with
+    their upvotes (2023-11-30..2024-04-05), which give the trending page real votes.
+    """
     from paperfeed.cli.ingest import run_source
+    from paperfeed.ingest.hf_daily import HfDailySource
     from paperfeed.ingest.snapshot import sample_source
 
     hub = make_hub()
@@ -54,6 +60,8 @@ def init(
             prepare()
     if sample and counts.papers == 0 and counts.hidden == 0:
         run_source(hub, sample_source(), label="sample")
+        history = Path(__file__).resolve().parents[1] / "data" / "hf_daily_papers.jsonl.gz"
+        run_source(hub, HfDailySource(history), label="upvote history")
     else:
         out.print(f"{counts.papers:,} papers on {counts.featured_days:,} days; nothing to load")
 

@@ -6,10 +6,23 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Select, and_, bindparam, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from paperfeed.db.papers import _now, _record
-from paperfeed.db.schema import feed_entries, papers
+from paperfeed.db.schema import feed_entries, papers, upvotes
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 
 
@@ -88,17 +101,28 @@ def papers_for_day(conn: Connection, day: dt.date, *, limit: int = 500) -> list[
     return [FeedItem(_record(row), row.day, row.upvotes, row.source) for row in conn.execute(query)]
 
 
-def _visible_days() -> Select[dt.date]:
-    return (
-        select(feed_entries.c.day)
-        .join(papers, papers.c.paper_id == feed_entries.c.paper_id)
-        .where(papers.c.status == PaperStatus.ACTIVE.value)
+def _visible(paper_id: ColumnElement[str]) -> ColumnElement[bool]:
+    # EXISTS rather than a join: SQLite then walks feed_entries by its (day, paper_id) index
+    # instead of every active paper (0.03 ms instead of 70 ms for the latest day at 95k papers).
+    return exists().where(
+        papers.c.paper_id == paper_id, papers.c.status == PaperStatus.ACTIVE.value
     )
 
 
-def latest_feed_day(conn: Connection) -> dt.date | None:
-    """The most recent day that has a visible featured paper."""
-    return conn.scalar(_visible_days().order_by(feed_entries.c.day.desc()).limit(1))
+def _visible_days() -> Select[dt.date]:
+    return select(feed_entries.c.day).where(_visible(feed_entries.c.paper_id))
+
+
+def latest_feed_day(
+    conn: Connection, *, since: dt.date | None = None, before: dt.date | None = None
+) -> dt.date | None:
+    """The most recent day that has a visible featured paper (from `since`, before `before`)."""
+    query = _visible_days()
+    if since is not None:
+        query = query.where(feed_entries.c.day >= since)
+    if before is not None:
+        query = query.where(feed_entries.c.day < before)
+    return conn.scalar(query.order_by(feed_entries.c.day.desc()).limit(1))
 
 
 def neighbour_days(conn: Connection, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -120,3 +144,110 @@ def days_featured(conn: Connection, paper_id: str) -> list[dt.date]:
         .order_by(feed_entries.c.day)
     )
     return list(conn.scalars(query))
+
+
+def upvote_total() -> ColumnElement[int]:
+    """A paper's upvotes as every list shows them: the imported count plus the hub's own votes.
+
+    The imported count is the highest one of the paper's feed entries (a Hugging Face figure
+    scraped on several days only ever grows); each row of `upvotes` is one reader's vote.
+    """
+    entries = feed_entries.alias("fe_count")
+    imported = (
+        select(func.coalesce(func.max(entries.c.upvotes), 0))
+        .where(entries.c.paper_id == papers.c.paper_id)
+        .scalar_subquery()
+    )
+    votes = (
+        select(func.count())
+        .select_from(upvotes)
+        .where(upvotes.c.paper_id == papers.c.paper_id)
+        .scalar_subquery()
+    )
+    return imported + votes
+
+
+def _period_entries(start: dt.date, end: dt.date) -> Select[tuple[str, dt.date]]:
+    # A paper featured on several days of the period is listed once, on its first day there.
+    return (
+        select(feed_entries.c.paper_id, func.min(feed_entries.c.day).label("day"))
+        .where(feed_entries.c.day >= start, feed_entries.c.day < end)
+        .group_by(feed_entries.c.paper_id)
+    )
+
+
+def papers_for_period(
+    conn: Connection, start: dt.date, end: dt.date, *, limit: int = 30, offset: int = 0
+) -> list[FeedItem]:
+    """The visible papers featured from `start` to `end` (excluded), most upvoted first.
+
+    Ties go to the newer id. `FeedItem.upvotes` is `upvote_total()`.
+    """
+    entries = _period_entries(start, end).subquery()
+    total = upvote_total().label("total")
+    source = (
+        select(feed_entries.c.source)
+        .where(feed_entries.c.paper_id == papers.c.paper_id, feed_entries.c.day == entries.c.day)
+        .scalar_subquery()
+    )
+    query = (
+        select(papers, entries.c.day.label("feed_day"), total, source.label("feed_source"))
+        .join(entries, entries.c.paper_id == papers.c.paper_id)
+        .where(papers.c.status == PaperStatus.ACTIVE.value)
+        .order_by(total.desc(), papers.c.paper_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        FeedItem(_record(row), row.feed_day, row.total, row.feed_source)
+        for row in conn.execute(query)
+    ]
+
+
+def count_featured(conn: Connection, start: dt.date, end: dt.date) -> int:
+    """How many visible papers were featured from `start` to `end` (excluded)."""
+    query = select(func.count(func.distinct(feed_entries.c.paper_id))).where(
+        feed_entries.c.day >= start,
+        feed_entries.c.day < end,
+        _visible(feed_entries.c.paper_id),
+    )
+    return conn.scalar(query) or 0
+
+
+def nearest_feed_days(
+    conn: Connection, start: dt.date, end: dt.date
+) -> tuple[dt.date | None, dt.date | None]:
+    """The last day with visible papers before `start` and the first one from `end` on."""
+    earlier = conn.scalar(
+        _visible_days()
+        .where(feed_entries.c.day < start)
+        .order_by(feed_entries.c.day.desc())
+        .limit(1)
+    )
+    later = conn.scalar(
+        _visible_days().where(feed_entries.c.day >= end).order_by(feed_entries.c.day.asc()).limit(1)
+    )
+    return earlier, later
+
+
+def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> list[FeedItem]:
+    """The visible papers of `category` (primary or cross-listed) featured most recently.
+
+    `category` must be a plain arXiv category name (letters, digits, '-', '.'): it is matched
+    inside the stored JSON list.
+    """
+    latest = func.max(feed_entries.c.day).label("feed_day")
+    entries = select(feed_entries.c.paper_id, latest).group_by(feed_entries.c.paper_id).subquery()
+    listed = cast(papers.c.categories, Text).like(f'%"{category}"%')
+    total = upvote_total().label("total")
+    query = (
+        select(papers, entries.c.feed_day, total)
+        .join(entries, entries.c.paper_id == papers.c.paper_id)
+        .where(
+            papers.c.status == PaperStatus.ACTIVE.value,
+            or_(papers.c.primary_category == category, listed),
+        )
+        .order_by(entries.c.feed_day.desc(), total.desc(), papers.c.paper_id.desc())
+        .limit(limit)
+    )
+    return [FeedItem(_record(row), row.feed_day, row.total, "") for row in conn.execute(query)]

@@ -19,7 +19,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(db: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", db.url.render_as_string(hide_password=False))
+    # The option goes through ConfigParser interpolation: a URL-encoded password or socket
+    # path (%2F…) must have its % doubled, or setting it fails.
+    url = db.url.render_as_string(hide_password=False).replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", url)
     return config
 
 

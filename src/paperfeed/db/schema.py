@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -132,4 +134,255 @@ upvotes = Table(
     Column("created_at", DateTime, nullable=False, index=True, comment="when it was cast, UTC"),
 )
 
+# Community (m006): mail, sign-in, sessions, comments, collections, API tokens, rate limits.
+
+site_keys = Table(
+    "site_keys",
+    metadata,
+    Column("name", String(64), primary_key=True, comment="what the key signs, e.g. csrf"),
+    Column("secret", LargeBinary, nullable=False, comment="random bytes made on first use"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+dev_mailbox = Table(
+    "dev_mailbox",
+    metadata,
+    Column("message_id", Integer, primary_key=True, autoincrement=True),
+    Column("recipients", Text, nullable=False, comment="To/Cc/Bcc addresses, lower case, comma"),
+    Column("subject", Text, nullable=False),
+    Column("sent_at", DateTime, nullable=False, index=True),
+    Column("raw", LargeBinary, nullable=False, comment="the whole message as sent (RFC 5322)"),
+)
+
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True, comment="SHA-256 of the emailed token"),
+    Column("email", String(320), nullable=False, index=True),
+    Column("browser_hash", String(64), nullable=False, comment="SHA-256 of the asking browser"),
+    Column("next_path", Text, nullable=False, server_default="/"),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+    Column("used_at", DateTime, nullable=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True, comment="SHA-256 of the cookie value"),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("comment_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("body", Text, nullable=False, comment="plain text; links are made at render time"),
+    Column("created_at", DateTime, nullable=False),
+    Column("edited_at", DateTime, nullable=True),
+    Column("hidden_at", DateTime, nullable=True, comment="set by a curator; None: visible"),
+    Column(
+        "hidden_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("collection_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("is_public", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_collections_user_id_name"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.collection_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("added_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("bucket", String(200), primary_key=True, comment="action and who, e.g. comment:u:7"),
+    Column("window_start", DateTime, nullable=False, index=True),
+    Column("hits", Integer, nullable=False),
+)
+
 Index("ix_papers_status_announced", papers.c.status, papers.c.announced)
+
+# Digests (m007): subscribers, issues, the delivery ledger, papers sent. Send-rate and
+# confirmation-mail counters live in rate_limits (m006), buckets digest:smtp, digest:confirm:*.
+# The ledger decides (docs/digests.md): one row per issue and recipient, written before any send.
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("subscriber_id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True, comment="lower-cased address"),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+        comment="the member who subscribed, if signed in (personal picks come from their upvotes)",
+    ),
+    Column(
+        "status", String(16), nullable=False, comment="pending, active, unsubscribed, suppressed"
+    ),
+    Column(
+        "confirmed_at", DateTime, nullable=True, comment="double opt-in done; None: never mailed"
+    ),
+    Column("frequency", String(8), nullable=False, comment="daily or weekly"),
+    Column("weekday", Integer, nullable=False, comment="weekly digests: 0 Monday .. 6 Sunday"),
+    Column("top_n", Integer, nullable=False, comment="trending papers per digest (0: none)"),
+    Column("categories", JSON, nullable=False, comment="arXiv categories to match"),
+    Column("searches", JSON, nullable=False, comment="saved search queries to match"),
+    Column("personal", Boolean, nullable=False, comment="add personal picks from upvotes"),
+    Column("max_papers", Integer, nullable=False, comment="most papers in one digest"),
+    Column("send_empty", Boolean, nullable=False, comment="mail even when nothing is new"),
+    Column("paused", Boolean, nullable=False, comment="keep the subscription, send nothing"),
+    Column("token", String(64), nullable=False, unique=True, comment="secret of manage links"),
+    Column("confirm_hash", String(64), nullable=True, comment="sha256 of the open confirm token"),
+    Column("confirm_expires_at", DateTime, nullable=True),
+    Column("hard_bounces", Integer, nullable=False, comment="5xx refusals in a row"),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+digest_issues = Table(
+    "digest_issues",
+    metadata,
+    Column("issue_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False, comment="daily or weekly"),
+    Column("period", Date, nullable=False, comment="the day the digest is for (weekly: last day)"),
+    Column("status", String(16), nullable=False, comment="building, sending, paused, done"),
+    Column("paused_reason", Text, nullable=True),
+    Column("ratio_since", DateTime, nullable=False, comment="failure ratio counts rows after it"),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    UniqueConstraint("kind", "period", name="uq_digest_issues_kind_period"),
+)
+
+digest_ledger = Table(
+    "digest_ledger",
+    metadata,
+    Column("ledger_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "issue_id",
+        Integer,
+        ForeignKey("digest_issues.issue_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.subscriber_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "state",
+        String(16),
+        nullable=False,
+        comment="pending, claimed, sent, deferred, failed, suppressed, skipped",
+    ),
+    Column("message_id", String(255), nullable=False, unique=True, comment="fixed at creation"),
+    Column("paper_ids", JSON, nullable=True, comment="the composed papers, fixed at first claim"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=True, comment="deferred rows wait until then"),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True, comment="a claim past it may be taken over"),
+    Column("last_code", Integer, nullable=True, comment="last SMTP reply code"),
+    Column("last_error", Text, nullable=True),
+    Column("finished_at", DateTime, nullable=True, comment="when it became sent or failed"),
+    UniqueConstraint("issue_id", "subscriber_id", name="uq_digest_ledger_issue_id_subscriber_id"),
+)
+
+digest_papers_sent = Table(
+    "digest_papers_sent",
+    metadata,
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.subscriber_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("paper_id", String(64), primary_key=True, comment="no foreign key: survives deletes"),
+    Column(
+        "issue_id",
+        Integer,
+        ForeignKey("digest_issues.issue_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("sent_at", DateTime, nullable=False),
+)
+
+Index("ix_digest_ledger_issue_id_state", digest_ledger.c.issue_id, digest_ledger.c.state)

@@ -14,7 +14,18 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.hub import Hub
-from paperfeed.web import pages
+from paperfeed.web import (
+    api,
+    api_community,
+    community,
+    digest_pages,
+    feed_pages,
+    feeds,
+    pages,
+    sign_in,
+    trending_pages,
+)
+from paperfeed.web.csrf import CsrfMiddleware
 
 # Pages load nothing from other sites and run no inline code; see docs/web.md.
 SECURITY_HEADERS = {
@@ -51,13 +62,28 @@ class SecurityHeadersMiddleware:
 
 def create_app(hub: Hub) -> FastAPI:
     """Build the web app around `hub`."""
-    # The interactive API docs load scripts from a CDN, which the CSP forbids; off until the
-    # JSON API ships self-hosted docs.
-    app = FastAPI(title=hub.settings.site_name, docs_url=None, redoc_url=None, openapi_url=None)
+    # The JSON API's schema; its docs (/api/docs) are self-hosted by web/api.py (no CDN).
+    app = FastAPI(
+        title=hub.settings.site_name,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.hub = hub
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.include_router(feed_pages.router)
+    app.include_router(trending_pages.router)
+    app.include_router(api.router)
+    app.include_router(api.docs_router)
+    app.include_router(feeds.router)  # before community: /collections/{id}.rss
     app.include_router(pages.router)
+    app.include_router(sign_in.router)
+    app.include_router(community.router)
+    app.include_router(api_community.router)
+    app.include_router(digest_pages.router)
+    app.include_router(digest_pages.api_router)
+    app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware)

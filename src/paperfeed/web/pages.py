@@ -1,4 +1,4 @@
-"""HTML pages: the daily feed (`/`, `/papers?date=`) and one page per paper (`/papers/{id}`).
+"""HTML pages: one page per paper (`/papers/{id}`) and search; the feed is in feed_pages.py.
 
 Routes parse the request, read through `paperfeed.db` and render a Jinja2 template (autoescaped).
 """
@@ -19,15 +19,23 @@ import jinja2
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Connection
 
-from paperfeed.db.feed import days_featured, latest_feed_day, neighbour_days, papers_for_day
+from paperfeed.db.community import card_stats
+from paperfeed.db.feed import days_featured
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
 from paperfeed.search.hybrid import SearchHit, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
+from paperfeed.web.assets import asset_globals
+from paperfeed.web.auth import viewer
+from paperfeed.web.cards import reader_id
+from paperfeed.web.community_context import paper_community_context
+from paperfeed.web.csrf import csrf_token, current_path
 from paperfeed.web.deps import HubDep
+from paperfeed.web.feed_links import CATEGORY_NAME, alternate_links
+from paperfeed.web.linkify import linkify
+from paperfeed.web.paging import page_number
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +150,15 @@ def _environment() -> jinja2.Environment:
         paper_url=paper_url,
         feed_url=feed_url,
         doi_url=doi_url,
+        linkify=linkify,  # plain text with its http(s) links clickable (comments, mail)
     )
     env.globals.update(
+        csrf_token=csrf_token,  # forms: <input type="hidden" name="csrf_token" value="…">
+        current_path=current_path,
+        viewer=viewer,  # the signed-in user, or None
         arxiv_links=arxiv_links,
         stylesheet=f"/static/{STYLESHEET}?v={_stylesheet_version()}",
+        **asset_globals(),  # site_script, katex
     )
     return env
 
@@ -171,26 +184,6 @@ def render_error(
 # Routes
 
 
-@router.api_route("/", methods=["GET", "HEAD"], name="home")
-def home(request: Request, hub: HubDep) -> Response:
-    """Show the feed of the latest day that has featured papers."""
-    with hub.db.read() as conn:
-        day = latest_feed_day(conn)
-        if day is None:
-            return templates.TemplateResponse(request, "feed.html", _no_feed_context())
-        return _feed_page(request, conn, day)
-
-
-@router.api_route("/papers", methods=["GET", "HEAD"], name="feed")
-def feed(request: Request, hub: HubDep, date: str | None = None) -> Response:
-    """Show the feed of one day (`?date=YYYY-MM-DD`); without a date, go to the latest."""
-    if date is None:
-        return RedirectResponse("/", status_code=307)
-    day = _parse_day(date)
-    with hub.db.read() as conn:
-        return _feed_page(request, conn, day)
-
-
 @router.api_route("/papers/{paper_id:path}", methods=["GET", "HEAD"], name="paper")
 def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
     """Show one paper; versioned arXiv ids redirect to the id without version."""
@@ -208,8 +201,11 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
             what = "withdrawn" if stored.record.status is PaperStatus.WITHDRAWN else "removed"
             return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
         days = days_featured(conn, paper_id)
+        context = paper_community_context(conn, paper_id, viewer(request))
     similar = _similar(hub, paper_id)
-    context = {"paper": stored.record, "days": days, "similar": similar}
+    context.update(paper=stored.record, days=days, similar=similar)
+    context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
+    context["submitted"] = request.query_params.get("submitted") == "1"
     return templates.TemplateResponse(request, "paper.html", context)
 
 
@@ -225,11 +221,11 @@ def search_page(
     since: str = "",
     until: str = "",
     category: str = "",
-    page: int = 1,
+    page: str | None = None,
 ) -> Response:
     """Search papers (keyword + semantic), with date and category filters, paginated."""
     query = q.strip()[:1000]
-    page = min(max(page, 1), MAX_PAGE)
+    number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
     categories = [category.strip()] if category.strip() else None
@@ -241,9 +237,11 @@ def search_page(
         "hits": [],
         "notices": [],
         "mode": "keyword",
-        "offset": (page - 1) * PAGE_SIZE,
+        "offset": (number - 1) * PAGE_SIZE,
         "prev_url": None,
         "next_url": None,
+        "stats": {},
+        "feeds": [],
     }
     if query:
         results = search(
@@ -254,7 +252,7 @@ def search_page(
             until=until_day,
             categories=categories,
             limit=PAGE_SIZE + 1,
-            offset=(page - 1) * PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
             embed_timeout_s=hub.settings.embed_timeout_s,
         )
         params = {
@@ -268,16 +266,30 @@ def search_page(
         def page_url(number: int) -> str:
             return "/search?" + urlencode({**base, **({"page": number} if number > 1 else {})})
 
+        hits = results.hits[:PAGE_SIZE]
+        with hub.db.read() as conn:
+            stats = card_stats(
+                conn, [hit.paper.paper_id for hit in hits], user_id=reader_id(request)
+            )
         context.update(
-            hits=results.hits[:PAGE_SIZE],
+            hits=hits,
+            stats=stats,
+            feeds=_search_feeds(query, base, context["category"]),
             notices=results.notices,
             mode=results.mode,
-            prev_url=page_url(page - 1) if page > 1 else None,
-            next_url=page_url(page + 1)
-            if len(results.hits) > PAGE_SIZE and page < MAX_PAGE
+            prev_url=page_url(number - 1) if number > 1 else None,
+            next_url=page_url(number + 1)
+            if len(results.hits) > PAGE_SIZE and number < MAX_PAGE
             else None,
         )
     return templates.TemplateResponse(request, "search.html", context)
+
+
+def _search_feeds(query: str, params: dict[str, str], category: str) -> list[dict[str, Any]]:
+    feeds = alternate_links("search", params, f"Search: {query}")
+    if category and CATEGORY_NAME.match(category):  # the whole category, too (web/feeds.py)
+        feeds += alternate_links(f"categories/{category}", {}, f"Papers in {category}")
+    return feeds
 
 
 def _similar(hub: Hub, paper_id: str) -> list[SearchHit]:
@@ -306,21 +318,3 @@ def _parse_day(text: str) -> dt.date:
 def _quoted(text: str, *, limit: int = 80) -> str:
     # User input goes back into the page (autoescaped), cut short so a long URL stays readable.
     return f"“{text if len(text) <= limit else text[:limit] + '…'}”"
-
-
-def _no_feed_context() -> dict[str, Any]:
-    return {"day": None, "items": [], "earlier": None, "later": None, "store_empty": True}
-
-
-def _feed_page(request: Request, conn: Connection, day: dt.date) -> Response:
-    items = papers_for_day(conn, day)
-    earlier, later = neighbour_days(conn, day)
-    store_empty = not items and latest_feed_day(conn) is None
-    context = {
-        "day": day,
-        "items": items,
-        "earlier": earlier,
-        "later": later,
-        "store_empty": store_empty,
-    }
-    return templates.TemplateResponse(request, "feed.html", context)

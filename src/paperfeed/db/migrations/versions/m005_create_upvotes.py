@@ -18,7 +18,7 @@ def upgrade() -> None:
         "upvotes",
         sa.Column("user_id", sa.Integer, nullable=False),
         sa.Column("paper_id", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False, comment="when it was cast, UTC"),
         sa.PrimaryKeyConstraint("user_id", "paper_id", name="pk_upvotes"),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.user_id"], name="fk_upvotes_user_id_users", ondelete="CASCADE"

@@ -1,0 +1,174 @@
+"""Trending papers from the store: the votes of a window, scored by `paperfeed.trending`.
+
+The web page, the API, the RSS feed and the digest all call `trending_papers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, select
+
+from paperfeed.db.feed import upvote_total
+from paperfeed.db.papers import _record
+from paperfeed.db.schema import feed_entries, papers, upvotes
+from paperfeed.models import PaperRecord, PaperStatus
+from paperfeed.trending import (
+    FORMULA_VERSION,
+    Window,
+    anchored_now,
+    imported_vote_time,
+    trending_score,
+    window_start,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingPaper:
+    """One paper of a trending list.
+
+    `upvotes` is the paper's total (imported + readers', as its card shows it); `window_upvotes`
+    the votes that fell inside the window and made up `score`.
+    """
+
+    paper: PaperRecord
+    score: float
+    upvotes: int
+    window_upvotes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingWindow:
+    """The moment a trending list is computed at, and whether it was moved to the newest vote."""
+
+    window: Window
+    now: dt.datetime
+    anchored: bool
+    formula_version: str = FORMULA_VERSION
+
+    @property
+    def start(self) -> dt.datetime:
+        return window_start(self.now, self.window)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def newest_vote(conn: Connection) -> dt.datetime | None:
+    """The time of the newest vote: a reader's upvote, or an imported count's featured day."""
+    reader = conn.scalar(select(func.max(upvotes.c.created_at)))
+    day = conn.scalar(select(func.max(feed_entries.c.day)).where(feed_entries.c.upvotes > 0))
+    times = [t for t in (reader, imported_vote_time(day) if day else None) if t is not None]
+    return max(times) if times else None
+
+
+def trending_window(
+    conn: Connection, window: Window, *, now: dt.datetime | None = None
+) -> TrendingWindow:
+    """The window's "now": `now` if given, else the wall clock, anchored to the newest vote
+    when that is older than the window (`paperfeed.trending.anchored_now`)."""
+    if now is not None:
+        return TrendingWindow(window, _naive_utc(now), anchored=False)
+    moment, anchored = anchored_now(_utcnow(), newest_vote(conn), window)
+    return TrendingWindow(window, moment, anchored)
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is not None:
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def trending_scores(conn: Connection, span: TrendingWindow) -> list[tuple[str, float, int]]:
+    """(paper id, score, votes in the window) of every visible paper with a vote in it, best first.
+
+    Ties go to more votes in the window, then to the newer id.
+    """
+    start, now = span.start, span.now
+    votes: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    # Imported counts: the highest count of a paper's feed entries, cast on its first featured
+    # day (so a paper featured twice is not counted twice).
+    first_day = func.min(feed_entries.c.day)
+    imported = (
+        select(
+            feed_entries.c.paper_id,
+            first_day.label("first_day"),
+            func.max(feed_entries.c.upvotes).label("n"),
+        )
+        # Only papers featured inside the window can have their first featured day there;
+        # asking for them first lets SQLite use the day index instead of grouping every entry.
+        .where(
+            feed_entries.c.paper_id.in_(
+                select(feed_entries.c.paper_id).where(
+                    feed_entries.c.day >= start.date(), feed_entries.c.day <= now.date()
+                )
+            )
+        )
+        .group_by(feed_entries.c.paper_id)
+        .having(func.max(feed_entries.c.upvotes) > 0)
+        .having(first_day >= start.date(), first_day <= now.date())
+    )
+    for row in conn.execute(imported):
+        votes[row.paper_id].append((imported_vote_time(row.first_day), row.n))
+    readers = select(upvotes.c.paper_id, upvotes.c.created_at).where(
+        upvotes.c.created_at > start, upvotes.c.created_at <= now
+    )
+    for vote in conn.execute(readers):
+        votes[vote.paper_id].append((vote.created_at, 1))
+    visible = _visible(conn, list(votes))
+    scored = []
+    for paper_id, cast in votes.items():
+        if paper_id not in visible:
+            continue
+        score = trending_score(cast, now=now, window=span.window)
+        counted = sum(n for when, n in cast if start < when <= now)
+        if score > 0:
+            scored.append((paper_id, score, counted))
+    scored.sort(key=lambda s: s[0], reverse=True)  # stable: the last tie-break first
+    scored.sort(key=lambda s: (-s[1], -s[2]))
+    return scored
+
+
+def _visible(conn: Connection, paper_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(paper_ids), 500):
+        chunk = paper_ids[start : start + 500]
+        query = select(papers.c.paper_id).where(
+            papers.c.paper_id.in_(chunk), papers.c.status == PaperStatus.ACTIVE.value
+        )
+        found.update(conn.scalars(query))
+    return found
+
+
+def trending_papers(
+    conn: Connection,
+    *,
+    window: Window,
+    now: dt.datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[TrendingPaper]:
+    """The papers trending in the window ending `now` (default: see `trending_window`)."""
+    scored = trending_scores(conn, trending_window(conn, window, now=now))
+    return papers_for_scores(conn, scored[offset : offset + limit])
+
+
+def papers_for_scores(
+    conn: Connection, scored: list[tuple[str, float, int]]
+) -> list[TrendingPaper]:
+    """Load the papers of `trending_scores` (a slice of it), in its order."""
+    ids = [paper_id for paper_id, _, _ in scored]
+    rows: dict[str, tuple[PaperRecord, int]] = {}
+    total = upvote_total().label("total")
+    for start in range(0, len(ids), 500):
+        query = select(papers, total).where(papers.c.paper_id.in_(ids[start : start + 500]))
+        for row in conn.execute(query):
+            rows[row.paper_id] = (_record(row), row.total)
+    return [
+        TrendingPaper(rows[paper_id][0], score, rows[paper_id][1], counted)
+        for paper_id, score, counted in scored
+        if paper_id in rows
+    ]

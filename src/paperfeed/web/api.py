@@ -1,0 +1,443 @@
+"""The read-only JSON API under /api, in the shapes of Hugging Face's paper API.
+
+`/api/daily_papers`, `/api/papers/{id}` and `/api/papers/search` answer as huggingface.co does,
+so `huggingface_hub.HfApi(endpoint=<this hub>)` works against them; `/api/trending` and
+`/api/papers/{id}/similar` are this hub's own. The OpenAPI schema is `/api/openapi.json`, and
+`/api/docs` shows it with Swagger UI 5 served from the `fastapi-offline` package (no CDN).
+See docs/api.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import fastapi_offline
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from paperfeed.db.community import CardStats, card_stats
+from paperfeed.db.feed import (
+    FeedItem,
+    days_featured,
+    latest_feed_day,
+    papers_for_period,
+)
+from paperfeed.db.papers import get_paper
+from paperfeed.db.trending import papers_for_scores
+from paperfeed.hub import Hub
+from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
+from paperfeed.periods import BadPeriod, Period, parse_period
+from paperfeed.search.hybrid import search
+from paperfeed.search.similar import PaperNotFound, similar_papers
+from paperfeed.trending import FORMULA_VERSION, Window, half_life
+from paperfeed.web.feed_cache import cached, peek
+from paperfeed.web.paging import LoopHub
+from paperfeed.web.trending_pages import current_window, scored_papers
+
+router = APIRouter(prefix="/api", tags=["papers"])
+
+_ALIASES = ConfigDict(populate_by_name=True)
+
+
+class AuthorPublic(BaseModel):
+    """An author, as Hugging Face lists them (`name`, `hidden`)."""
+
+    name: str
+    hidden: bool = False
+
+
+class PaperPublic(BaseModel):
+    """A paper: Hugging Face's `paper` object plus this hub's arXiv fields."""
+
+    model_config = _ALIASES
+
+    id: str = Field(description="arXiv id without version (or the source's own id)")
+    title: str
+    summary: str = Field(description="the abstract")
+    authors: list[AuthorPublic]
+    published_at: str | None = Field(
+        None, alias="publishedAt", description="arXiv v1 submission time (or announcement day)"
+    )
+    upvotes: int = Field(description="imported Hugging Face upvotes + this hub's readers' upvotes")
+    num_comments: int = Field(alias="numComments")
+    categories: list[str]
+    version: int | None = None
+    url: str = Field(description="this paper's page on the hub")
+    arxiv_url: str | None = Field(None, alias="arxivUrl")
+    pdf_url: str | None = Field(None, alias="pdfUrl")
+
+
+class PaperInfoPublic(PaperPublic):
+    """`/api/papers/{id}`: the paper with the days it was featured."""
+
+    submitted_on_daily_at: str | None = Field(
+        None, alias="submittedOnDailyAt", description="the first day it was featured"
+    )
+    featured_on: list[dt.date] = Field(alias="featuredOn")
+    comment: str | None = None
+    journal_ref: str | None = Field(None, alias="journalRef")
+    doi: str | None = None
+
+
+class DailyPaperPublic(BaseModel):
+    """One entry of `/api/daily_papers` and `/api/papers/search`, as Hugging Face shapes them."""
+
+    model_config = _ALIASES
+
+    paper: PaperPublic
+    published_at: str | None = Field(
+        None, alias="publishedAt", description="when it was featured (00:00 UTC of the day)"
+    )
+    title: str
+    summary: str
+    num_comments: int = Field(alias="numComments")
+
+
+class SimilarPaperPublic(BaseModel):
+    """A paper close to another one, with its fused similarity score."""
+
+    paper: PaperPublic
+    score: float
+
+
+class TrendingPaperPublic(BaseModel):
+    model_config = _ALIASES
+
+    rank: int
+    score: float = Field(description="the decay-weighted votes of the window (docs/trending.md)")
+    window_upvotes: int = Field(alias="windowUpvotes", description="votes cast in the window")
+    paper: PaperPublic
+
+
+class TrendingPublic(BaseModel):
+    """A trending list, with what is needed to recompute it."""
+
+    model_config = _ALIASES
+
+    window: Window
+    formula_version: str = Field(alias="formulaVersion")
+    half_life_hours: float = Field(alias="halfLifeHours")
+    now: str = Field(description="the end of the window, UTC")
+    anchored: bool = Field(
+        description="true when the window was moved back to the newest vote in the hub"
+    )
+    total: int = Field(description="papers with a vote in the window")
+    papers: list[TrendingPaperPublic]
+
+
+class ErrorPublic(BaseModel):
+    detail: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "a parameter that cannot be read"},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "no such paper"}
+}
+
+
+def _time(moment: dt.datetime | dt.date | None) -> str | None:
+    # Hugging Face's format: huggingface_hub parses '%Y-%m-%dT%H:%M:%S.%fZ'.
+    if moment is None:
+        return None
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime(moment.year, moment.month, moment.day)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def paper_public(request: Request, paper: PaperRecord, stats: CardStats) -> PaperPublic:
+    """The API's view of a paper."""
+    parsed = parse_arxiv_id(paper.paper_id)
+    categories = [paper.primary_category] if paper.primary_category else []
+    return PaperPublic(
+        id=paper.paper_id,
+        title=paper.title,
+        summary=paper.abstract,
+        authors=[AuthorPublic(name=name) for name in paper.authors or ()],
+        publishedAt=_time(paper.submitted or paper.announced),
+        upvotes=stats.upvotes,
+        numComments=stats.comments,
+        categories=list(dict.fromkeys(categories + list(paper.categories or ()))),
+        version=paper.version,
+        url=_public_url(request, "/papers/" + paper.paper_id),
+        arxivUrl=f"https://arxiv.org/abs/{parsed[0]}" if parsed else None,
+        pdfUrl=f"https://arxiv.org/pdf/{parsed[0]}" if parsed else None,
+    )
+
+
+def _public_url(request: Request, path: str) -> str:
+    base = str(request.app.state.hub.settings.public_url).rstrip("/")
+    return base + path
+
+
+def _entry(request: Request, item: FeedItem, stats: CardStats) -> DailyPaperPublic:
+    paper = paper_public(request, item.paper, stats)
+    return DailyPaperPublic(
+        paper=paper,
+        publishedAt=_time(item.day),
+        title=paper.title,
+        summary=paper.summary,
+        numComments=paper.num_comments,
+    )
+
+
+def _json(adapter: TypeAdapter[Any], value: Any) -> bytes:
+    return adapter.dump_json(value, by_alias=True)
+
+
+_DAILY = TypeAdapter(list[DailyPaperPublic])
+_SIMILAR = TypeAdapter(list[SimilarPaperPublic])
+_TRENDING = TypeAdapter(TrendingPublic)
+_INFO = TypeAdapter(PaperInfoPublic)
+
+
+def _bad(exc: Exception) -> HTTPException:
+    return HTTPException(status_code=400, detail=str(exc))
+
+
+@router.get(
+    "/daily_papers",
+    response_model=list[DailyPaperPublic],
+    responses=_ERRORS,
+    summary="Papers featured on a day, in an ISO week or in a month",
+)
+async def daily_papers(
+    request: Request,
+    hub: LoopHub,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+    week: Annotated[str | None, Query(description="ISO week, YYYY-Www")] = None,
+    month: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    p: Annotated[int, Query(ge=0, le=100_000, description="page number, from 0")] = 0,
+    sort: Annotated[
+        Literal["trending", "upvotes", "publishedAt"] | None,
+        Query(description="upvotes (the default; `trending` is the same) or publishedAt"),
+    ] = None,
+) -> Response:
+    """The featured papers of one period, most upvoted first; without a period, the latest day.
+
+    Same shape and parameters as huggingface.co's `/api/daily_papers`.
+    """
+    try:
+        period = parse_period(date=date, week=week, month=month)
+    except BadPeriod as exc:
+        raise _bad(exc) from None
+
+    def load() -> bytes:
+        with hub.db.read() as conn:
+            chosen = period
+            if chosen is None:
+                latest = latest_feed_day(conn)
+                if latest is None:
+                    return b"[]"
+                chosen = Period("day", latest)
+            items = papers_for_period(conn, chosen.start, chosen.end, limit=limit, offset=p * limit)
+            if sort == "publishedAt":
+                items.sort(key=lambda item: item.day, reverse=True)  # stable: upvotes next
+            stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
+        return _json(_DAILY, [_entry(request, item, stats[item.paper.paper_id]) for item in items])
+
+    # Repeated requests are answered on the event loop; a miss reads the store in the pool.
+    key = ("api-daily", period, limit, p, sort)
+    body = peek(hub.db, key)
+    if body is None:
+        body = await run_in_threadpool(cached, hub.db, key, load)
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/papers/search",
+    response_model=list[DailyPaperPublic],
+    summary="Search papers (keyword + semantic)",
+)
+def search_papers(
+    request: Request,
+    hub: LoopHub,
+    q: Annotated[str, Query(max_length=1000, description="words, a title, an arXiv id")] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    p: Annotated[int, Query(ge=0, le=50, description="page number, from 0")] = 0,
+) -> Response:
+    """Papers matching `q`, best first, in the shape of huggingface.co's `/api/papers/search`."""
+    query = q.strip()
+    if not query:
+        return Response(b"[]", media_type="application/json")
+    results = search(
+        hub.search_index,
+        hub.embedder,
+        query,
+        limit=limit,
+        offset=p * limit,
+        embed_timeout_s=hub.settings.embed_timeout_s,
+    )
+    papers = [hit.paper for hit in results.hits]
+    with hub.db.read() as conn:
+        stats = card_stats(conn, [paper.paper_id for paper in papers], user_id=None)
+        days = {paper.paper_id: days_featured(conn, paper.paper_id) for paper in papers}
+    entries = []
+    for paper in papers:
+        public = paper_public(request, paper, stats[paper.paper_id])
+        featured = days[paper.paper_id]
+        entries.append(
+            DailyPaperPublic(
+                paper=public,
+                publishedAt=_time(featured[0]) if featured else None,
+                title=public.title,
+                summary=public.summary,
+                numComments=public.num_comments,
+            )
+        )
+    return Response(_json(_DAILY, entries), media_type="application/json")
+
+
+@router.get(
+    "/trending",
+    response_model=TrendingPublic,
+    summary="Trending papers, with each score and the formula version",
+)
+def trending(
+    request: Request,
+    hub: LoopHub,
+    window: Window = "week",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
+) -> Response:
+    """Papers ranked by decay-weighted upvotes over the window (docs/trending.md)."""
+    span = current_window(hub, window)
+    scored = scored_papers(hub, span)
+    with hub.db.read() as conn:
+        items = papers_for_scores(conn, scored[p * limit : (p + 1) * limit])
+        stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=None)
+    body = TrendingPublic(
+        window=window,
+        formulaVersion=FORMULA_VERSION,
+        halfLifeHours=half_life(window).total_seconds() / 3600,
+        now=_time(span.now) or "",
+        anchored=span.anchored,
+        total=len(scored),
+        papers=[
+            TrendingPaperPublic(
+                rank=p * limit + n,
+                score=round(t.score, 6),
+                windowUpvotes=t.window_upvotes,
+                paper=paper_public(request, t.paper, stats[t.paper.paper_id]),
+            )
+            for n, t in enumerate(items, start=1)
+        ],
+    )
+    return Response(_json(_TRENDING, body), media_type="application/json")
+
+
+def _stored_paper(hub: Hub, paper_id: str) -> PaperRecord:
+    parsed = parse_arxiv_id(paper_id)
+    key = parsed[0] if parsed else paper_id
+    with hub.db.read() as conn:
+        stored = get_paper(conn, key)
+    if stored is None or stored.record.status is not PaperStatus.ACTIVE:
+        raise HTTPException(status_code=404, detail=f"There is no paper {paper_id[:80]!r} here.")
+    return stored.record
+
+
+@router.get(
+    "/papers/{paper_id:path}/similar",
+    response_model=list[SimilarPaperPublic],
+    responses=_NOT_FOUND,
+    summary="Papers similar to one paper",
+)
+def similar(
+    request: Request,
+    hub: LoopHub,
+    paper_id: str,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Response:
+    """The papers closest to this one (stored vectors and keywords, fused by rank)."""
+    record = _stored_paper(hub, paper_id)
+    try:
+        hits = similar_papers(hub.search_index, record.paper_id, limit=limit)
+    except PaperNotFound:
+        hits = []
+    with hub.db.read() as conn:
+        stats = card_stats(conn, [hit.paper.paper_id for hit in hits], user_id=None)
+    body = [
+        SimilarPaperPublic(
+            paper=paper_public(request, hit.paper, stats[hit.paper.paper_id]),
+            score=round(hit.score, 6),
+        )
+        for hit in hits
+    ]
+    return Response(_json(_SIMILAR, body), media_type="application/json")
+
+
+@router.get(
+    "/papers/{paper_id:path}",
+    response_model=PaperInfoPublic,
+    responses=_NOT_FOUND,
+    summary="One paper",
+)
+def paper_info(request: Request, hub: LoopHub, paper_id: str) -> Response:
+    """One paper, in the shape of huggingface.co's `/api/papers/{id}` (a version is ignored)."""
+    record = _stored_paper(hub, paper_id)
+    with hub.db.read() as conn:
+        stats = card_stats(conn, [record.paper_id], user_id=None)[record.paper_id]
+        days = days_featured(conn, record.paper_id)
+    public = paper_public(request, record, stats)
+    body = PaperInfoPublic(
+        **public.model_dump(by_alias=True),
+        submittedOnDailyAt=_time(days[0]) if days else None,
+        featuredOn=days,
+        comment=record.comment,
+        journalRef=record.journal_ref,
+        doi=record.doi,
+    )
+    return Response(_json(_INFO, body), media_type="application/json")
+
+
+# Self-hosted API docs. The page's only script besides Swagger UI is a static file
+# (static/swagger-init.js), as the Content-Security-Policy forbids inline scripts.
+
+_SWAGGER = Path(fastapi_offline.__file__).resolve().parent / "static"
+_SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+}
+
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get("/api/docs", response_class=HTMLResponse)
+async def api_docs() -> HTMLResponse:
+    """Swagger UI over /api/openapi.json."""
+    return HTMLResponse(_DOCS_PAGE)
+
+
+@docs_router.get("/api/docs/assets/{name}")
+def api_docs_asset(name: str) -> Response:
+    if name not in _SWAGGER_FILES:
+        raise HTTPException(status_code=404, detail="Not Found")
+    return FileResponse(
+        _SWAGGER / name,
+        media_type=_SWAGGER_FILES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>API · paperfeed</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/api/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""

@@ -1,0 +1,253 @@
+"""CSRF protection for every state change, app-wide, in one ASGI middleware.
+
+Each browser gets a random id in an HttpOnly cookie; forms carry `csrf_token(request)`, an HMAC
+of that id under a key kept in the store. A POST, PUT, PATCH or DELETE is refused with 403
+(before any route runs, so nothing changes) when:
+
+- its `Origin` is another site (or `Sec-Fetch-Site` says cross-site), or
+- it carries no token, or one that is not the HMAC of its own browser cookie.
+
+The token comes from the `csrf_token` form field (urlencoded forms) or the `X-CSRF-Token`
+header. Exempt (see `CSRF_EXEMPT_PATHS` and docs/web.md): the RFC 8058 one-click unsubscribe
+POST, which mail clients send without cookies; calls with an `Authorization: Bearer` API
+token, which a browser never attaches on its own; and the JSON API under /api/, which
+authenticates by such tokens only. Cookies never sign those requests in
+(see `auth.optional_user`), so there is nothing for a forged request to ride on.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paperfeed.db.community import new_token, site_key
+from paperfeed.hub import Hub
+from paperfeed.web.auth import cookie_policy
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Paths whose unsafe requests skip the CSRF check, each with its reason (also in docs/web.md).
+CSRF_EXEMPT_PATHS: dict[str, str] = {
+    "/digest/unsubscribe": "RFC 8058 one-click unsubscribe: mail clients POST without cookies",
+}
+# The JSON API authenticates by Bearer token only; cookies never count there (auth.py).
+API_PREFIX = "/api/"
+TOKEN_FIELD = "csrf_token"
+TOKEN_HEADER = "x-csrf-token"
+BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
+_MAX_FORM_BYTES = 1024 * 1024
+_BROWSER_ID = re.compile(r"^[A-Za-z0-9_\-]{43}$")
+# The request being served, for template globals called from macros imported without context.
+_current_request: ContextVar[Request | None] = ContextVar("paperfeed_request", default=None)
+
+
+def current_request() -> Request:
+    request = _current_request.get()
+    if request is None:
+        raise RuntimeError("no request is being served (is CsrfMiddleware installed?)")
+    return request
+
+
+def current_path() -> str:
+    """The path and query of the page being rendered (where forms come back to)."""
+    url = current_request().url
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def is_exempt_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in CSRF_EXEMPT_PATHS)
+
+
+def is_bearer(scope: Scope) -> bool:
+    """Whether the request authenticates with an `Authorization: Bearer` token."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return bool(value[:7].lower() == b"bearer ")
+    return False
+
+
+def _key(scope: Scope) -> bytes:
+    app_state = scope["app"].state
+    key = getattr(app_state, "csrf_key", None)
+    if key is None:
+        hub: Hub = app_state.hub
+        with hub.db.write() as conn:
+            key = site_key(conn, "csrf")
+        app_state.csrf_key = key
+    assert isinstance(key, bytes)
+    return key
+
+
+def _secret_for(key: bytes, browser_id: str) -> bytes:
+    return hmac.new(key, b"csrf:" + browser_id.encode(), hashlib.sha256).digest()
+
+
+def token_for(key: bytes, browser_id: str) -> str:
+    """A token for this browser, masked with a fresh random pad each time.
+
+    Masking keeps the secret from repeating byte for byte in compressed pages that also
+    reflect user input, which is what the BREACH attack needs.
+    """
+    secret = _secret_for(key, browser_id)
+    pad = secrets.token_bytes(len(secret))
+    masked = bytes(a ^ b for a, b in zip(secret, pad, strict=True))
+    return base64.urlsafe_b64encode(pad + masked).decode().rstrip("=")
+
+
+def token_matches(key: bytes, browser_id: str, token: str) -> bool:
+    """Whether `token` (from token_for) belongs to this browser."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return False
+    if len(raw) != 64:
+        return False
+    unmasked = bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True))
+    return hmac.compare_digest(unmasked, _secret_for(key, browser_id))
+
+
+def browser_id(request: Request) -> str:
+    """The id of the asking browser (from its cookie, or the one this response sets)."""
+    found = request.scope.get("state", {}).get("browser_id")
+    if not isinstance(found, str):
+        raise RuntimeError("CsrfMiddleware is not installed")
+    return found
+
+
+def csrf_token(request: Request | None = None) -> str:
+    """The token forms must send back (a Jinja global; the request defaults to the current)."""
+    request = request or current_request()
+    return token_for(_key(request.scope), browser_id(request))
+
+
+def _same_origin(origin: str, request: Request, public_url: str) -> bool:
+    allowed = {_origin_of(public_url), _origin_of(str(request.base_url))}
+    return origin.rstrip("/").lower() in allowed
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class CsrfMiddleware:
+    """Give each browser an id cookie and refuse unsafe requests without a valid token."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        hub: Hub = scope["app"].state.hub
+        policy = cookie_policy(hub.settings)
+        current = request.cookies.get(policy.browser)
+        fresh: str | None = None
+        if current is None or not _BROWSER_ID.match(current):
+            current = fresh = new_token()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["browser_id"] = current
+        state["bearer"] = False
+        _current_request.set(request)
+
+        async def send_with_cookie(message: Message) -> None:
+            if fresh is not None and message["type"] == "http.response.start":
+                # The same attributes as auth.set_cookie, written directly: this runs for
+                # every first visit, so it skips building a Response.
+                cookie = (
+                    f"{policy.browser}={fresh}; HttpOnly; Max-Age={BROWSER_COOKIE_MAX_AGE}; "
+                    "Path=/; SameSite=lax" + ("; Secure" if policy.secure else "")
+                )
+                MutableHeaders(scope=message).append("set-cookie", cookie)
+            await send(message)
+
+        if scope["method"] in UNSAFE_METHODS:
+            if is_exempt_path(scope["path"]):
+                pass
+            elif is_bearer(scope) or scope["path"].startswith(API_PREFIX):
+                state["bearer"] = True
+            elif _routed(scope):
+                problem, receive = await self._check(request, scope, receive, hub, fresh)
+                if problem is not None:
+                    await _refuse(request, problem)(scope, receive, send_with_cookie)
+                    return
+
+        await self.app(scope, receive, send_with_cookie)
+
+    async def _check(
+        self, request: Request, scope: Scope, receive: Receive, hub: Hub, fresh: str | None
+    ) -> tuple[str | None, Receive]:
+        origin = request.headers.get("origin")
+        if origin is not None and not _same_origin(origin, request, hub.settings.public_url):
+            return "This form was sent from another site.", receive
+        if origin is None and request.headers.get("sec-fetch-site") == "cross-site":
+            return "This form was sent from another site.", receive
+        if fresh is not None:
+            return "Your browser did not send its cookie; reload the page and try again.", receive
+        sent = request.headers.get(TOKEN_HEADER)
+        if sent is None and request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            body, receive = await _buffer(receive)
+            if body is None:
+                return "The form is too large.", receive
+            values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(TOKEN_FIELD)
+            sent = values[0] if values else None
+        if sent is None or not token_matches(_key(scope), browser_id(request), sent[:200]):
+            return "The form expired or was not sent from this site; reload and try again.", receive
+        return None, receive
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route takes this method and path (else the answer is 404/405 and nothing
+    changes, so the check is skipped and the reader learns what is really wrong)."""
+    return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
+
+
+async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
+    """Read the whole body (up to a limit) and return a `receive` that replays it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > _MAX_FORM_BYTES:
+            return None, receive
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _refuse(request: Request, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=403)
+    from paperfeed.web.pages import render_error  # pages imports this module's globals
+
+    return render_error(request, 403, message)

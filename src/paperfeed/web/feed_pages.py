@@ -1,0 +1,257 @@
+"""The feed pages: `/` (the latest day) and `/papers?date=|week=|month=`, paginated.
+
+Each page lists the papers featured in one day, ISO week or month, most upvoted first, with
+tabs for the three periods, links to the nearest periods that have papers, and RSS/Atom links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Connection
+
+from paperfeed.db.community import card_stats
+from paperfeed.db.feed import (
+    count_featured,
+    latest_feed_day,
+    nearest_feed_days,
+    papers_for_period,
+)
+from paperfeed.hub import Hub
+from paperfeed.periods import BadPeriod, Period, PeriodKind, parse_period, period_of
+from paperfeed.web.auth import cookie_policy
+from paperfeed.web.cards import reader_id
+from paperfeed.web.feed_cache import cached, peek
+from paperfeed.web.feed_links import alternate_links
+from paperfeed.web.pages import _MONTHS, long_date, short_date, templates
+from paperfeed.web.paging import LoopHub, page_number
+
+PAGE_SIZE = 30
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+
+def period_label(period: Period) -> str:
+    """Name a period in full: "Friday, 20 March 2026", "Week 12 · 16-22 March 2026"…"""
+    if period.kind == "day":
+        return long_date(period.start)
+    if period.kind == "month":
+        return f"{_MONTHS[period.start.month - 1]} {period.start.year}"
+    first, last = period.start, period.last_day
+    week = first.isocalendar().week
+    if first.month == last.month:
+        span = f"{first.day}–{last.day} {_MONTHS[last.month - 1]} {last.year}"
+    elif first.year == last.year:
+        span = f"{first.day} {_MONTHS[first.month - 1]} – {last.day} {_MONTHS[last.month - 1]}"
+        span += f" {last.year}"
+    else:
+        span = f"{first.day} {_MONTHS[first.month - 1]} {first.year} – "
+        span += f"{last.day} {_MONTHS[last.month - 1]} {last.year}"
+    return f"Week {week} · {span}"
+
+
+def period_short(period: Period) -> str:
+    """Name a period briefly for the previous/next links: "Fri 20 Mar", "Week 11", "Feb 2026"."""
+    if period.kind == "day":
+        return short_date(period.start)
+    if period.kind == "week":
+        year, week, _ = period.start.isocalendar()
+        return f"Week {week}, {year}"
+    return f"{_MONTHS[period.start.month - 1][:3]} {period.start.year}"
+
+
+def period_url(period: Period, page: int = 1) -> str:
+    """Return the path of a period's feed page."""
+    return f"/papers?{period.query()}" + (f"&page={page}" if page > 1 else "")
+
+
+templates.env.filters.update(
+    period_label=period_label, period_short=period_short, period_url=period_url
+)
+
+_TABS: tuple[tuple[PeriodKind, str], ...] = (("day", "Day"), ("week", "Week"), ("month", "Month"))
+_TITLES: dict[PeriodKind, str] = {
+    "day": "Daily papers",
+    "week": "Weekly papers",
+    "month": "Monthly papers",
+}
+
+
+@router.api_route("/", methods=["GET", "HEAD"], name="home")
+async def home(request: Request, hub: LoopHub, page: str | None = None) -> Response:
+    """Show the feed of the latest day that has featured papers."""
+    # Most requests are anonymous and repeat: they are answered on the event loop from the
+    # cache; the rest go to the thread pool, where the store is read.
+    fast = cached_page(request, hub, "feed.html")
+    if fast is not None:
+        return fast
+    return await run_in_threadpool(_home, request, hub, page)
+
+
+def _home(request: Request, hub: Hub, page: str | None) -> Response:
+    def load() -> dt.date | None:
+        with hub.db.read() as conn:
+            return latest_feed_day(conn)
+
+    day = cached(hub.db, ("latest-day",), load)
+    if day is None:
+        return templates.TemplateResponse(request, "feed.html", _no_feed_context())
+    return _feed_page(request, hub, Period("day", day), page_number(page))
+
+
+@router.api_route("/papers", methods=["GET", "HEAD"], name="feed")
+async def feed(
+    request: Request,
+    hub: LoopHub,
+    date: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    page: str | None = None,
+) -> Response:
+    """Show the feed of one day, ISO week or month; without one, go to the latest day."""
+    try:
+        period = parse_period(date=date, week=week, month=month)
+    except BadPeriod as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    number = page_number(page)
+    if period is None:
+        return RedirectResponse("/", status_code=307)
+    fast = cached_page(request, hub, "feed.html")
+    if fast is not None:
+        return fast
+    return await run_in_threadpool(_feed_page, request, hub, period, number)
+
+
+def _no_feed_context() -> dict[str, Any]:
+    return {
+        "period": None,
+        "title": _TITLES["day"],
+        "items": [],
+        "stats": {},
+        "total": 0,
+        "earlier": None,
+        "later": None,
+        "earlier_day": None,
+        "later_day": None,
+        "store_empty": True,
+        "tabs": [],
+        "feeds": [],
+        "offset": 0,
+        "page": 1,
+        "pages": 1,
+        "prev_page_url": None,
+        "next_page_url": None,
+    }
+
+
+def anonymous_page(
+    request: Request,
+    hub: Hub,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    *,
+    variant: Hashable = None,
+) -> Response:
+    """Render a list page for a reader who is not signed in, reusing the HTML until the store
+    changes: every anonymous reader of one URL gets the same page.
+
+    A page that carries a CSRF token (a form for this browser only) is never reused.
+    """
+
+    def render() -> bytes:
+        return bytes(templates.TemplateResponse(request, template, context()).body)
+
+    body = cached(hub.db, _html_key(request, template, variant), render)
+    if b'name="csrf_token"' in body:
+        body = render()
+    return HTMLResponse(body)
+
+
+def _html_key(request: Request, template: str, variant: Hashable) -> tuple[Hashable, ...]:
+    return ("html", template, request.url.path, request.url.query, variant)
+
+
+def cached_page(
+    request: Request, hub: Hub, template: str, *, variant: Hashable = None
+) -> Response | None:
+    """The reused HTML of `anonymous_page` for this URL, if the reader is anonymous and the
+    store has not changed since it was rendered; None otherwise. Reads no table."""
+    if cookie_policy(hub.settings).session in request.cookies:
+        return None
+    body = peek(hub.db, _html_key(request, template, variant))
+    if body is None or b'name="csrf_token"' in body:
+        return None
+    return HTMLResponse(body)
+
+
+def _feed_page(request: Request, hub: Hub, period: Period, page: int) -> Response:
+    offset = (page - 1) * PAGE_SIZE
+
+    def load() -> dict[str, Any]:
+        # Everything here is the same for every anonymous reader, so it is cached until the
+        # store changes (web/feed_cache.py).
+        with hub.db.read() as conn:
+            return _load_period(conn, period, offset)
+
+    data = cached(hub.db, ("feed", period, page), load)
+    user_id = reader_id(request)
+    if user_id is not None:
+        ids = [item.paper.paper_id for item in data["items"]]
+        with hub.db.read() as conn:
+            data = {**data, "stats": card_stats(conn, ids, user_id=user_id)}
+    pages = max(1, math.ceil(data["total"] / PAGE_SIZE))
+    if page > pages:
+        raise HTTPException(
+            status_code=404,
+            detail=f"{period_label(period)} has {pages} page{'s' if pages > 1 else ''} of papers.",
+        )
+    # The day and week tabs of a week or month go to its latest featured day, not its first
+    # day, which often has no papers.
+    anchor = data["latest"] or period.start
+    context = {
+        **data,
+        "period": period,
+        "title": _TITLES[period.kind],
+        "tabs": [
+            {
+                "kind": kind,
+                "label": label,
+                "url": period_url(period_of(kind, anchor)),
+                "current": kind == period.kind,
+            }
+            for kind, label in _TABS
+        ],
+        "feeds": alternate_links("papers", {period.param: period.value}, period_label(period)),
+        "offset": offset,
+        "page": page,
+        "pages": pages,
+        "prev_page_url": period_url(period, page - 1) if page > 1 else None,
+        "next_page_url": period_url(period, page + 1) if page < pages else None,
+    }
+    if user_id is not None:
+        return templates.TemplateResponse(request, "feed.html", context)
+    return anonymous_page(request, hub, "feed.html", lambda: context)
+
+
+def _load_period(conn: Connection, period: Period, offset: int) -> dict[str, Any]:
+    total = count_featured(conn, period.start, period.end)
+    items = papers_for_period(conn, period.start, period.end, limit=PAGE_SIZE, offset=offset)
+    earlier_day, later_day = nearest_feed_days(conn, period.start, period.end)
+    latest = latest_feed_day(conn, since=period.start, before=period.end)
+    return {
+        "items": items,
+        "stats": card_stats(conn, [item.paper.paper_id for item in items], user_id=None),
+        "total": total,
+        "latest": latest,
+        "earlier_day": earlier_day,
+        "later_day": later_day,
+        "earlier": period_of(period.kind, earlier_day) if earlier_day else None,
+        "later": period_of(period.kind, later_day) if later_day else None,
+        "store_empty": total == 0 and earlier_day is None and later_day is None,
+    }

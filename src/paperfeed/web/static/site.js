@@ -1,0 +1,112 @@
+// paperfeed's only script, loaded with `defer` (the CSP allows no inline code).
+// Renders TeX in titles and abstracts (elements with class "math") when KaTeX is served.
+"use strict";
+
+(function () {
+  function renderMath() {
+    if (typeof window.renderMathInElement !== "function") {
+      return;
+    }
+    var options = {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "\\[", right: "\\]", display: true },
+        { left: "\\(", right: "\\)", display: false },
+        { left: "$", right: "$", display: false },
+      ],
+      throwOnError: false,
+      // KaTeX builds its own DOM from the text; \href and \url links and raw HTML stay off.
+      trust: false,
+      ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option"],
+    };
+    var nodes = document.querySelectorAll(".math");
+    for (var i = 0; i < nodes.length; i++) {
+      window.renderMathInElement(nodes[i], options);
+    }
+  }
+
+  // Upvote buttons work as plain forms (a POST, then back to the page). With fetch, the vote
+  // is sent in the background instead, so a long feed keeps its scroll position. Any answer
+  // but the usual redirect (signed out, rate limited, expired form) falls back to the form.
+  function upvoteInPlace(event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("upvote-form")) {
+      return;
+    }
+    if (typeof window.fetch !== "function") {
+      return;
+    }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    var action = form.querySelector('input[name="action"]');
+    var count = form.querySelector(".upvote-count");
+    button.disabled = true;
+    window
+      // getAttribute: the form's "action" input shadows the form.action property.
+      .fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        redirect: "manual",
+      })
+      .then(function (response) {
+        button.disabled = false;
+        if (response.type !== "opaqueredirect") {
+          form.submit();
+          return;
+        }
+        var adding = action.value === "add";
+        var total = parseInt(count.textContent, 10) + (adding ? 1 : -1);
+        count.textContent = String(total);
+        action.value = adding ? "remove" : "add";
+        button.classList.toggle("is-upvoted", adding);
+        button.setAttribute("aria-pressed", adding ? "true" : "false");
+        button.setAttribute(
+          "aria-label",
+          (adding ? "Remove your upvote from " : "Upvote ") +
+            button.getAttribute("data-title") +
+            " (" + total + (total === 1 ? " upvote)" : " upvotes)")
+        );
+      })
+      .catch(function () {
+        button.disabled = false;
+        form.submit();
+      });
+  }
+
+  document.addEventListener("submit", upvoteInPlace);
+
+  // j / k move to the next / previous paper in a list (focus on its title link), as in
+  // mail readers; ignored while typing in a field or with a modifier key held.
+  function moveBetweenCards(event) {
+    if (event.key !== "j" && event.key !== "k") {
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey || event.isComposing) {
+      return;
+    }
+    var target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable ||
+        /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      return;
+    }
+    var links = Array.prototype.slice.call(document.querySelectorAll(".card-title a"));
+    if (links.length === 0) {
+      return;
+    }
+    var at = links.indexOf(document.activeElement);
+    var next = event.key === "j" ? at + 1 : (at === -1 ? 0 : at - 1);
+    next = Math.max(0, Math.min(links.length - 1, next));
+    event.preventDefault();
+    links[next].focus();
+    links[next].scrollIntoView({ block: "center" });
+  }
+
+  document.addEventListener("keydown", moveBetweenCards);
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderMath);
+  } else {
+    renderMath();
+  }
+})();

@@ -1,0 +1,46 @@
+"""`paperfeed users list|role`: the first admin is made on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paperfeed.cli import app
+from paperfeed.db import Database
+from paperfeed.db.community import Role, get_or_create_user, get_user_by_email
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
+    database = Database(f"sqlite:///{tmp_path / 'paperfeed.db'}")
+    database.migrate()
+    return database
+
+
+def test_role_and_list(store: Database) -> None:
+    runner = CliRunner()
+    empty = runner.invoke(app, ["users", "list"])
+    assert empty.exit_code == 0 and "No users yet" in empty.output
+    missing = runner.invoke(app, ["users", "role", "ada@example.org", "admin"])
+    assert missing.exit_code == 2 and "--create" in missing.output
+    made = runner.invoke(app, ["users", "role", "Ada@Example.org", "admin", "--create"])
+    assert made.exit_code == 0, made.output
+    assert "ada@example.org is now admin" in made.output
+    with store.write() as conn:
+        get_or_create_user(conn, "bob@example.org")
+    assert runner.invoke(app, ["users", "role", "bob@example.org", "curator"]).exit_code == 0
+    bad = runner.invoke(app, ["users", "role", "bob@example.org", "king"])
+    assert bad.exit_code == 2
+    listed = runner.invoke(app, ["users", "list"], terminal_width=200)
+    assert listed.exit_code == 0
+    assert "ada@example.org" in listed.output and "curator" in listed.output
+    with store.read() as conn:
+        ada = get_user_by_email(conn, "ada@example.org")
+        bob = get_user_by_email(conn, "bob@example.org")
+    assert ada is not None and ada.role is Role.ADMIN
+    assert bob is not None and bob.role is Role.CURATOR
+    store.dispose()

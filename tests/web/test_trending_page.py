@@ -1,0 +1,84 @@
+"""The trending page over the sample week plus the real Hugging Face upvote history."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from paperfeed.db.community import get_or_create_user, set_upvote
+from paperfeed.db.trending import trending_papers
+from paperfeed.hub import Hub
+from paperfeed.ingest.base import run_ingest
+from paperfeed.ingest.hf_daily import HfDailySource
+from paperfeed.trending import FORMULA_VERSION
+
+HISTORY = Path(__file__).resolve().parents[2] / "src/paperfeed/data/hf_daily_papers.jsonl.gz"
+
+
+@pytest.fixture
+def hub(sample_hub: Hub) -> Hub:
+    run_ingest(sample_hub.db, HfDailySource(HISTORY))
+    return sample_hub
+
+
+def card_titles(page: str) -> list[str]:
+    return [
+        html.unescape(t)
+        for t in re.findall(r'<h2 class="card-title[^"]*"[^>]*><a href="[^"]+">([^<]+)</a>', page)
+    ]
+
+
+def test_an_old_history_trends_as_of_its_newest_upvote(client: TestClient, hub: Hub) -> None:
+    response = client.get("/trending")
+    assert response.status_code == 200
+    page = response.text
+    assert "<h1>This week</h1>" in page
+    assert "this is the list as of" in page and "Friday, 5 April 2024, 00:00 UTC" in page
+    with hub.db.read() as conn:
+        expected = trending_papers(conn, window="week", limit=30)
+    assert len(expected) == 30
+    assert card_titles(page) == [t.paper.title for t in expected]
+    assert f"Score {expected[0].score:.2f} from {expected[0].window_upvotes} upvotes" in page
+    assert f"<code>{FORMULA_VERSION}</code>" in page
+
+
+def test_the_day_window_lists_the_last_days_papers_by_upvotes(client: TestClient, hub: Hub) -> None:
+    page = client.get("/trending?window=day").text
+    with hub.db.read() as conn:
+        expected = trending_papers(conn, window="day")
+    assert 0 < len(expected) < 30
+    assert card_titles(page) == [t.paper.title for t in expected]
+    upvotes = [t.upvotes for t in expected]
+    assert upvotes == sorted(upvotes, reverse=True)
+    assert '<a href="/trending?window=day" aria-current="page">Today</a>' in page
+
+
+def test_fresh_upvotes_trend_at_the_wall_clock(client: TestClient, hub: Hub) -> None:
+    with hub.db.write() as conn:
+        user = get_or_create_user(conn, "reader@example.org")
+        set_upvote(conn, user.user_id, "2603.12270", on=True)
+    page = client.get("/trending?window=day").text
+    assert "this is the list as of" not in page
+    assert card_titles(page) == ["Task-Specific Knowledge Distillation via Intermediate Probes"]
+    assert "from 1 upvote in the window" in page
+
+
+@pytest.mark.parametrize("query", ["window=year", "window=", "window=week&page=0"])
+def test_bad_windows_are_a_400_page(client: TestClient, hub: Hub, query: str) -> None:
+    response = client.get(f"/trending?{query}")
+    expected = 200 if query == "window=" else 400  # an empty window means the default
+    assert response.status_code == expected
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_trending_pages_advertise_rss_and_atom(client: TestClient, hub: Hub) -> None:
+    page = client.get("/trending?window=month").text
+    assert (
+        'type="application/rss+xml" title="Trending month (RSS)" href="/trending.rss?window=month"'
+        in page
+    )
+    assert 'href="/trending.atom?window=month"' in page
