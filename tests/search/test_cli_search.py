@@ -68,8 +68,12 @@ def test_the_shipped_sample_vectors_match_the_model(tmp_path: Path) -> None:
         revision = str(data["revision"])
     embedder = OnnxEmbedder(cache_dir=tmp_path / "models")
     assert revision == embedder.revision
-    with gzip.open(SAMPLE_VECTORS.parent / "arxiv_daily_sample.jsonl.gz", "rt") as lines:
-        papers = {r["id"]: r for r in map(json.loads, lines)}
+    papers = {}
+    # The arXiv sample and the Hugging Face upvote history that `paperfeed init` loads.
+    for name in ("arxiv_daily_sample.jsonl.gz", "hf_daily_papers.jsonl.gz"):
+        with gzip.open(SAMPLE_VECTORS.parent / name, "rt") as lines:
+            papers.update({r["id"]: r for r in map(json.loads, lines)})
+    assert len(ids) == len(papers) == 2_780
     rows = list(range(0, len(ids), 41))
     texts = [
         embedding_text(title=papers[ids[r]]["title"], abstract=papers[ids[r]]["abstract"])
