@@ -8,7 +8,7 @@ KATEX_VERSION := 0.16.22
 KATEX_SHA512 := sha512-XCHRdUw4lf3SKBaJe4EvgqIuWwkPSo9XoeO8GjQW94Bp7TWv9hNhzZjZ+OH9yf1UmLygb7DIT5GSFQiyt16zYg==
 KATEX := src/paperfeed/web/static/katex/VERSION
 
-.PHONY: run test chromium fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality bench-search bench-web bench-digest docs install clean
+.PHONY: run test chromium postgresql fast-test lint fix bench bench-ingest bench-embed bench-keyword bench-vectors bench-quality bench-search bench-web bench-digest docs install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ chromium:
 	@command -v chromium >/dev/null || sudo -n sh -c 'apt-get update && apt-get install -y chromium' \
 		|| (apt-get update && apt-get install -y chromium)
 
+# tests/pg (and the digest ledger's PostgreSQL test) start Debian's PostgreSQL server binaries
+# themselves, on a unix socket in a temporary folder (tests/pg/server.py); as root or with sudo.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || sudo -n sh -c 'apt-get update \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql' \
+		|| (apt-get update \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
+
 install: $(STAMP) $(KATEX)
 
 ## run: create the store, load the bundled sample (first time only), serve http://127.0.0.1:8000
@@ -32,11 +40,11 @@ run: $(STAMP) $(KATEX)
 	$(BIN)/paperfeed serve
 
 ## test: lint, type-check, and the whole test suite (slow tests included)
-test: $(STAMP) $(KATEX) chromium lint
+test: $(STAMP) $(KATEX) chromium postgresql lint
 	$(BIN)/pytest -m "slow or not slow"
 
 ## fast-test: the suite without the slow tests
-fast-test: $(STAMP) $(KATEX)
+fast-test: $(STAMP) $(KATEX) postgresql
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -1,0 +1,280 @@
+"""Digest delivery on the full corpus: 10,000 subscribers, compose + render + SMTP + ledger.
+
+Run `make bench-digest`. It copies the pre-imported store in data/bench/full/ (94,905 papers with
+vectors; never modified) to data/bench/digest/, adds 2,000 readers with upvotes (SYNTHETIC: 8
+random papers of the last 30 days each, so trending and personal picks have votes to work
+with) and 10,000 daily subscribers with varied preferences (top-N 3..15, 0..3 categories, 0..2
+saved searches from 60 real titles' words, personal picks for the 2,000 readers), then sends
+one daily issue to an aiosmtpd sink running in its own process on 127.0.0.1.
+
+Baseline, same run: stdlib smtplib delivering prepared messages on one reused connection to the
+same sink (no compose, no render, no ledger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import random
+import resource
+import shutil
+import smtplib
+import socket
+import sqlite3
+import sys
+import time
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from paperfeed.db.digests import Issue, LedgerRow, Preferences, add_subscribers_bulk
+from paperfeed.db.schema import feed_entries, papers, upvotes, users
+from paperfeed.digest.content import DigestContent
+from paperfeed.digest.deliver import Built, DeliveryPolicy
+from paperfeed.digest.service import send_issue
+from paperfeed.hub import Hub
+from paperfeed.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+STORE = ROOT / "data/bench/full"
+WORK = ROOT / "data/bench/digest"
+CATEGORIES = [
+    "cs.LG",
+    "cs.CL",
+    "cs.CV",
+    "cs.AI",
+    "stat.ML",
+    "cs.RO",
+    "quant-ph",
+    "math.OC",
+    "cs.CR",
+    "eess.IV",
+    "cs.IR",
+    "physics.comp-ph",
+    "q-bio.QM",
+    "cs.SE",
+    "astro-ph.GA",
+]
+
+
+def _sink(port: int, count: Synchronized[int], ready: Any) -> None:
+    """An aiosmtpd server that counts and discards (its own process: it must not share a GIL)."""
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += 1
+            return "250 OK"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    try:
+        asyncio.run(asyncio.sleep(10**6))
+    finally:
+        controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _copy_store() -> None:
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    with (
+        sqlite3.connect(f"file:{STORE / 'paperfeed.db'}?mode=ro", uri=True) as source,
+        sqlite3.connect(WORK / "paperfeed.db") as target,
+    ):
+        source.backup(target)
+    shutil.copytree(STORE / "paperfeed-search", WORK / "paperfeed-search")
+    shutil.copytree(STORE / "models", WORK / "models")
+
+
+def _populate(hub: Hub, *, subscribers: int, readers: int, rng: random.Random) -> dt.date:
+    """Readers with upvotes, and subscribers with varied preferences; return the digest day."""
+    with hub.db.read() as conn:
+        day = conn.execute(select(feed_entries.c.day).order_by(feed_entries.c.day.desc())).scalar()
+        recent = list(
+            conn.execute(
+                select(feed_entries.c.paper_id).where(
+                    feed_entries.c.day > day - dt.timedelta(days=30)
+                )
+            ).scalars()
+        )
+        titles = list(conn.execute(select(papers.c.title).limit(60)).scalars())
+    assert day is not None
+    words = [w for t in titles for w in t.split() if len(w) > 6 and w.isalpha()]
+    queries = [" ".join(rng.sample(words, 2)) for _ in range(60)]
+    created = dt.datetime.combine(day, dt.time(8))
+    with hub.db.write() as conn:
+        conn.execute(
+            insert(users),
+            [{"email": f"reader{n}@example.net", "created_at": created} for n in range(readers)],
+        )
+        ids = list(conn.execute(select(users.c.user_id).order_by(users.c.user_id)).scalars())
+        votes = [
+            {"user_id": uid, "paper_id": pid, "created_at": created + dt.timedelta(minutes=i)}
+            for uid in ids
+            for i, pid in enumerate(rng.sample(recent, 8))
+        ]
+        conn.execute(insert(upvotes).prefix_with("OR IGNORE"), votes)
+        rows = []
+        for n in range(subscribers):
+            prefs = Preferences(
+                frequency="daily",
+                top_n=rng.randint(3, 15),
+                categories=tuple(rng.sample(CATEGORIES, rng.randint(0, 3))),
+                searches=tuple(rng.sample(queries, rng.randint(0, 2))),
+                personal=n < readers,
+                max_papers=rng.randint(5, 30),
+            )
+            rows.append((f"sub{n:05d}@example.org", prefs))
+        add_subscribers_bulk(conn, rows, now=created, confirmed=True)
+        # The first `readers` subscribers are the readers (personal picks from their upvotes).
+        conn.exec_driver_sql(
+            "UPDATE subscribers SET user_id = subscriber_id WHERE subscriber_id <= ?", (readers,)
+        )
+    return day
+
+
+class _TimedContent(DigestContent):
+    """Counts the time spent composing and rendering each digest."""
+
+    compose_s = 0.0
+    built = 0
+
+    def build(self, *, row: LedgerRow, issue: Issue) -> Built | None:
+        start = time.perf_counter()
+        result = super().build(row=row, issue=issue)
+        self.compose_s += time.perf_counter() - start
+        self.built += 1
+        return result
+
+
+def _baseline(port: int, raws: list[bytes]) -> float:
+    """Plain smtplib, one reused connection, prepared messages: mails per second."""
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for n, raw in enumerate(raws):
+            smtp.sendmail("digest@papers.example.org", [f"base{n}@example.org"], raw)
+    return len(raws) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--readers", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=4, help="workers per process")
+    parser.add_argument("--processes", type=int, default=2, help="sender processes")
+    args = parser.parse_args()
+    if not (STORE / "paperfeed.db").exists():
+        sys.exit(f"no store at {STORE}: see bench/search.py for how it is built")
+    rng = random.Random(5)
+    started = time.perf_counter()
+    _copy_store()
+    port = _free_port()
+    count: Synchronized[int] = multiprocessing.Value("i", 0)  # type: ignore[assignment]
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=_sink, args=(port, count, ready), daemon=True)
+    sink.start()
+    ready.wait(30)
+    settings = Settings(
+        data_dir=WORK,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_tls="none",
+        public_url="https://papers.example.org",
+        mail_from="Paper Digest <digest@papers.example.org>",
+    )
+    hub = Hub.from_settings(settings)
+    day = _populate(hub, subscribers=args.subscribers, readers=args.readers, rng=rng)
+    hub.search_index.ensure_fresh()  # open the indexes before the clock starts
+    print(
+        f"setup (copy, {args.subscribers:,} subscribers, {args.readers:,} readers): "
+        f"{time.perf_counter() - started:,.1f} s; digest day {day}"
+    )
+
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = send_issue(
+        hub,
+        kind="daily",
+        period=day,
+        policy=DeliveryPolicy(concurrency=args.concurrency, processes=args.processes, batch=25),
+    )
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sender processes, now ended
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    received = count.value
+    sent = report.counts["sent"]
+
+    # Compose + render alone, one thread, and the baseline's prepared mails: the same digests.
+    from paperfeed.db.digests import get_subscriber, ledger_rows
+
+    with hub.db.read() as conn:
+        rows = ledger_rows(conn, issue_id=report.issue.issue_id)[::5]  # a fifth, spread
+        subs = [get_subscriber(conn, subscriber_id=r["subscriber_id"]) for r in rows]
+    content = _TimedContent(hub)
+    raws = []
+    for row, sub in zip(rows, subs, strict=True):
+        assert sub is not None
+        built = content.build(
+            row=LedgerRow(row["ledger_id"], row["issue_id"], sub, row["message_id"], None, 0),
+            issue=report.issue,
+        )
+        if built is not None:
+            raws.append(built.raw)
+    baseline = _baseline(port, raws)
+    sink.terminate()
+    sink.join()
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sink_cpu_s = (ended.ru_utime - after.ru_utime) + (ended.ru_stime - after.ru_stime)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rate = sent / elapsed
+    print()
+    print(
+        f"| run ({args.processes} processes x {args.concurrency} workers) | mails | seconds "
+        "| mails/s | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| paperfeed digest send (compose + render + SMTP + ledger) | {sent:,} | "
+        f"{elapsed:,.1f} | {rate:,.0f} | {rate / baseline:.2f} |"
+    )
+    print(
+        f"| baseline: smtplib, 1 connection, prepared mails | {len(raws):,} | "
+        f"{len(raws) / baseline:,.1f} | {baseline:,.0f} | 1.00 |"
+    )
+    print()
+    per = content.compose_s / max(1, content.built) * 1000
+    print(
+        f"compose + render per digest: {per:.2f} ms ({content.built:,} digests in one thread, "
+        f"{sum(1 for s in subs if s and s.personal):,} with personal picks)"
+    )
+    sender_ms = cpu_s * 1000 / max(1, sent)
+    sink_ms = sink_cpu_s * 1000 / max(1, received + len(raws))
+    print(
+        f"CPU per mail: senders {sender_ms:.2f} ms ({cpu_s:,.1f} s in {elapsed:,.1f} s of wall "
+        f"time), sink {sink_ms:.2f} ms; on 2 idle cores that bounds the rate at about "
+        f"{2000 / (sender_ms + sink_ms):,.0f} mails/s"
+    )
+    print(
+        f"sink received {received:,} mails for {sent:,} sent rows; ledger {report.counts.by_state}"
+    )
+    print(f"peak RSS: parent {rss_mb:,.0f} MB, largest child (sender or sink) {child_mb:,.0f} MB")
+    hub.close()
+
+
+if __name__ == "__main__":
+    main()

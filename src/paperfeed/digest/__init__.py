@@ -1,0 +1,1 @@
+"""Email digests: compose (pure), render, the delivery ledger engine, SMTP senders, subscribing."""

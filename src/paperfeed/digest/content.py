@@ -1,0 +1,250 @@
+"""Gather a digest's candidates from the hub and build each reader's mail (the ledger's builder).
+
+Trending comes from `db.trending.trending_papers`, topic matches from the feed's papers by
+category and from `search.hybrid.search` for saved searches, personal picks from a
+`PersonalPicks` (by default: nearest papers to the centroid of the reader's upvotes).
+Lists shared by many readers are computed once per issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from sqlalchemy import select
+
+from paperfeed.db.digests import Issue, LedgerRow, Subscriber
+from paperfeed.db.papers import get_papers
+from paperfeed.db.schema import feed_entries, upvotes
+from paperfeed.db.trending import trending_papers
+from paperfeed.digest.compose import Candidate, DigestPlan, compose_digest
+from paperfeed.digest.deliver import Built
+from paperfeed.digest.render import Renderer
+from paperfeed.hub import Hub
+from paperfeed.models import PaperRecord
+from paperfeed.trending import Window
+
+
+def period_days(kind: str, period: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day a digest covers: the day, or the seven days ending on it."""
+    return (period - dt.timedelta(days=6) if kind == "weekly" else period), period
+
+
+class PersonalPicks(Protocol):
+    """The seam for recommendations: papers for one reader within some days, best first."""
+
+    def picks(
+        self, subscriber: Subscriber, *, since: dt.date, until: dt.date, limit: int
+    ) -> list[Candidate]: ...
+
+
+class CentroidPicks:
+    """Papers nearest the mean vector of the reader's upvoted papers (a reader with no
+    upvotes, or no stored vectors, gets none). A stronger model can replace it."""
+
+    def __init__(self, hub: Hub, *, most: int = 10) -> None:
+        self.hub = hub
+        self.most = most
+        # The papers of the last window asked for: every reader of an issue shares them.
+        self._window: tuple[tuple[dt.date, dt.date], dict[str, PaperRecord]] | None = None
+        self._fresh = False
+        self._lock = threading.Lock()
+
+    def _window_papers(
+        self, since: dt.date, until: dt.date, ids: frozenset[str] | None
+    ) -> dict[str, PaperRecord]:
+        with self._lock:
+            if self._window is not None and self._window[0] == (since, until):
+                return self._window[1]
+            papers: dict[str, PaperRecord] = {}
+            if ids is not None and len(ids) <= 20_000:
+                with self.hub.db.read() as conn:
+                    papers = get_papers(conn, sorted(ids))
+            self._window = ((since, until), papers)
+            return papers
+
+    def picks(
+        self, subscriber: Subscriber, *, since: dt.date, until: dt.date, limit: int
+    ) -> list[Candidate]:
+        limit = min(limit, self.most)
+        if subscriber.user_id is None or limit <= 0:
+            return []
+        with self.hub.db.read() as conn:
+            liked = list(
+                conn.execute(
+                    select(upvotes.c.paper_id)
+                    .where(upvotes.c.user_id == subscriber.user_id)
+                    .order_by(upvotes.c.created_at.desc())
+                    .limit(200)
+                ).scalars()
+            )
+        index = self.hub.search_index
+        if not self._fresh:  # load the vectors once; every reader of the issue shares them
+            index.ensure_fresh()
+            self._fresh = True
+        vectors = index.vectors
+        if not liked or vectors is None or len(vectors) == 0:
+            return []
+        found = [v for pid in liked if (v := vectors.vector(pid)) is not None]
+        if not found:
+            return []
+        centroid = np.mean(np.stack(found), axis=0)
+        allowed = index.allowed_ids(since=since, until=until, categories=None)
+        if allowed is not None and not allowed:
+            return []
+        hits = vectors.search(centroid, k=limit, exclude=liked, mask_ids=allowed)
+        papers = self._window_papers(since, until, allowed)
+        missing = [pid for pid, _ in hits if pid not in papers]
+        if missing:
+            with self.hub.db.read() as conn:
+                papers = papers | get_papers(conn, missing)
+        why = f"close to {len(found)} papers you upvoted"
+        return [Candidate(papers[pid], why) for pid, _ in hits if pid in papers]
+
+
+@dataclass
+class _IssueLists:
+    trending: list[Candidate]
+    featured: list[tuple[PaperRecord, int]]
+
+
+class DigestContent:
+    """Composes and renders each reader's digest for the ledger (the engine's `DigestBuilder`)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        renderer: Renderer | None = None,
+        personal: PersonalPicks | None = None,
+        use_search: bool = True,
+    ) -> None:
+        self.hub = hub
+        self.renderer = renderer or Renderer(hub.settings)
+        self.personal = personal or CentroidPicks(hub)
+        self.use_search = use_search
+        self._lists: dict[int, _IssueLists] = {}
+        self._searches: dict[tuple[int, str], list[Candidate]] = {}
+        self._lock = threading.Lock()
+
+    def _issue_lists(self, kind: str, period: dt.date, key: int) -> _IssueLists:
+        with self._lock:
+            cached = self._lists.get(key)
+            if cached is not None:
+                return cached
+            since, until = period_days(kind, period)
+            window: Window = "week" if kind == "weekly" else "day"
+            end = dt.datetime.combine(until, dt.time(23, 59, 59))
+            with self.hub.db.read() as conn:
+                trending = [
+                    Candidate(t.paper, f"trending: {t.upvotes} upvotes")
+                    for t in trending_papers(conn, window=window, now=end, limit=50)
+                ]
+                rows = conn.execute(
+                    select(feed_entries.c.paper_id, feed_entries.c.upvotes)
+                    .where(feed_entries.c.day >= since, feed_entries.c.day <= until)
+                    .order_by(feed_entries.c.upvotes.desc(), feed_entries.c.paper_id)
+                ).all()
+                papers = get_papers(conn, [r.paper_id for r in rows])
+            featured = list(
+                {
+                    r.paper_id: (papers[r.paper_id], r.upvotes)
+                    for r in rows
+                    if r.paper_id in papers
+                }.values()
+            )
+            # A period with few votes still has its featured papers: they follow the voted ones.
+            ranked = {c.paper.paper_id for c in trending}
+            label = (
+                f"on the daily feed of {until:%d %b}" if kind == "daily" else "featured this week"
+            )
+            trending += [
+                Candidate(paper, label) for paper, _ in featured if paper.paper_id not in ranked
+            ]
+            lists = _IssueLists(trending=trending, featured=featured)
+            self._lists[key] = lists
+            return lists
+
+    def _search(self, kind: str, period: dt.date, key: int, query: str) -> list[Candidate]:
+        cache_key = (key, query)
+        with self._lock:
+            cached = self._searches.get(cache_key)
+        if cached is not None:
+            return cached
+        from paperfeed.search.hybrid import search
+
+        since, until = period_days(kind, period)
+        results = search(
+            self.hub.search_index,
+            self.hub.embedder,
+            query,
+            since=since,
+            until=until,
+            limit=20,
+            embed_timeout_s=self.hub.settings.embed_timeout_s,
+        )
+        found = [
+            Candidate(hit.paper, f"matches your search \u201c{query}\u201d") for hit in results.hits
+        ]
+        with self._lock:
+            self._searches[cache_key] = found
+        return found
+
+    def plan(
+        self,
+        subscriber: Subscriber,
+        *,
+        kind: str,
+        period: dt.date,
+        key: int,
+        already_sent: Set[str],
+    ) -> DigestPlan:
+        """Gather the candidates of one reader and compose their digest."""
+        lists = self._issue_lists(kind, period, key)
+        wanted = set(subscriber.categories)
+        topics: list[Candidate] = []
+        # Saved searches first: they say more precisely what the reader wants than a
+        # category, which can match most of a day.
+        if self.use_search:
+            for query in subscriber.searches:
+                topics.extend(self._search(kind, period, key, query))
+        if wanted:
+            for paper, _votes in lists.featured:
+                hit = next((c for c in paper.categories or () if c in wanted), None)
+                if hit is not None:
+                    topics.append(Candidate(paper, f"in {hit}, a category you follow"))
+        personal: Sequence[Candidate] = ()
+        if subscriber.personal:
+            since, until = period_days(kind, period)
+            personal = self.personal.picks(
+                subscriber, since=since, until=until, limit=subscriber.max_papers
+            )
+        return compose_digest(
+            kind=kind,
+            period=period,
+            trending=lists.trending,
+            topics=topics,
+            personal=personal,
+            top_n=subscriber.top_n,
+            max_papers=subscriber.max_papers,
+            already_sent=already_sent,
+        )
+
+    def build(self, *, row: LedgerRow, issue: Issue) -> Built | None:
+        """The ledger's builder: compose against the papers the reader already got, render."""
+        subscriber = row.subscriber
+        plan = self.plan(
+            subscriber,
+            kind=issue.kind,
+            period=issue.period,
+            key=issue.issue_id,
+            already_sent=row.already_sent,
+        )
+        if not plan.items and not subscriber.send_empty:
+            return None
+        raw = self.renderer.digest(plan=plan, subscriber=subscriber, message_id=row.message_id)
+        return Built(raw=raw, paper_ids=plan.paper_ids)

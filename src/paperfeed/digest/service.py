@@ -1,0 +1,265 @@
+"""Digest jobs over a hub: send an issue, resume paused ones, run the schedule once.
+
+What `paperfeed digest send|resume`, `paperfeed worker` and the web's preview call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from paperfeed.db.digests import (
+    Issue,
+    Subscriber,
+    due_subscriber_ids,
+    get_subscriber,
+    list_issues,
+    sent_paper_ids,
+)
+from paperfeed.db.feed import latest_feed_day
+from paperfeed.digest.compose import DigestPlan
+from paperfeed.digest.content import DigestContent
+from paperfeed.digest.deliver import (
+    Clock,
+    DeliveryPolicy,
+    DeliveryReport,
+    SystemClock,
+    deliver,
+    open_issue,
+)
+from paperfeed.digest.render import Renderer
+from paperfeed.digest.senders import MailboxSender, Sender, SmtpSender
+from paperfeed.hub import Hub
+from paperfeed.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def sender_factory(hub: Hub) -> Callable[[Callable[[str], None]], Sender]:
+    """SMTP when a host is set, else the development mailbox; one sender per worker."""
+    settings = hub.settings
+
+    def make(hook: Callable[[str], None]) -> Sender:
+        if settings.smtp_host is None:
+            return MailboxSender(hub.db)
+        return SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout_s=settings.smtp_timeout_s,
+            hook=hook,
+        )
+
+    return make
+
+
+def default_period(hub: Hub, kind: str) -> dt.date:
+    """The newest featured day (the digest of the hub's latest papers), else today (UTC)."""
+    with hub.db.read() as conn:
+        day = latest_feed_day(conn)
+    return day or dt.datetime.now(dt.UTC).date()
+
+
+def send_issue(
+    hub: Hub,
+    *,
+    kind: str,
+    period: dt.date,
+    policy: DeliveryPolicy | None = None,
+    clock: Clock | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_issue: Callable[[Issue, int], None] | None = None,
+    content: DigestContent | None = None,
+) -> DeliveryReport:
+    """Open the issue of (kind, period), once, and deliver what is left of it."""
+    renderer = content.renderer if content is not None else Renderer(hub.settings)
+    issue = open_issue(hub.db, kind=kind, period=period, domain=renderer.domain, clock=clock)
+    return deliver_open_issue(
+        hub,
+        issue,
+        policy=policy,
+        clock=clock,
+        progress=progress,
+        on_issue=on_issue,
+        content=content,
+    )
+
+
+def deliver_open_issue(
+    hub: Hub,
+    issue: Issue,
+    *,
+    policy: DeliveryPolicy | None = None,
+    clock: Clock | None = None,
+    progress: Callable[[str], None] | None = None,
+    on_issue: Callable[[Issue, int], None] | None = None,
+    content: DigestContent | None = None,
+) -> DeliveryReport:
+    """Deliver the claimable rows of an issue that exists already."""
+    from paperfeed.db.digests import issue_counts
+
+    settings = hub.settings
+    policy = policy or DeliveryPolicy.from_settings(settings)
+    if on_issue is not None:
+        with hub.db.read() as conn:
+            counts = issue_counts(conn, issue_id=issue.issue_id)
+        on_issue(issue, counts.total)
+    if policy.processes > 1 and clock is None and content is None:
+        return _deliver_in_processes(hub, issue, policy=policy, progress=progress)
+    return deliver(
+        hub.db,
+        issue,
+        builder=content or DigestContent(hub),
+        sender_factory=sender_factory(hub),
+        mail_from=_envelope_from(settings),
+        policy=policy,
+        clock=clock,
+        progress=progress,
+    )
+
+
+_REPORT_FIELDS = ("sent", "deferred", "failed", "ambiguous", "skipped", "connections")
+
+
+def _child(hub: Hub, issue: Issue, policy: DeliveryPolicy, events: Any) -> None:
+    """One sender process (forked): its own connections to the store and the SMTP server."""
+    hub.db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    try:
+        report = deliver(
+            hub.db,
+            issue,
+            builder=DigestContent(hub),
+            sender_factory=sender_factory(hub),
+            mail_from=_envelope_from(hub.settings),
+            policy=policy,
+            progress=events.put,
+        )
+        events.put({name: getattr(report, name) for name in _REPORT_FIELDS})
+    except BaseException as exc:
+        events.put({"error": repr(exc)})
+        raise
+
+
+def _deliver_in_processes(
+    hub: Hub,
+    issue: Issue,
+    *,
+    policy: DeliveryPolicy,
+    progress: Callable[[str], None] | None,
+) -> DeliveryReport:
+    """Run `policy.processes` sender processes on the issue: Python threads share one core,
+    processes use them all. The ledger keeps them apart exactly as it keeps hosts apart."""
+    import multiprocessing
+    import queue
+    import time
+
+    context = multiprocessing.get_context("fork")
+    events = context.Queue()
+    started = time.perf_counter()
+    children = [
+        context.Process(target=_child, args=(hub, issue, policy, events), daemon=True)
+        for _ in range(policy.processes)
+    ]
+    for child in children:
+        child.start()
+    totals = dict.fromkeys(_REPORT_FIELDS, 0)
+    finished, errors = 0, []
+    while finished < len(children):
+        try:
+            event = events.get(timeout=1.0)
+        except queue.Empty:
+            if all(not c.is_alive() for c in children) and events.empty():
+                break
+            continue
+        if isinstance(event, dict):
+            finished += 1
+            if "error" in event:
+                errors.append(event["error"])
+            else:
+                for name in _REPORT_FIELDS:
+                    totals[name] += event[name]
+        elif progress is not None:
+            progress(event)
+    for child in children:
+        child.join()
+    if errors or any(c.exitcode for c in children):
+        raise RuntimeError(
+            f"a digest sender process failed: {errors or [c.exitcode for c in children]}"
+        )
+    # The children have finished their rows; this closes the issue (nothing left to claim).
+    report = deliver(
+        hub.db,
+        issue,
+        builder=DigestContent(hub),
+        sender_factory=sender_factory(hub),
+        mail_from=_envelope_from(hub.settings),
+        policy=DeliveryPolicy(concurrency=1, max_wait_s=0.0),
+    )
+    for name in _REPORT_FIELDS:
+        setattr(report, name, getattr(report, name) + totals[name])
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _envelope_from(settings: Settings) -> str:
+    return Renderer(settings).from_address
+
+
+def preview(
+    hub: Hub, *, email: str, kind: str | None = None, period: dt.date | None = None
+) -> tuple[DigestPlan, bytes] | None:
+    """The digest `email` would get for a period, rendered, without sending or recording it."""
+    with hub.db.read() as conn:
+        subscriber = get_subscriber(conn, email=email)
+    if subscriber is None:
+        return None
+    return preview_plan(hub, subscriber, kind=kind, period=period)
+
+
+def preview_plan(
+    hub: Hub, subscriber: Subscriber, *, kind: str | None = None, period: dt.date | None = None
+) -> tuple[DigestPlan, bytes]:
+    """Compose and render one reader's digest (default: their kind, the newest day)."""
+    with hub.db.read() as conn:
+        already = sent_paper_ids(conn, subscriber_id=subscriber.subscriber_id)
+    kind = kind or subscriber.frequency
+    period = period or default_period(hub, kind)
+    content = DigestContent(hub)
+    plan = content.plan(subscriber, kind=kind, period=period, key=0, already_sent=already)
+    message_id = f"<preview.{subscriber.subscriber_id}@{content.renderer.domain}>"
+    raw = content.renderer.digest(plan=plan, subscriber=subscriber, message_id=message_id)
+    return plan, raw
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTick:
+    """What one pass of the schedule did."""
+
+    reports: list[DeliveryReport]
+
+
+def run_schedule_once(
+    hub: Hub, *, today: dt.date | None = None, clock: Clock | None = None
+) -> ScheduleTick:
+    """One pass of `paperfeed worker`: today's daily issue when today has papers, today's weekly
+    issue, and whatever unfinished issues remain (deferred rows, a crash's leftovers)."""
+    today = today or (clock or SystemClock()).now().date()
+    reports = []
+    with hub.db.read() as conn:
+        latest = latest_feed_day(conn)
+        unfinished = list_issues(conn, status=("building", "sending"), limit=50)
+        weekly_due = bool(due_subscriber_ids(conn, kind="weekly", period=today))
+    if latest == today:
+        reports.append(send_issue(hub, kind="daily", period=today, clock=clock))
+    if weekly_due:  # no empty weekly issue on days nobody chose
+        reports.append(send_issue(hub, kind="weekly", period=today, clock=clock))
+    done = {(r.issue.kind, r.issue.period) for r in reports}
+    for issue in unfinished:
+        if (issue.kind, issue.period) not in done:
+            reports.append(send_issue(hub, kind=issue.kind, period=issue.period, clock=clock))
+    return ScheduleTick(reports=reports)
