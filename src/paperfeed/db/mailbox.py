@@ -46,7 +46,9 @@ def store_message(conn: Connection, message: EmailMessage) -> int:
             recipients=",".join(recipients_of(message)),
             subject=str(message.get("Subject", "")),
             sent_at=_now(),
-            raw=message.as_bytes(policy=email.policy.SMTP),
+            # SMTP's 998-octet lines, not 78: folding would encode List-Unsubscribe, which must
+            # stay a plain <url> list (RFC 2369), in the mailbox copy of a digest.
+            raw=message.as_bytes(policy=email.policy.SMTP.clone(max_line_length=998)),
         )
     )
     key = result.inserted_primary_key
