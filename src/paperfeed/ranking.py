@@ -1,8 +1,8 @@
-"""Ranking formulas as pure functions: reciprocal rank fusion (and, later, trending scores)."""
+"""Ranking formulas as pure functions: rank fusion and score fusion of result lists."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 def rrf(
@@ -30,5 +30,39 @@ def rrf(
                 continue
             seen.add(item)
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    order = {item: i for i, item in enumerate(scores)}
+    return sorted(scores.items(), key=lambda pair: (-pair[1], order[pair[0]]))
+
+
+def max_normalized(scores: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Divide scores by the best one: BM25's theoretical minimum is 0 (Bruch et al., below)."""
+    top = max((score for _, score in scores), default=0.0)
+    return {item: score / top if top > 0 else 0.0 for item, score in scores}
+
+
+def min_max_normalized(scores: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Map scores onto [0, 1]: the lowest to 0, the highest to 1 (all to 1 when they are equal)."""
+    values = [score for _, score in scores]
+    low, high = min(values, default=0.0), max(values, default=0.0)
+    span = high - low
+    return {item: (score - low) / span if span > 0 else 1.0 for item, score in scores}
+
+
+def convex_fusion(
+    normalized: Sequence[Mapping[str, float]], *, weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    """Fuse normalized scores: score(d) = Σ w_i s_i(d), an id missing from a list adding 0.
+
+    Ties keep the order of first appearance. Bruch, Gai & Ingber, "An Analysis of Fusion
+    Functions for Hybrid Retrieval" (ACM TOIS 2023): a convex combination of normalized lexical
+    and semantic scores beats reciprocal rank fusion, which throws away how far apart the
+    scores are, and its one weight is robust across collections.
+    """
+    if len(weights) != len(normalized):
+        raise ValueError("one weight per score list")
+    scores: dict[str, float] = {}
+    for mapping, weight in zip(normalized, weights, strict=True):
+        for item, score in mapping.items():
+            scores[item] = scores.get(item, 0.0) + weight * score
     order = {item: i for i, item in enumerate(scores)}
     return sorted(scores.items(), key=lambda pair: (-pair[1], order[pair[0]]))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from paperfeed.db.papers import get_paper, upsert_papers
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus
-from paperfeed.search.hybrid import search
+from paperfeed.search.hybrid import fuse, search
 from tests.search.fakes import FakeEmbedder
 
 TITLE = "Task-Specific Knowledge Distillation via Intermediate Probes"
@@ -28,6 +28,40 @@ def test_a_topic_query_fuses_keyword_and_vector_lists(hub: Hub) -> None:
     assert "2603.12270" in [hit.paper.paper_id for hit in results.hits[:3]]
     assert all(h.keyword_rank or h.vector_rank for h in results.hits)
     assert [h.score for h in results.hits] == sorted((h.score for h in results.hits), reverse=True)
+
+
+def test_fusion_scores_keyword_hits_on_their_cosines_too() -> None:
+    keyword = [("a", 12.0), ("b", 6.0), ("k", 3.0)]
+    vector = [("v", 0.8), ("b", 0.6), ("w", 0.4)]
+    asked: list[list[str]] = []
+
+    def cosines(ids: list[str]) -> dict[str, float]:
+        asked.append(ids)
+        return {"a": 0.2, "k": 0.7}
+
+    fused = dict(fuse(keyword, vector, cosines=cosines))
+    assert asked == [["a", "k"]]
+    # BM25 / 12, cosines min-max over 0.2 .. 0.8, half of each.
+    assert fused == pytest.approx(
+        {"a": 0.5, "b": 0.25 + 0.5 * 4 / 6, "k": 0.125 + 0.5 * 5 / 6, "v": 0.5, "w": 0.5 / 3}
+    )
+    assert list(dict(fuse(keyword, vector))) != list(fused)  # without cosines "k" only had BM25
+    assert fuse(keyword, []) == [("a", 1.0), ("b", 0.5), ("k", 0.25)]
+    assert [p for p, _ in fuse(keyword, vector, fusion="rrf")][:2] == ["b", "a"]
+    leaning = fuse(keyword, vector, cosines=cosines, keyword_weight=1, vector_weight=3)
+    assert leaning[0][0] == "v"
+
+
+def test_search_fuses_by_convex_combination_unless_asked_for_rrf(hub: Hub) -> None:
+    convex = search(hub.search_index, hub.embedder, "galaxy cluster mergers", limit=30)
+    assert all(0.0 <= h.score <= 1.0 for h in convex.hits)
+    rrf_run = search(
+        hub.search_index, hub.embedder, "galaxy cluster mergers", limit=30, fusion="rrf"
+    )
+    assert all(h.score <= 2 / 61 for h in rrf_run.hits)
+    assert [h.paper.paper_id for h in convex.hits] != [h.paper.paper_id for h in rrf_run.hits]
+    # Keyword hits the vector list missed are ranked too, on their BM25 and their cosine.
+    assert any(h.keyword_rank and not h.vector_rank for h in convex.hits)
 
 
 @pytest.mark.parametrize(

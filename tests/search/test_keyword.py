@@ -137,17 +137,20 @@ def test_name_pairs_stay_within_one_author(index: KeywordIndex) -> None:
 
     assert "2603.12270" in pairs_only("Ryan Brown")
     assert "2603.12270" not in pairs_only("Brown Chris")
+    # Two initials ("H&E staining") are not a name: they would match every "H. E." author.
+    assert pairs_only("H&E") == pairs_only("H. E.") == []
+    assert pairs_only("Gary J. Melnick")
 
 
 @pytest.mark.parametrize("word", ["distillation", "galaxy", "segmentation", "robot", "graph"])
-def test_title_matches_outrank_abstract_only_matches(
+def test_a_title_boost_puts_title_matches_before_abstract_only_matches(
     index: KeywordIndex, records: list[PaperRecord], word: str
 ) -> None:
     analyzer = _text_analyzer()
     (stem,) = analyzer.analyze(word)
     in_title = {r.paper_id for r in records if stem in analyzer.analyze(r.title)}
     in_abstract = {r.paper_id for r in records if stem in analyzer.analyze(r.abstract)} - in_title
-    ranked = ids(index.search(word, limit=3_000))
+    ranked = ids(index.search(word, limit=3_000, title_boost=2.0))
     assert in_title and in_abstract
     assert set(ranked) == in_title | in_abstract
     assert max(ranked.index(p) for p in in_title) < min(ranked.index(p) for p in in_abstract)
@@ -160,6 +163,30 @@ def test_field_weights_are_named_parameters(index: KeywordIndex) -> None:
         "Chris Russell", limit=1, title_boost=0, abstract_boost=0, author_pair_boost=0
     )
     assert ids(names_only) == ["2603.12270"]
+
+
+def test_request_words_are_dropped_from_the_query(index: KeywordIndex) -> None:
+    topic = index.search("galaxy mergers", limit=50)
+    asked = index.search("I'd like papers describing galaxy mergers, especially", limit=50)
+    assert asked == topic
+    kept = index.search("papers describing galaxy mergers", limit=50, request_words=False)
+    assert kept != topic
+    # A query of nothing but request words still looks them up.
+    assert index.search("papers", limit=5)
+
+
+def test_a_repeated_query_word_weighs_more(index: KeywordIndex) -> None:
+    once = dict(index.search("galaxy", limit=200))
+    twice = index.search("galaxy, galaxy", limit=200)
+    assert [pid for pid, _ in twice] == list(once)
+    # Okapi's query-term weight with k3 = 8: (8 + 1) * 2 / (8 + 2) = 1.8.
+    assert all(score == pytest.approx(1.8 * once[pid], rel=1e-4) for pid, score in twice)
+    assert index.search("galaxy galaxy", limit=200, query_tf_k3=0) == index.search(
+        "galaxy", limit=200, query_tf_k3=0
+    )
+    # The repeated word outweighs the other one: the top hits are about galaxies.
+    top = ids(index.search("galaxy galaxy galaxy robot", limit=5))
+    assert set(top) <= set(once)
 
 
 def test_stemming_matches_other_forms_of_a_word(
@@ -283,6 +310,22 @@ def test_query_words_are_lowercase_words_and_numbers() -> None:
     ]
     assert query_words('"\x00 *** 🔥') == []
     assert query_words("snake_case") == ["snake", "case"]
+    assert query_words("e.g. Gary E. Smith, i.e. E. G. Hinton") == [
+        "gary",
+        "e",
+        "smith",
+        "e",
+        "g",
+        "hinton",
+    ]
+    assert query_words("I'd say Alzheimer’s isn't O'Brien's") == [
+        "i",
+        "say",
+        "alzheimer",
+        "isn",
+        "o",
+        "brien",
+    ]
 
 
 def test_query_words_stop_at_the_cap_of_distinct_words() -> None:

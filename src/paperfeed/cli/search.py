@@ -150,7 +150,7 @@ def search(
         list[str] | None, typer.Option("--category", "-c", help="Keep papers in this category.")
     ] = None,
 ) -> None:
-    """Search titles, abstracts and authors (keyword + semantic, fused by rank)."""
+    """Search titles, abstracts and authors (keyword + semantic, fused by score)."""
     from paperfeed.search.hybrid import search as run_search
 
     hub = make_hub()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +24,13 @@ class Database:
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(self.url, future=True)
+        # A handle dropped without dispose() (a CLI command's hub) still closes its pooled
+        # connections, instead of leaving them to the garbage collector (and the server).
+        weakref.finalize(self, _dispose_in_owner, os.getpid(), self.engine)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms)
+        elif self.engine.dialect.name == "postgresql":
+            _configure_postgresql(self.engine, busy_timeout_ms)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -37,7 +44,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction: BEGIN IMMEDIATE on SQLite, so writers queue instead of failing."""
+        """A write transaction; writers queue instead of failing (BEGIN IMMEDIATE on SQLite,
+        a transaction-scoped advisory lock on PostgreSQL)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(paperfeed_immediate=True)
             with conn.begin():
@@ -76,6 +84,13 @@ class Database:
         self.engine.dispose()
 
 
+def _dispose_in_owner(pid: int, engine: Engine) -> None:
+    # Never in a forked child (digest senders): closing inherited connections there would end
+    # the parent's PostgreSQL sessions or drop its SQLite file locks.
+    if os.getpid() == pid:
+        engine.dispose()
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     # pysqlite's own transaction handling defers BEGIN and cannot issue BEGIN IMMEDIATE, so we
     # take it over, as the SQLAlchemy docs recommend ("Serializable isolation / Savepoints").
@@ -96,3 +111,20 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+# Any constant works: advisory locks are per database, so only writers of one store meet.
+_WRITER_LOCK = 0x7061706572  # "paper"
+
+
+def _configure_postgresql(engine: Engine, busy_timeout_ms: int) -> None:
+    # The store's writes read, merge and insert (upserts, savepoint races): on SQLite BEGIN
+    # IMMEDIATE makes writers take turns, so two imports of the same paper never collide. The
+    # same one-writer lock here keeps that true on PostgreSQL (reads never wait for it), with
+    # the busy timeout as its wait limit, after which the write fails as on SQLite.
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("paperfeed_immediate"):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITER_LOCK})")
+            conn.exec_driver_sql("SET LOCAL lock_timeout = DEFAULT")

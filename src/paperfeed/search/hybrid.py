@@ -1,25 +1,28 @@
-"""Hybrid search: keyword (BM25) and semantic (vector) lists fused by reciprocal rank.
+"""Hybrid search: keyword (BM25) and semantic (vector) lists fused by their normalized scores.
 
 The one `search()` the web pages, the JSON API, the feeds, the CLI and the digests all call.
-Never compares BM25 scores with cosines: only ranks are fused (see ranking.rrf).
+BM25 scores and cosines are never compared raw: each list is normalized onto [0, 1] first, and
+the fused score is their even mix (see `fuse` and docs/search.md for the measurements).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from paperfeed.db.papers import get_papers
 from paperfeed.models import PaperRecord, parse_arxiv_id
-from paperfeed.ranking import rrf
+from paperfeed.ranking import convex_fusion, max_normalized, min_max_normalized, rrf
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.index import SearchIndex, title_key
+from paperfeed.search.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,42 @@ def _pinned(index: SearchIndex, query: str, allowed: frozenset[str] | None) -> l
     return [p for p in pins if allowed is None or p in allowed]
 
 
+def fuse(
+    keyword: Sequence[tuple[str, float]],
+    vector: Sequence[tuple[str, float]],
+    *,
+    fusion: Literal["convex", "rrf"] = "convex",
+    keyword_weight: float = 1.0,
+    vector_weight: float = 1.0,
+    rrf_k: float = 60.0,
+    cosines: Callable[[list[str]], Mapping[str, float]] | None = None,
+) -> list[tuple[str, float]]:
+    """Fuse a BM25 list and a cosine list, both (paper_id, score) best first.
+
+    `convex` (the default): BM25 divided by the best BM25 (its minimum is 0), cosines min-max
+    normalized over all candidates, then `keyword_weight : vector_weight` of each (Bruch et al.,
+    TOIS 2023). `cosines` gives the cosines of keyword hits the vector list missed, so every
+    candidate is judged on both scores rather than on a guess. `rrf`: reciprocal rank fusion.
+    """
+    if fusion == "rrf":
+        return rrf(
+            [[pid for pid, _ in keyword], [pid for pid, _ in vector]],
+            k=rrf_k,
+            weights=[keyword_weight, vector_weight],
+        )
+    if not vector or vector_weight <= 0:
+        return list(max_normalized(keyword).items())
+    similarity = dict(vector)
+    missing = [pid for pid, _ in keyword if pid not in similarity]
+    if missing and cosines is not None:
+        similarity.update(cosines(missing))
+    total = keyword_weight + vector_weight
+    return convex_fusion(
+        [max_normalized(keyword), min_max_normalized(list(similarity.items()))],
+        weights=[keyword_weight / total, vector_weight / total],
+    )
+
+
 def embed_query(embedder: Embedder, query: str, *, timeout_s: float) -> np.ndarray:
     """Embed one query, giving up after `timeout_s` seconds."""
     future = _EMBED_POOL.submit(embedder.embed, [query])
@@ -85,8 +124,9 @@ def search(
     keyword_weight: float = 1.0,
     vector_weight: float = 1.0,
     embed_timeout_s: float = 2.0,
+    fusion: Literal["convex", "rrf"] = "convex",
 ) -> SearchResults:
-    """Search titles, abstracts and authors: keyword and vector lists fused by RRF (k = 60).
+    """Search titles, abstracts and authors: keyword and vector lists fused (see `fuse`).
 
     An arXiv id or an exact title is pinned first. If the embedder is missing, fails or takes
     longer than `embed_timeout_s`, keyword results still come back, with a notice.
@@ -99,13 +139,12 @@ def search(
     allowed = index.allowed_ids(since=since, until=until, categories=categories)
     wanted = offset + limit
     depth = max(depth, wanted)
-    keyword_ids = [
-        pid
-        for pid, _ in index.keyword.search(
-            query, limit=depth, since=since, until=until, categories=categories
-        )
-    ]
-    vector_ids: list[str] = []
+    keyword_hits = index.keyword.search(
+        query, limit=depth, since=since, until=until, categories=categories
+    )
+    keyword_ids = [pid for pid, _ in keyword_hits]
+    vector_hits: list[tuple[str, float]] = []
+    cosines: Callable[[list[str]], Mapping[str, float]] | None = None
     mode = "keyword"
     if embedder is None:
         notices.append("semantic search is off: keyword results only")
@@ -114,15 +153,24 @@ def search(
     elif query.strip():
         try:
             vector = embed_query(embedder, query, timeout_s=embed_timeout_s)
-            hits = index.vectors.search(vector, k=depth, mask_ids=allowed)
-            vector_ids = [pid for pid, _ in hits]
+            vector_hits = index.vectors.search(vector, k=depth, mask_ids=allowed)
+            cosines = _cosines_of(index.vectors, vector)
             mode = "hybrid"
         except FutureTimeout:
             notices.append("semantic search timed out: keyword results only")
         except Exception:  # a broken model must not take search down with it
             logger.exception("embedding the query failed")
             notices.append("semantic search failed: keyword results only")
-    fused = rrf([keyword_ids, vector_ids], k=rrf_k, weights=[keyword_weight, vector_weight])
+    vector_ids = [pid for pid, _ in vector_hits]
+    fused = fuse(
+        keyword_hits,
+        vector_hits,
+        fusion=fusion,
+        keyword_weight=keyword_weight,
+        vector_weight=vector_weight,
+        rrf_k=rrf_k,
+        cosines=cosines,
+    )
     pins = _pinned(index, query, allowed)
     pinned_scores = {pid: float("inf") for pid in pins}
     ranked = [(pid, pinned_scores[pid]) for pid in pins] + [
@@ -145,3 +193,12 @@ def search(
         if pid in papers
     ]
     return SearchResults(query, hits_out, mode, offset, limit, notices)
+
+
+def _cosines_of(vectors: VectorIndex, query: np.ndarray) -> Callable[[list[str]], dict[str, float]]:
+    """Score chosen papers against the query vector: exact, from the stored vectors."""
+
+    def cosines(paper_ids: list[str]) -> dict[str, float]:
+        return dict(vectors.search(query, k=len(paper_ids), mask_ids=set(paper_ids)))
+
+    return cosines
