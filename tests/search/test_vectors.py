@@ -181,6 +181,24 @@ def test_a_large_selective_mask_falls_back_to_scoring_its_papers(
     ]
 
 
+def test_incomplete_search_returns_what_passed_the_over_fetch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Hybrid search asks for complete=False: past the over-fetch it keeps the few allowed papers
+    # found among the approximate neighbours instead of scoring every allowed paper.
+    monkeypatch.setattr(vectors_module, "HNSW_SUBSET_LIMIT", 0)
+    monkeypatch.setattr(vectors_module, "HNSW_MAX_FETCH", 100)
+    index, ids, matrix = small_index("hnsw", n=3_000)
+    query = matrix[0]
+    ranked = [pid for pid, _ in brute_force(ids, matrix, query, 3_000)]
+    far = set(ranked[-1_500:])  # half the papers pass, all of them far from the query
+    assert index.search(query, k=10, mask_ids=far, complete=False) == []
+    complete = [pid for pid, _ in index.search(query, k=10, mask_ids=far)]
+    assert len(complete) == 10 and set(complete) <= far
+    # bf16 storage may swap near-ties with the f32 brute force.
+    assert len(set(complete) & set(ranked[-1_500:-1_480])) == 10
+
+
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])
 def test_asking_for_more_than_the_index_holds_returns_everything(kind: str) -> None:
     index, ids, matrix = small_index(kind)

@@ -153,7 +153,9 @@ def search(
     elif query.strip():
         try:
             vector = embed_query(embedder, query, timeout_s=embed_timeout_s)
-            vector_hits = index.vectors.search(vector, k=depth, mask_ids=allowed)
+            # Incomplete is fine here: the keyword list fills in (and a wide filter far from
+            # the query would otherwise score every allowed paper: 1.8 s p95 at 1M).
+            vector_hits = index.vectors.search(vector, k=depth, mask_ids=allowed, complete=False)
             cosines = _cosines_of(index.vectors, vector)
             mode = "hybrid"
         except FutureTimeout:

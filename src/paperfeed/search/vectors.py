@@ -139,12 +139,15 @@ class VectorIndex:
         allowed: Callable[[str], bool] | None = None,
         exclude: Collection[str] = (),
         mask_ids: Collection[str] | None = None,
+        complete: bool = True,
     ) -> list[tuple[str, float]]:
         """Find the `k` papers most similar to `query`, best first, as (paper_id, cosine).
 
         `allowed` filters by paper id. `mask_ids` gives the allowed ids as a set instead: a few
         are scored directly, so selective filters stay fast. `exclude` drops ids (the query
-        paper itself, say).
+        paper itself, say). When a filter lets through few of the approximate neighbours (a
+        query far from every allowed paper), `complete` scores every allowed paper to fill `k`
+        (seconds at 1M when the filter is wide); `complete=False` returns what passed instead.
         """
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
@@ -170,7 +173,7 @@ class VectorIndex:
                 exhaustive = backend.kind == "exact"
             passes = _Filter(ids, excluded=excluded, allowed=allowed)
             hits = _walk(rankings, k, passes)
-            if len(hits) < k and not exhaustive:
+            if len(hits) < k and not exhaustive and complete:
                 # HNSW over-fetch ran out before k papers passed: score every passing paper.
                 rows = passes.rows()
                 hits = _walk(_subset_rankings(rows, backend.score(q, rows), k), k, passes)
