@@ -10,10 +10,11 @@ target="$3"
 
 if ! command -v npm >/dev/null 2>&1; then
     echo "install-katex: npm is missing; installing it with apt" >&2
+    # A fresh machine may have no package lists yet: update first.
     if [ "$(id -u)" = 0 ]; then
-        apt-get install -y npm >/dev/null
+        apt-get update >/dev/null && apt-get install -y npm >/dev/null
     else
-        sudo -n apt-get install -y npm >/dev/null
+        sudo -n sh -c 'apt-get update >/dev/null && apt-get install -y npm >/dev/null'
     fi
 fi
 
