@@ -29,6 +29,18 @@ metadata = MetaData(
     }
 )
 
+
+def _owner() -> Column[int]:
+    """The member a row belongs to (indexed); deleting the member deletes the row."""
+    return Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
 papers = Table(
     "papers",
     metadata,
@@ -170,13 +182,7 @@ sessions = Table(
     "sessions",
     metadata,
     Column("session_hash", String(64), primary_key=True, comment="SHA-256 of the cookie value"),
-    Column(
-        "user_id",
-        Integer,
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner(),
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False, index=True),
@@ -193,13 +199,7 @@ comments = Table(
         nullable=False,
         index=True,
     ),
-    Column(
-        "user_id",
-        Integer,
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner(),
     Column("body", Text, nullable=False, comment="plain text; links are made at render time"),
     Column("created_at", DateTime, nullable=False),
     Column("edited_at", DateTime, nullable=True),
@@ -216,13 +216,7 @@ collections = Table(
     "collections",
     metadata,
     Column("collection_id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "user_id",
-        Integer,
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner(),
     Column("name", String(200), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("is_public", Boolean, nullable=False, server_default=false()),
@@ -254,13 +248,7 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("token_id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "user_id",
-        Integer,
-        ForeignKey("users.user_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner(),
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
     Column("created_at", DateTime, nullable=False),
