@@ -56,7 +56,8 @@ def worker(backend: str, *, cache_dir: Path, batch_size: int) -> None:
         if command == "load":
             corpus = texts(int(rest[0]))
             began = time.perf_counter()
-            from paperfeed.search.embedder import OnnxEmbedder, TorchEmbedder
+            from paperfeed.search.onnx_embedder import OnnxEmbedder
+            from paperfeed.search.torch_embedder import TorchEmbedder
 
             embedder = TorchEmbedder() if backend == "torch" else OnnxEmbedder(cache_dir=cache_dir)
             embedder.embed(["warm up"])
@@ -133,7 +134,7 @@ def main() -> None:
         # Start the workers first: Linux hands a child its parent's peak RSS at fork time, and
         # building the model below takes ~500 MB.
         workers = {name: Worker(name, args) for name in NAMES}
-        from paperfeed.search.embedder import OnnxEmbedder
+        from paperfeed.search.onnx_embedder import OnnxEmbedder
 
         began = time.perf_counter()
         OnnxEmbedder(cache_dir=args.cache_dir).prepare()

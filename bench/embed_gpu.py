@@ -90,14 +90,10 @@ def main() -> None:
 
     import numpy as np
 
-    from paperfeed.search.embedder import (
-        OnnxEmbedder,
-        TorchEmbedder,
-        _batches,
-        _cpu_count,
-        _ModelFiles,
-        _Tokens,
-    )
+    from paperfeed.search.model_files import ModelFiles
+    from paperfeed.search.onnx_embedder import OnnxEmbedder
+    from paperfeed.search.tokenizer_pool import Tokens, cpu_count, sorted_batches
+    from paperfeed.search.torch_embedder import TorchEmbedder
 
     texts = load_texts(args.corpus, args.texts)
     texts = texts[: args.limit] if args.limit else texts
@@ -116,11 +112,11 @@ def main() -> None:
     print(f"{len(texts):,} abstracts, batch size {args.batch_size}")
 
     rows: list[tuple[str, float, str]] = []
-    tokens = _Tokens(_ModelFiles.packaged(args.model_dir))
+    tokens = Tokens(ModelFiles.packaged(args.model_dir))
     tokens.tokenize(texts[:256], 0)  # load the tokenizer
     chunk, seconds = _timed(lambda: tokens.tokenize(texts, 0))
     rows.append(("tokenizer alone, 1 process (all cores)", seconds, "part"))
-    workers = max(_cpu_count() - 2, 1)
+    workers = max(cpu_count() - 2, 1)
     list(tokens.process_chunks(texts[:4096], size=2048, workers=workers))  # start the workers
     _, seconds = _timed(lambda: list(tokens.process_chunks(texts, size=2048, workers=workers)))
     rows.append((f"tokenizer alone, {workers} processes", seconds, "part"))
@@ -146,7 +142,7 @@ def main() -> None:
 
     def forward_only() -> None:
         with torch.inference_mode():
-            for batch in _batches(lengths, batch_size=args.batch_size, max_tokens=None):
+            for batch in sorted_batches(lengths, batch_size=args.batch_size, max_tokens=None):
                 ids, mask = tokens.padded(chunk, batch, lengths)
                 ids_t = torch.from_numpy(ids).to(args.device).long()
                 encoder(input_ids=ids_t, attention_mask=torch.from_numpy(mask).to(args.device))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paperfeed.search.vectors import HnswConfig, VectorIndex
+from paperfeed.search.hnsw_vectors import HnswConfig
+from paperfeed.search.vectors import VectorIndex
 
 REAL = Path(__file__).resolve().parents[1] / "data/bench/vectors-95k.npy"
 DIM = 384

@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
-from paperfeed.search.embedder import OnnxEmbedder, embedding_text
+from paperfeed.search.embedder import embedding_text
 from paperfeed.search.indexer import SAMPLE_VECTORS
+from paperfeed.search.onnx_embedder import OnnxEmbedder
 
 runner = CliRunner()
 

@@ -11,14 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paperfeed.search import vectors as vectors_module
-from paperfeed.search.vectors import (
-    MANIFEST,
-    CorruptIndexError,
-    HnswConfig,
-    HnswParams,
-    VectorIndex,
-)
+from paperfeed.search import hnsw_vectors
+from paperfeed.search.hnsw_vectors import HnswConfig, HnswParams
+from paperfeed.search.vector_files import MANIFEST, CorruptIndexError, crc32
+from paperfeed.search.vectors import VectorIndex
 
 DIM = 384
 # Faster to build than the defaults, and still well above the recall these tests ask for.
@@ -171,8 +167,8 @@ def test_a_large_selective_mask_falls_back_to_scoring_its_papers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # As if a mask of many papers were too selective for the over-fetch all the same.
-    monkeypatch.setattr(vectors_module, "HNSW_SUBSET_LIMIT", 0)
-    monkeypatch.setattr(vectors_module, "HNSW_MAX_FETCH", 10**9)
+    monkeypatch.setattr(hnsw_vectors, "HNSW_SUBSET_LIMIT", 0)
+    monkeypatch.setattr(hnsw_vectors, "HNSW_MAX_FETCH", 10**9)
     index, ids, matrix = small_index("hnsw", n=3_000)
     few = {ids[0], ids[5], ids[2_500]}
     found = index.search(matrix[0], k=10, mask_ids=few, exclude={ids[0]})
@@ -186,8 +182,8 @@ def test_incomplete_search_returns_what_passed_the_over_fetch(
 ) -> None:
     # Hybrid search asks for complete=False: past the over-fetch it keeps the few allowed papers
     # found among the approximate neighbours instead of scoring every allowed paper.
-    monkeypatch.setattr(vectors_module, "HNSW_SUBSET_LIMIT", 0)
-    monkeypatch.setattr(vectors_module, "HNSW_MAX_FETCH", 100)
+    monkeypatch.setattr(hnsw_vectors, "HNSW_SUBSET_LIMIT", 0)
+    monkeypatch.setattr(hnsw_vectors, "HNSW_MAX_FETCH", 100)
     index, ids, matrix = small_index("hnsw", n=3_000)
     query = matrix[0]
     ranked = [pid for pid, _ in brute_force(ids, matrix, query, 3_000)]
@@ -410,7 +406,7 @@ def rewrite_with_valid_checksum(folder: Path, entry: str, data: bytes) -> None:
     path = folder / manifest["files"][entry]["name"]
     path.write_bytes(data)
     manifest["files"][entry]["bytes"] = len(data)
-    manifest["files"][entry]["crc32"] = vectors_module._crc32(path)
+    manifest["files"][entry]["crc32"] = crc32(path)
     (folder / MANIFEST).write_text(json.dumps(manifest))
 
 
