@@ -111,17 +111,21 @@ def test_the_cli_the_api_and_the_page_list_the_same_papers_at_the_same_now(
 
 def test_a_digest_ranks_trending_as_the_page_does_at_the_same_now(hub: Hub) -> None:
     """Today's digest (its period ends after the web's "now") ranks exactly the page's list;
-    a past period's digest is ranked as of the end of that period."""
+    a past period's digest is ranked as of the end of that period, never anchored."""
     import datetime as dt
 
     from paperfeed.community.trending import current_window, trending
 
-    web = trending(db=hub.db, window="week", limit=50)
-    later = dt.datetime(2030, 1, 1)
-    assert trending(db=hub.db, window="week", limit=50, until=later) == web
-    assert web.span == current_window(db=hub.db, window="week")
-    past = trending(db=hub.db, window="week", limit=50, until=dt.datetime(2024, 3, 1, 23, 59, 59))
-    assert past.span.now == dt.datetime(2024, 3, 1, 23, 59, 59) and not past.span.anchored
+    with hub.db.write() as conn:
+        user = get_or_create_user(conn, "reader@example.org")
+        set_upvote(conn, user.user_id, "2603.12270", on=True)
+    web = trending(db=hub.db, window="day", limit=50)
+    assert not web.span.anchored and web.span == current_window(db=hub.db, window="day")
+    assert [t.paper.paper_id for t in web.papers] == ["2603.12270"]
+    assert trending(db=hub.db, window="day", limit=50, until=dt.datetime(2030, 1, 1)) == web
+    end = dt.datetime(2024, 3, 1, 23, 59, 59)
+    past = trending(db=hub.db, window="week", limit=50, until=end)
+    assert past.span.now == end and not past.span.anchored
     with hub.db.read() as conn:
-        expected = trending_papers(conn, window="week", now=past.span.now, limit=50)
-    assert past.papers == expected
+        expected = trending_papers(conn, window="week", now=end, limit=50)
+    assert past.papers == expected and expected

@@ -18,6 +18,7 @@ from paperfeed.db.trending import (
     newest_vote,
     papers_for_scores,
     trending_scores,
+    wall_minute,
     window_at,
 )
 from paperfeed.trending import WINDOWS, Window
@@ -67,13 +68,13 @@ def cached_window(*, db: Database, window: Window) -> TrendingWindow | None:
     return window_at(window, newest[0])
 
 
-def window_until(*, db: Database, window: Window, until: dt.datetime) -> TrendingWindow:
-    """The window of a list as of `until` (the end of a digest's period), never later than
-    the web's "now": today's digest ranks what the trending page shows at send time."""
-    now = current_window(db=db, window=window)
-    if until >= now.now:
-        return now
-    return TrendingWindow(window, until, anchored=False)
+def window_until(*, window: Window, until: dt.datetime) -> TrendingWindow:
+    """The window of a list as of `until` (the end of a digest's period), never later than the
+    web's wall-clock "now": today's digest ranks what the trending page shows when it is sent.
+
+    Never anchored: a digest of a recent period must not list an archive's old votes.
+    """
+    return TrendingWindow(window, min(until, wall_minute()), anchored=False)
 
 
 def scored_papers(*, db: Database, span: TrendingWindow) -> list[tuple[str, float, int]]:
@@ -109,7 +110,7 @@ def trending(
     if until is None:
         span = current_window(db=db, window=window)
     else:
-        span = window_until(db=db, window=window, until=until)
+        span = window_until(window=window, until=until)
     scored = scored_papers(db=db, span=span)
     with db.read() as conn:
         papers = papers_for_scores(conn, scored[offset : offset + limit])
