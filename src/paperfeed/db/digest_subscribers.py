@@ -42,7 +42,7 @@ class Subscriber:
     max_papers: int = 20
     send_empty: bool = False
     paused: bool = False
-    token: str = ""
+    token: str = ""  # its manage-link token, signed when read (the store keeps only a hash)
     user_id: int | None = None
     confirmed_at: dt.datetime | None = None
     hard_bounces: int = 0
