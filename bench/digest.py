@@ -33,7 +33,7 @@ from sqlalchemy import insert, select
 from paperfeed.db.digests import Issue, LedgerRow, Preferences, add_subscribers_bulk
 from paperfeed.db.schema import feed_entries, papers, upvotes, users
 from paperfeed.digest.content import DigestContent
-from paperfeed.digest.deliver import Built, DeliveryPolicy
+from paperfeed.digest.policy import Built, DeliveryPolicy
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings

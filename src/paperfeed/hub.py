@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from paperfeed.db import Database
+from paperfeed.mail import Mailer, SenderFactory, build_senders
 from paperfeed.settings import Settings
 
 if TYPE_CHECKING:
-    from paperfeed.mail import Mailer
     from paperfeed.search.embedder import Embedder
     from paperfeed.search.index import SearchIndex
 
@@ -24,14 +24,23 @@ class Hub:
 
     The embedder and the search indexes are built on first use, so commands that do not
     search start fast. Tests pass their own embedder (a `FakeEmbedder`) through the same seam.
+    The mail senders (SMTP, or the development mailbox) are built once, from the settings
+    unless given: digests and sign-in mail share them.
     """
 
     settings: Settings
     db: Database
     embedder: Embedder | None = None
+    senders: SenderFactory | None = None
     mailer: Mailer | None = None
     _search_index: SearchIndex | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.senders is None:
+            self.senders = build_senders(self.settings, self.db)
+        if self.mailer is None:
+            self.mailer = Mailer(self.senders, mail_from=self.settings.mail_from)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, migrate: bool = True) -> Hub:
@@ -50,9 +59,7 @@ class Hub:
             embedder = default_embedder(
                 cache_dir=settings.data_dir / "models", device=settings.embedder_device
             )
-        from paperfeed.mail import build_mailer
-
-        return cls(settings=settings, db=db, embedder=embedder, mailer=build_mailer(settings, db))
+        return cls(settings=settings, db=db, embedder=embedder)
 
     @property
     def search_index(self) -> SearchIndex:

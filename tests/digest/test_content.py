@@ -14,8 +14,7 @@ from sqlalchemy import insert, select
 from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, Subscriber, add_subscriber, sent_paper_ids
 from paperfeed.db.schema import feed_entries, papers, upvotes, users
-from paperfeed.digest.content import DigestContent
-from paperfeed.digest.service import send_issue
+from paperfeed.digest.service import digest_content, send_issue
 from paperfeed.hub import Hub
 from paperfeed.search.indexer import embed_papers
 from tests.digest.conftest import FakeClock, digest_settings
@@ -101,7 +100,7 @@ def test_readers_upvotes_make_trending_and_lead_the_digest(hub: Hub) -> None:
     day, found = day_papers(hub)
     voted = found[-1][0]
     subscriber = reader(hub, "t@example.org", [voted], day, top_n=3, personal=False)
-    plan = DigestContent(hub).plan(subscriber, kind="daily", period=day, key=1, already_sent=set())
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=1, already_sent=set())
     assert plan.items[0].paper.paper_id == voted
     assert plan.items[0].why.startswith("trending: ")
     assert len(plan.items) == 3  # the rest of the top-N: the day's featured papers
@@ -126,7 +125,7 @@ def test_categories_and_saved_searches_add_topic_matches(hub: Hub) -> None:
         searches=(title,),
         personal=False,
     )
-    plan = DigestContent(hub).plan(subscriber, kind="daily", period=day, key=2, already_sent=set())
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=2, already_sent=set())
     whys = {item.paper.paper_id: item.why for item in plan.items}
     in_category = [pid for pid, cats in found if category in cats]
     assert any(pid in whys for pid in in_category)
@@ -143,14 +142,14 @@ def test_personal_picks_come_from_the_vectors_of_upvoted_papers(hub: Hub) -> Non
     day, found = day_papers(hub)
     liked = [pid for pid, _ in found[:3]]
     subscriber = reader(hub, "p@example.org", liked, day - dt.timedelta(days=3), top_n=0)
-    plan = DigestContent(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
     picks = [i for i in plan.items if i.why == "close to 3 papers you upvoted"]
     assert picks and len(picks) <= 10
     day_ids = {pid for pid, _ in found}
     assert all(p.paper.paper_id in day_ids and p.paper.paper_id not in liked for p in picks)
     # A reader without upvotes gets none.
     nobody = reader(hub, "np@example.org", [], day, top_n=0)
-    empty = DigestContent(hub).plan(nobody, kind="daily", period=day, key=3, already_sent=set())
+    empty = digest_content(hub).plan(nobody, kind="daily", period=day, key=3, already_sent=set())
     assert empty.items == ()
 
 
@@ -162,7 +161,7 @@ def test_a_weekly_digest_leaves_out_what_the_daily_ones_already_sent(hub: Hub) -
     with hub.db.read() as conn:
         sent = sent_paper_ids(conn, subscriber_id=subscriber.subscriber_id)
     assert len(sent) == 5
-    weekly = DigestContent(hub).plan(
+    weekly = digest_content(hub).plan(
         subscriber, kind="weekly", period=day, key=9, already_sent=sent
     )
     assert weekly.items and not {i.paper.paper_id for i in weekly.items} & sent

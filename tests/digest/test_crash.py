@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from paperfeed.db.digests import get_issue, issue_counts, ledger_rows
-from paperfeed.digest.deliver import DeliveryPolicy
+from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
 from tests.digest.conftest import (

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from paperfeed.db.digests import get_subscriber, issue_counts, ledger_rows, unsubscribe
-from paperfeed.digest.deliver import DeliveryPolicy, open_issue, resume_issue
+from paperfeed.digest.deliver import open_issue, resume_issue
+from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
 from tests.digest.conftest import FakeClock, SmtpServer, add_readers, latest_day

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from paperfeed.db.digests import get_subscriber
 from paperfeed.db.mailbox import list_messages
 from paperfeed.hub import Hub
-from paperfeed.mail import DevMailbox
 from paperfeed.web.app import create_app
 from tests.digest.conftest import PUBLIC_URL
 
@@ -21,9 +20,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def hub(hub_factory: Callable[..., Hub]) -> Hub:
-    hub = hub_factory(digest_confirmations_per_day=2)
-    hub.mailer = DevMailbox(hub.db, sender=hub.settings.mail_from)
-    return hub
+    return hub_factory(digest_confirmations_per_day=2)  # no SMTP host: the dev mailbox
 
 
 @pytest.fixture
@@ -195,3 +192,62 @@ def test_a_signed_in_reader_subscribing_their_own_address_is_confirmed_at_once(
     with hub.db.read() as conn:
         eve = get_subscriber(conn, email="eve@example.org")
     assert eve is not None and not eve.receives and eve.user_id is None
+
+
+def _subscriber_in_state(hub: Hub, address: str, state: str) -> None:
+    """Put `address` on the list as new (absent), pending, active or unsubscribed."""
+    from paperfeed.db.digests import add_subscriber, unsubscribe
+    from paperfeed.db.papers import _now
+
+    if state == "new":
+        return
+    with hub.db.write() as conn:
+        subscriber, _ = add_subscriber(
+            conn, email=address, now=_now(), confirmed=state != "pending"
+        )
+        if state == "unsubscribed":
+            unsubscribe(conn, subscriber_id=subscriber.subscriber_id, now=_now())
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "active", "unsubscribed"])
+def test_the_subscribe_api_answers_alike_whatever_the_address_state(
+    client: TestClient, hub: Hub, state: str
+) -> None:
+    """Issue #9: an active address never reached the limit, so a 429 told who subscribed."""
+    _subscriber_in_state(hub, "fay@example.org", state)
+    answers = [
+        client.post("/api/digest/subscribe", json={"email": "Fay@Example.org"}) for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert [a.json() for a in answers[:2]] == [{"status": "confirmation_sent"}] * 2
+    assert answers[2].json() == {
+        "detail": "We already sent confirmation mails to this address today; "
+        "look for them, or try again tomorrow."
+    }
+    assert answers[2].headers["Retry-After"] == "86400"
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "active", "unsubscribed"])
+def test_the_subscribe_form_answers_alike_whatever_the_address_state(
+    client: TestClient, hub: Hub, state: str
+) -> None:
+    _subscriber_in_state(hub, "gil@example.org", state)
+    token = csrf(client, "/digest")
+    answers = [
+        client.post("/digest/subscribe", data={"csrf_token": token, "email": "gil@example.org"})
+        for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    pages = {a.text.replace(token, "") for a in answers[:2]}
+    assert len(pages) == 1 and "Check your inbox" in pages.pop()
+
+
+def test_subscriber_addresses_are_normalized_by_the_one_address_parser(
+    client: TestClient, hub: Hub
+) -> None:
+    for bad in ("a@x.org,b@y.org", "victim@x.org;1", "a@x.org\r\nBcc: b@y.org", "x\x00@y.org"):
+        assert client.post("/api/digest/subscribe", json={"email": bad}).status_code == 422
+    assert client.post("/api/digest/subscribe", json={"email": " Hal@Example.ORG "}).is_success
+    with hub.db.read() as conn:
+        stored = get_subscriber(conn, email="hal@example.org")
+    assert stored is not None and stored.email == "hal@example.org"

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
 from paperfeed.db.feed import latest_feed_day
-from paperfeed.digest.deliver import DeliveryPolicy
+from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest

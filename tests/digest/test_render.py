@@ -17,7 +17,7 @@ import pytest
 
 from paperfeed.db.digests import Subscriber, ledger_rows
 from paperfeed.digest.compose import Candidate, DigestPlan
-from paperfeed.digest.deliver import DeliveryPolicy
+from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.render import Renderer
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
@@ -129,7 +129,7 @@ def test_titles_are_escaped_in_html_and_unicode_survives_both_parts(tmp_path: Pa
 def test_a_line_starting_with_a_dot_survives_smtp(
     hub_factory: Callable[..., Hub], smtp_server: SmtpServer
 ) -> None:
-    from paperfeed.digest.senders import SmtpSender
+    from paperfeed.mail.smtp import SmtpSender
 
     renderer = Renderer(digest_settings(Path("unused")))
     dotted = PaperRecord(paper_id="2603.00002", title=".NET at scale", abstract="…")

@@ -1,4 +1,5 @@
-"""The mail seam: the development mailbox keeps messages; SmtpMailer talks to a real server."""
+"""The mail seam: the development mailbox keeps messages; the SMTP sender talks to a real server;
+`build_senders` picks one and `Mailer` sends whole messages through it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from aiosmtpd.handlers import Message as MessageHandler
 
 from paperfeed.db import Database
 from paperfeed.db.mailbox import get_message, list_messages
-from paperfeed.mail import DevMailbox, MailError, SmtpMailer, build_mailer
+from paperfeed.mail import MailboxSender, Mailer, MailError, SmtpSender, build_senders
+from paperfeed.mail.sender import send_message
 from paperfeed.settings import Settings
 
 
@@ -29,11 +31,13 @@ def _message(to: str, subject: str, body: str = "Hello") -> EmailMessage:
 
 
 def test_dev_mailbox_stores_and_lists_newest_first(db: Database) -> None:
-    mailbox = DevMailbox(db, sender="Hub <hub@example.org>")
-    mailbox.send(_message("Ada <ADA@example.org>", "First", "one"))
+    mailbox = MailboxSender(db)
+    hub = "Hub <hub@example.org>"
+    send_message(mailbox, _message("Ada <ADA@example.org>", "First", "one"), mail_from=hub)
     first_id = mailbox.last_id
-    mailbox.send(_message("bob@example.org, ada@example.org", "Second", "two"))
-    mailbox.send(_message("ebob@example.org", "Third", "three"))
+    two = _message("bob@example.org, ada@example.org", "Second", "two")
+    send_message(mailbox, two, mail_from=hub)
+    send_message(mailbox, _message("ebob@example.org", "Third", "three"), mail_from=hub)
     with db.read() as conn:
         everything = list_messages(conn)
         for_ada = list_messages(conn, to="ada@example.org")
@@ -56,10 +60,12 @@ def test_dev_mailbox_stores_and_lists_newest_first(db: Database) -> None:
     assert body is not None and body.get_content().strip() == "one"
 
 
-def test_build_mailer_picks_the_dev_mailbox_without_smtp_host(db: Database, tmp_path: Path) -> None:
-    assert isinstance(build_mailer(Settings(data_dir=tmp_path), db), DevMailbox)
-    smtp = build_mailer(Settings(data_dir=tmp_path, smtp_host="127.0.0.1"), db)
-    assert isinstance(smtp, SmtpMailer)
+def test_build_senders_picks_the_dev_mailbox_without_smtp_host(
+    db: Database, tmp_path: Path
+) -> None:
+    assert isinstance(build_senders(Settings(data_dir=tmp_path), db)(), MailboxSender)
+    smtp = build_senders(Settings(data_dir=tmp_path, smtp_host="127.0.0.1"), db)()
+    assert isinstance(smtp, SmtpSender)
 
 
 @pytest.fixture
@@ -84,7 +90,7 @@ def smtp_server() -> Iterator[tuple[Controller, MessageHandler]]:
         controller.stop()
 
 
-def test_smtp_mailer_delivers_to_a_real_server(
+def test_mailer_delivers_through_smtp_to_a_real_server(
     smtp_server: tuple[Controller, MessageHandler], tmp_path: Path
 ) -> None:
     controller, handler = smtp_server
@@ -96,7 +102,8 @@ def test_smtp_mailer_delivers_to_a_real_server(
         smtp_timeout_s=5,
         mail_from="Hub <hub@example.org>",
     )
-    SmtpMailer(settings).send(_message("reader@example.org", "Your sign-in link", "click"))
+    mailer = Mailer(build_senders(settings, Database("sqlite://")), mail_from=settings.mail_from)
+    mailer.send(_message("reader@example.org", "Your sign-in link", "click"))
     received: list[EmailMessage] = handler.received  # type: ignore[attr-defined]
     assert len(received) == 1
     got = received[0]
@@ -110,12 +117,13 @@ def test_smtp_mailer_delivers_to_a_real_server(
     assert text is not None and text.get_content().strip() == "click"
 
 
-def test_smtp_mailer_reports_an_unreachable_server(tmp_path: Path) -> None:
+def test_mailer_reports_an_unreachable_server(tmp_path: Path) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = Settings(
         data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", smtp_timeout_s=2
     )
+    mailer = Mailer(lambda hook=None: SmtpSender.from_settings(settings, hook), mail_from="h@x.org")
     with pytest.raises(MailError, match="could not send mail"):
-        SmtpMailer(settings).send(_message("reader@example.org", "x"))
+        mailer.send(_message("reader@example.org", "x"))

@@ -82,3 +82,50 @@ def test_trending_pages_advertise_rss_and_atom(client: TestClient, hub: Hub) -> 
         in page
     )
     assert 'href="/trending.atom?window=month"' in page
+
+
+def test_the_cli_the_api_and_the_page_list_the_same_papers_at_the_same_now(
+    client: TestClient, hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`paperfeed trending` asks the same service as the page and /api/trending (issue #10)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from paperfeed.cli import app
+
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["trending", "--window", "week", "--json", "--limit", "10"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    api = client.get("/api/trending?window=week&limit=10").json()
+    assert [p["id"] for p in listed["papers"]] == [p["paper"]["id"] for p in api["papers"]]
+    assert listed["now"] == api["now"] and listed["anchored"] is api["anchored"] is True
+    assert listed["total"] == api["total"] and listed["formulaVersion"] == FORMULA_VERSION
+    assert [p["title"] for p in listed["papers"]] == card_titles(client.get("/trending").text)[:10]
+    text = CliRunner().invoke(app, ["trending", "--window", "day", "--limit", "3"])
+    assert text.exit_code == 0 and "Trending this day as of 2024-04-05 00:00 UTC" in text.stdout
+    assert CliRunner().invoke(app, ["trending", "--window", "year"]).exit_code == 2
+
+
+def test_a_digest_ranks_trending_as_the_page_does_at_the_same_now(hub: Hub) -> None:
+    """Today's digest (its period ends after the web's "now") ranks exactly the page's list;
+    a past period's digest is ranked as of the end of that period, never anchored."""
+    import datetime as dt
+
+    from paperfeed.community.trending import current_window, trending
+
+    with hub.db.write() as conn:
+        user = get_or_create_user(conn, "reader@example.org")
+        set_upvote(conn, user.user_id, "2603.12270", on=True)
+    web = trending(db=hub.db, window="day", limit=50)
+    assert not web.span.anchored and web.span == current_window(db=hub.db, window="day")
+    assert [t.paper.paper_id for t in web.papers] == ["2603.12270"]
+    assert trending(db=hub.db, window="day", limit=50, until=dt.datetime(2030, 1, 1)) == web
+    end = dt.datetime(2024, 3, 1, 23, 59, 59)
+    past = trending(db=hub.db, window="week", limit=50, until=end)
+    assert past.span.now == end and not past.span.anchored
+    with hub.db.read() as conn:
+        expected = trending_papers(conn, window="week", now=end, limit=50)
+    assert past.papers == expected and expected

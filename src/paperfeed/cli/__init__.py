@@ -12,6 +12,7 @@ from paperfeed.cli import digest as _digest
 from paperfeed.cli import ingest as _ingest
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
+from paperfeed.cli import trending as _trending
 from paperfeed.cli import users as _users
 from paperfeed.cli import web as _web
 
@@ -33,6 +34,7 @@ _store.register(app)
 app.add_typer(_ingest.app, name="ingest")
 app.add_typer(_store.papers_app, name="papers")
 _search.register(app)
+_trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 _digest.register(app)

@@ -34,6 +34,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from paperfeed.addresses import InvalidAddress, is_address, normalize_address
 from paperfeed.cli._console import err, make_hub, out
 from paperfeed.db.digests import (
     Issue,
@@ -47,9 +48,9 @@ from paperfeed.db.digests import (
     list_subscribers,
     normalize_email,
     remove_subscriber,
-    valid_email,
 )
-from paperfeed.digest.deliver import DeliveryReport, SystemClock, resume_issue
+from paperfeed.digest.deliver import resume_issue
+from paperfeed.digest.policy import DeliveryReport, SystemClock
 
 digest_app = typer.Typer(help="Compose and send email digests.", no_args_is_help=True)
 subscribers_app = typer.Typer(help="Manage digest subscribers.", no_args_is_help=True)
@@ -280,7 +281,7 @@ def add(
     weekday: Annotated[int, typer.Option(help="Weekly digests: 0 Monday .. 6 Sunday.")] = 0,
 ) -> None:
     """Add a subscriber. Without --confirmed it gets no digest until it confirms."""
-    if not valid_email(address):
+    if not is_address(address):
         err.print(f"[red]error:[/] {address!r} is not an email address")
         raise typer.Exit(2)
     hub = make_hub()
@@ -315,10 +316,9 @@ def import_(
     for row in csv.reader(text.splitlines()):
         if not row or not row[0].strip() or row[0].strip().lower() in ("email", "address"):
             continue
-        address = normalize_email(row[0])
-        if valid_email(address):
-            found[address] = None
-        else:
+        try:
+            found[normalize_address(row[0])] = None
+        except InvalidAddress:
             rejected += 1
             err.print(f"skipped {row[0]!r}: not an email address")
     hub = make_hub()

@@ -21,7 +21,7 @@ from sqlalchemy import (
     tuple_,
 )
 
-from paperfeed.db.papers import _now, _record
+from paperfeed.db.papers import _now, _record, get_papers
 from paperfeed.db.schema import feed_entries, papers, upvotes
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 
@@ -251,3 +251,31 @@ def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> l
         .limit(limit)
     )
     return [FeedItem(_record(row), row.feed_day, row.total, "") for row in conn.execute(query)]
+
+
+def featured_with_counts(
+    conn: Connection, since: dt.date, until: dt.date
+) -> list[tuple[PaperRecord, int]]:
+    """The papers featured from `since` to `until` with their imported upvote counts, most
+    upvoted first (a paper featured twice keeps the count of its first entry in that order)."""
+    rows = conn.execute(
+        select(feed_entries.c.paper_id, feed_entries.c.upvotes)
+        .where(feed_entries.c.day >= since, feed_entries.c.day <= until)
+        .order_by(feed_entries.c.upvotes.desc(), feed_entries.c.paper_id)
+    ).all()
+    found = get_papers(conn, [r.paper_id for r in rows])
+    return list(
+        {r.paper_id: (found[r.paper_id], r.upvotes) for r in rows if r.paper_id in found}.values()
+    )
+
+
+def recent_upvoted_ids(conn: Connection, *, user_id: int, limit: int = 200) -> list[str]:
+    """The papers a reader upvoted, newest vote first."""
+    return list(
+        conn.execute(
+            select(upvotes.c.paper_id)
+            .where(upvotes.c.user_id == user_id)
+            .order_by(upvotes.c.created_at.desc())
+            .limit(limit)
+        ).scalars()
+    )

@@ -1,6 +1,7 @@
 """Trending papers from the store: the votes of a window, scored by `paperfeed.trending`.
 
-The web page, the API, the RSS feed and the digest all call `trending_papers`.
+The faces (page, API, feeds, digest, CLI) ask the service `community.trending`, which caches
+these reads; the window's "now" has one rule, `window_at`, for both.
 """
 
 from __future__ import annotations
@@ -53,8 +54,18 @@ class TrendingWindow:
         return window_start(self.now, self.window)
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+def wall_minute() -> dt.datetime:
+    """The wall clock (naive UTC) rounded up to the minute: a minute's requests share one list,
+    and rounding up keeps the current minute's votes in."""
+    wall = dt.datetime.now(dt.UTC).replace(tzinfo=None, second=0, microsecond=0)
+    return wall + dt.timedelta(minutes=1)
+
+
+def window_at(window: Window, newest: dt.datetime | None) -> TrendingWindow:
+    """The window's "now": `wall_minute`, or the newest vote when that is older than the
+    window (`paperfeed.trending.anchored_now`)."""
+    moment, anchored = anchored_now(wall_minute(), newest, window)
+    return TrendingWindow(window, moment, anchored)
 
 
 def newest_vote(conn: Connection) -> dt.datetime | None:
@@ -68,12 +79,10 @@ def newest_vote(conn: Connection) -> dt.datetime | None:
 def trending_window(
     conn: Connection, window: Window, *, now: dt.datetime | None = None
 ) -> TrendingWindow:
-    """The window's "now": `now` if given, else the wall clock, anchored to the newest vote
-    when that is older than the window (`paperfeed.trending.anchored_now`)."""
+    """The window's "now": `now` if given, else `window_at` the newest vote."""
     if now is not None:
         return TrendingWindow(window, _naive_utc(now), anchored=False)
-    moment, anchored = anchored_now(_utcnow(), newest_vote(conn), window)
-    return TrendingWindow(window, moment, anchored)
+    return window_at(window, newest_vote(conn))
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

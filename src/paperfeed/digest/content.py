@@ -1,8 +1,8 @@
-"""Gather a digest's candidates from the hub and build each reader's mail (the ledger's builder).
+"""Gather a digest's candidates and build each reader's mail (the ledger's builder).
 
-Trending comes from `db.trending.trending_papers`, topic matches from the feed's papers by
-category and from `search.hybrid.search` for saved searches, personal picks from a
-`PersonalPicks` (by default: nearest papers to the centroid of the reader's upvotes).
+Trending comes from the trending service (`community.trending`, the web's list), topic matches
+from the feed's papers by category and from `search.hybrid.search` for saved searches, personal
+picks from a `PersonalPicks` (by default: nearest papers to the centroid of the reader's upvotes).
 Lists shared by many readers are computed once per issue.
 """
 
@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sqlalchemy import select
 
+from paperfeed.community.trending import trending
+from paperfeed.db import Database
 from paperfeed.db.digests import Issue, LedgerRow, Subscriber
+from paperfeed.db.feed import featured_with_counts, recent_upvoted_ids
 from paperfeed.db.papers import get_papers
-from paperfeed.db.schema import feed_entries, upvotes
-from paperfeed.db.trending import trending_papers
 from paperfeed.digest.compose import Candidate, DigestPlan, compose_digest
-from paperfeed.digest.deliver import Built
+from paperfeed.digest.policy import Built
 from paperfeed.digest.render import Renderer
-from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.index import SearchIndex
+from paperfeed.settings import Settings
 from paperfeed.trending import Window
+
+# The search index is opened on first use (a digest without saved searches or personal picks
+# never opens it): callers pass the hub's lazy accessor.
+IndexSource = Callable[[], SearchIndex]
 
 
 def period_days(kind: str, period: dt.date) -> tuple[dt.date, dt.date]:
@@ -46,8 +52,9 @@ class CentroidPicks:
     """Papers nearest the mean vector of the reader's upvoted papers (a reader with no
     upvotes, or no stored vectors, gets none). A stronger model can replace it."""
 
-    def __init__(self, hub: Hub, *, most: int = 10) -> None:
-        self.hub = hub
+    def __init__(self, *, db: Database, search_index: IndexSource, most: int = 10) -> None:
+        self.db = db
+        self.search_index = search_index
         self.most = most
         # The papers of the last window asked for: every reader of an issue shares them.
         self._window: tuple[tuple[dt.date, dt.date], dict[str, PaperRecord]] | None = None
@@ -62,7 +69,7 @@ class CentroidPicks:
                 return self._window[1]
             papers: dict[str, PaperRecord] = {}
             if ids is not None and len(ids) <= 20_000:
-                with self.hub.db.read() as conn:
+                with self.db.read() as conn:
                     papers = get_papers(conn, sorted(ids))
             self._window = ((since, until), papers)
             return papers
@@ -73,16 +80,9 @@ class CentroidPicks:
         limit = min(limit, self.most)
         if subscriber.user_id is None or limit <= 0:
             return []
-        with self.hub.db.read() as conn:
-            liked = list(
-                conn.execute(
-                    select(upvotes.c.paper_id)
-                    .where(upvotes.c.user_id == subscriber.user_id)
-                    .order_by(upvotes.c.created_at.desc())
-                    .limit(200)
-                ).scalars()
-            )
-        index = self.hub.search_index
+        with self.db.read() as conn:
+            liked = recent_upvoted_ids(conn, user_id=subscriber.user_id, limit=200)
+        index = self.search_index()
         if not self._fresh:  # load the vectors once; every reader of the issue shares them
             index.ensure_fresh()
             self._fresh = True
@@ -100,7 +100,7 @@ class CentroidPicks:
         papers = self._window_papers(since, until, allowed)
         missing = [pid for pid, _ in hits if pid not in papers]
         if missing:
-            with self.hub.db.read() as conn:
+            with self.db.read() as conn:
                 papers = papers | get_papers(conn, missing)
         why = f"close to {len(found)} papers you upvoted"
         return [Candidate(papers[pid], why) for pid, _ in hits if pid in papers]
@@ -117,15 +117,21 @@ class DigestContent:
 
     def __init__(
         self,
-        hub: Hub,
         *,
+        db: Database,
+        settings: Settings,
+        search_index: IndexSource,
+        embedder: Embedder | None,
         renderer: Renderer | None = None,
         personal: PersonalPicks | None = None,
         use_search: bool = True,
     ) -> None:
-        self.hub = hub
-        self.renderer = renderer or Renderer(hub.settings)
-        self.personal = personal or CentroidPicks(hub)
+        self.db = db
+        self.settings = settings
+        self.search_index = search_index
+        self.embedder = embedder
+        self.renderer = renderer or Renderer(settings)
+        self.personal = personal or CentroidPicks(db=db, search_index=search_index)
         self.use_search = use_search
         self._lists: dict[int, _IssueLists] = {}
         self._searches: dict[tuple[int, str], list[Candidate]] = {}
@@ -139,33 +145,21 @@ class DigestContent:
             since, until = period_days(kind, period)
             window: Window = "week" if kind == "weekly" else "day"
             end = dt.datetime.combine(until, dt.time(23, 59, 59))
-            with self.hub.db.read() as conn:
-                trending = [
-                    Candidate(t.paper, f"trending: {t.upvotes} upvotes")
-                    for t in trending_papers(conn, window=window, now=end, limit=50)
-                ]
-                rows = conn.execute(
-                    select(feed_entries.c.paper_id, feed_entries.c.upvotes)
-                    .where(feed_entries.c.day >= since, feed_entries.c.day <= until)
-                    .order_by(feed_entries.c.upvotes.desc(), feed_entries.c.paper_id)
-                ).all()
-                papers = get_papers(conn, [r.paper_id for r in rows])
-            featured = list(
-                {
-                    r.paper_id: (papers[r.paper_id], r.upvotes)
-                    for r in rows
-                    if r.paper_id in papers
-                }.values()
-            )
+            listed = trending(db=self.db, window=window, limit=50, until=end)
+            trending_now = [
+                Candidate(t.paper, f"trending: {t.upvotes} upvotes") for t in listed.papers
+            ]
+            with self.db.read() as conn:
+                featured = featured_with_counts(conn, since, until)
             # A period with few votes still has its featured papers: they follow the voted ones.
-            ranked = {c.paper.paper_id for c in trending}
+            ranked = {c.paper.paper_id for c in trending_now}
             label = (
                 f"on the daily feed of {until:%d %b}" if kind == "daily" else "featured this week"
             )
-            trending += [
+            trending_now += [
                 Candidate(paper, label) for paper, _ in featured if paper.paper_id not in ranked
             ]
-            lists = _IssueLists(trending=trending, featured=featured)
+            lists = _IssueLists(trending=trending_now, featured=featured)
             self._lists[key] = lists
             return lists
 
@@ -179,13 +173,13 @@ class DigestContent:
 
         since, until = period_days(kind, period)
         results = search(
-            self.hub.search_index,
-            self.hub.embedder,
+            self.search_index(),
+            self.embedder,
             query,
             since=since,
             until=until,
             limit=20,
-            embed_timeout_s=self.hub.settings.embed_timeout_s,
+            embed_timeout_s=self.settings.embed_timeout_s,
         )
         found = [
             Candidate(hit.paper, f"matches your search \u201c{query}\u201d") for hit in results.hits

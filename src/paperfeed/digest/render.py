@@ -1,6 +1,6 @@
 """Render mails: a digest (text and HTML parts, list headers, optional DKIM) and confirmations.
 
-Templates are in web/templates/email/; links start with settings.public_url. No I/O here
+Templates are in digest/templates/email/; links start with settings.public_url. No I/O here
 beyond reading templates and the DKIM key.
 """
 
@@ -27,7 +27,7 @@ from paperfeed.db.digests import Subscriber
 from paperfeed.digest.compose import Candidate, DigestPlan
 from paperfeed.settings import Settings
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Headers fold at 998 (RFC 5322's hard limit), not 78: the stdlib turns a URL longer than a
 # folded line into an RFC 2047 encoded-word, which List-Unsubscribe must never contain.
 WIRE_POLICY = email.policy.SMTP.clone(max_line_length=998)

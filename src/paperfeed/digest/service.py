@@ -1,6 +1,7 @@
-"""Digest jobs over a hub: send an issue, resume paused ones, run the schedule once.
+"""Digest jobs: send an issue, resume paused ones, preview one reader's mail, run the schedule.
 
-What `paperfeed digest send|resume`, `paperfeed worker` and the web's preview call.
+What `paperfeed digest send|resume`, `paperfeed worker` and the web's preview call. They take
+their parts (store, settings, senders, search) as one `DigestParts`: the hub is one.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from paperfeed.db import Database
 from paperfeed.db.digests import (
     Issue,
     Subscriber,
@@ -22,43 +24,55 @@ from paperfeed.db.digests import (
 from paperfeed.db.feed import latest_feed_day
 from paperfeed.digest.compose import DigestPlan
 from paperfeed.digest.content import DigestContent
-from paperfeed.digest.deliver import (
-    Clock,
-    DeliveryPolicy,
-    DeliveryReport,
-    SystemClock,
-    deliver,
-    open_issue,
-)
+from paperfeed.digest.deliver import deliver, open_issue
+from paperfeed.digest.policy import Clock, DeliveryPolicy, DeliveryReport, SystemClock
 from paperfeed.digest.render import Renderer
-from paperfeed.digest.senders import MailboxSender, Sender, SmtpSender
-from paperfeed.hub import Hub
+from paperfeed.mail import Sender, SenderFactory
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.index import SearchIndex
 from paperfeed.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def sender_factory(hub: Hub) -> Callable[[Callable[[str], None]], Sender]:
-    """SMTP when a host is set, else the development mailbox; one sender per worker."""
-    settings = hub.settings
+class DigestParts(Protocol):
+    """The parts a digest job uses, built once by the caller (`paperfeed.hub.Hub` is one)."""
 
-    def make(hook: Callable[[str], None]) -> Sender:
-        if settings.smtp_host is None:
-            return MailboxSender(hub.db)
-        return SmtpSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            tls=settings.smtp_tls,
-            user=settings.smtp_user,
-            password=settings.smtp_password,
-            timeout_s=settings.smtp_timeout_s,
-            hook=hook,
-        )
+    @property
+    def settings(self) -> Settings: ...
 
-    return make
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def embedder(self) -> Embedder | None: ...
+
+    @property
+    def senders(self) -> SenderFactory | None: ...
+
+    @property
+    def search_index(self) -> SearchIndex: ...
 
 
-def default_period(hub: Hub, kind: str) -> dt.date:
+def sender_factory(hub: DigestParts) -> Callable[[Callable[[str], None]], Sender]:
+    """The hub's senders (SMTP, or the development mailbox): one sender per worker."""
+    senders = hub.senders
+    if senders is None:
+        raise RuntimeError("the hub has no mail senders (Hub builds them from its settings)")
+    return senders
+
+
+def digest_content(hub: DigestParts) -> DigestContent:
+    """The digest builder over the hub's store, settings and (lazily opened) search index."""
+    return DigestContent(
+        db=hub.db,
+        settings=hub.settings,
+        search_index=lambda: hub.search_index,
+        embedder=hub.embedder,
+    )
+
+
+def default_period(hub: DigestParts, kind: str) -> dt.date:
     """The newest featured day (the digest of the hub's latest papers), else today (UTC)."""
     with hub.db.read() as conn:
         day = latest_feed_day(conn)
@@ -66,7 +80,7 @@ def default_period(hub: Hub, kind: str) -> dt.date:
 
 
 def send_issue(
-    hub: Hub,
+    hub: DigestParts,
     *,
     kind: str,
     period: dt.date,
@@ -91,7 +105,7 @@ def send_issue(
 
 
 def deliver_open_issue(
-    hub: Hub,
+    hub: DigestParts,
     issue: Issue,
     *,
     policy: DeliveryPolicy | None = None,
@@ -114,7 +128,7 @@ def deliver_open_issue(
     return deliver(
         hub.db,
         issue,
-        builder=content or DigestContent(hub),
+        builder=content or digest_content(hub),
         sender_factory=sender_factory(hub),
         mail_from=_envelope_from(settings),
         policy=policy,
@@ -126,14 +140,14 @@ def deliver_open_issue(
 _REPORT_FIELDS = ("sent", "deferred", "failed", "ambiguous", "skipped", "connections")
 
 
-def _child(hub: Hub, issue: Issue, policy: DeliveryPolicy, events: Any) -> None:
+def _child(hub: DigestParts, issue: Issue, policy: DeliveryPolicy, events: Any) -> None:
     """One sender process (forked): its own connections to the store and the SMTP server."""
     hub.db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     try:
         report = deliver(
             hub.db,
             issue,
-            builder=DigestContent(hub),
+            builder=digest_content(hub),
             sender_factory=sender_factory(hub),
             mail_from=_envelope_from(hub.settings),
             policy=policy,
@@ -146,7 +160,7 @@ def _child(hub: Hub, issue: Issue, policy: DeliveryPolicy, events: Any) -> None:
 
 
 def _deliver_in_processes(
-    hub: Hub,
+    hub: DigestParts,
     issue: Issue,
     *,
     policy: DeliveryPolicy,
@@ -195,7 +209,7 @@ def _deliver_in_processes(
     report = deliver(
         hub.db,
         issue,
-        builder=DigestContent(hub),
+        builder=digest_content(hub),
         sender_factory=sender_factory(hub),
         mail_from=_envelope_from(hub.settings),
         policy=DeliveryPolicy(concurrency=1, max_wait_s=0.0),
@@ -211,7 +225,7 @@ def _envelope_from(settings: Settings) -> str:
 
 
 def preview(
-    hub: Hub, *, email: str, kind: str | None = None, period: dt.date | None = None
+    hub: DigestParts, *, email: str, kind: str | None = None, period: dt.date | None = None
 ) -> tuple[DigestPlan, bytes] | None:
     """The digest `email` would get for a period, rendered, without sending or recording it."""
     with hub.db.read() as conn:
@@ -222,14 +236,18 @@ def preview(
 
 
 def preview_plan(
-    hub: Hub, subscriber: Subscriber, *, kind: str | None = None, period: dt.date | None = None
+    hub: DigestParts,
+    subscriber: Subscriber,
+    *,
+    kind: str | None = None,
+    period: dt.date | None = None,
 ) -> tuple[DigestPlan, bytes]:
     """Compose and render one reader's digest (default: their kind, the newest day)."""
     with hub.db.read() as conn:
         already = sent_paper_ids(conn, subscriber_id=subscriber.subscriber_id)
     kind = kind or subscriber.frequency
     period = period or default_period(hub, kind)
-    content = DigestContent(hub)
+    content = digest_content(hub)
     plan = content.plan(subscriber, kind=kind, period=period, key=0, already_sent=already)
     message_id = f"<preview.{subscriber.subscriber_id}@{content.renderer.domain}>"
     raw = content.renderer.digest(plan=plan, subscriber=subscriber, message_id=message_id)
@@ -244,7 +262,7 @@ class ScheduleTick:
 
 
 def run_schedule_once(
-    hub: Hub, *, today: dt.date | None = None, clock: Clock | None = None
+    hub: DigestParts, *, today: dt.date | None = None, clock: Clock | None = None
 ) -> ScheduleTick:
     """One pass of `paperfeed worker`: today's daily issue when today has papers, today's weekly
     issue, and whatever unfinished issues remain (deferred rows, a crash's leftovers)."""

@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from paperfeed.community.trending import current_window, scored_papers
 from paperfeed.db.community import CardStats, card_stats
 from paperfeed.db.feed import (
     FeedItem,
@@ -36,7 +37,6 @@ from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
 from paperfeed.web.feed_cache import cached, peek
 from paperfeed.web.paging import LoopHub
-from paperfeed.web.trending_pages import current_window, scored_papers
 
 router = APIRouter(prefix="/api", tags=["papers"])
 
@@ -307,8 +307,8 @@ def trending(
     p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
 ) -> Response:
     """Papers ranked by decay-weighted upvotes over the window (docs/trending.md)."""
-    span = current_window(hub, window)
-    scored = scored_papers(hub, span)
+    span = current_window(db=hub.db, window=window)
+    scored = scored_papers(db=hub.db, span=span)
     with hub.db.read() as conn:
         items = papers_for_scores(conn, scored[p * limit : (p + 1) * limit])
         stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=None)

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
+from paperfeed.addresses import is_address
 from paperfeed.db.digests import (
     Preferences,
     Subscriber,
     get_subscriber,
     set_preferences,
     unsubscribe,
-    valid_email,
 )
 from paperfeed.db.papers import _now
 from paperfeed.digest.subscribe import (
@@ -50,7 +50,7 @@ PREVIEW_CSP = (
 
 
 def _looks_like_email(address: str) -> bool:
-    return valid_email(address)
+    return is_address(address)
 
 
 def _split(text: str, *, most: int = 20) -> tuple[str, ...]:
@@ -189,7 +189,14 @@ def _subscribe(
 ) -> SubscribeResult:
     try:
         return request_subscription(
-            hub, email=email, preferences=prefs, now=_now(), user_id=user_id, user_email=user_email
+            db=hub.db,
+            mailer=hub.mailer,
+            settings=hub.settings,
+            email=email,
+            preferences=prefs,
+            now=_now(),
+            user_id=user_id,
+            user_email=user_email,
         )
     except TooManyConfirmations:
         raise HTTPException(
@@ -212,7 +219,7 @@ def confirm_page(request: Request, token: str = "") -> Response:
 def confirm_post(
     request: Request, hub: HubDep, token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    subscriber = confirm(hub, token=token, now=_now())
+    subscriber = confirm(db=hub.db, token=token, now=_now())
     if subscriber is None:
         return render_error(
             request,

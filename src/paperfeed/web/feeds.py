@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
 
+from paperfeed.community.trending import current_window, scored_papers
 from paperfeed.db.community import collection_papers, get_collection
 from paperfeed.db.feed import latest_feed_day, papers_for_period, recent_in_category
 from paperfeed.db.trending import papers_for_scores
@@ -31,7 +32,7 @@ from paperfeed.web.feed_cache import cached
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
 from paperfeed.web.paging import LoopHub
-from paperfeed.web.trending_pages import current_window, parse_window, scored_papers
+from paperfeed.web.trending_pages import parse_window
 
 FEED_SIZE = 50
 
@@ -174,10 +175,10 @@ def trending_feed(request: Request, hub: LoopHub, fmt: str, window: str | None =
     """The trending list of a window, with each paper's score."""
     kind = _format(fmt)
     chosen = parse_window(window)
-    span = current_window(hub, chosen)
+    span = current_window(db=hub.db, window=chosen)
 
     def load() -> FeedList:
-        scored = scored_papers(hub, span)[:FEED_SIZE]
+        scored = scored_papers(db=hub.db, span=span)[:FEED_SIZE]
         with hub.db.read() as conn:
             items = papers_for_scores(conn, scored)
         return FeedList(

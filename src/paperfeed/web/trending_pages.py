@@ -10,17 +10,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
+from paperfeed.community.trending import cached_window, current_window, scored_papers, window_named
 from paperfeed.db.community import card_stats
-from paperfeed.db.trending import (
-    TrendingWindow,
-    newest_vote,
-    papers_for_scores,
-    trending_scores,
-)
+from paperfeed.db.trending import papers_for_scores
 from paperfeed.hub import Hub
-from paperfeed.trending import FORMULA_VERSION, WINDOWS, Window, anchored_now, half_life
+from paperfeed.trending import FORMULA_VERSION, WINDOWS, Window, half_life
 from paperfeed.web.cards import reader_id
-from paperfeed.web.feed_cache import cached, peek
 from paperfeed.web.feed_links import alternate_links
 from paperfeed.web.feed_pages import anonymous_page, cached_page
 from paperfeed.web.pages import templates
@@ -34,43 +29,10 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 def parse_window(text: str | None) -> Window:
     """Read `?window=`; the week is the default."""
-    if text is None or text == "":
-        return "week"
-    if text in WINDOWS:
-        return text
-    raise HTTPException(status_code=400, detail="The window is one of day, week or month.")
-
-
-def current_window(hub: Hub, window: Window) -> TrendingWindow:
-    """The window's "now" (see `db.trending.trending_window`), rounded up to the minute, so a
-    minute's requests share one cached list; rounding up keeps the current minute's votes in.
-    """
-
-    def load() -> tuple[dt.datetime | None]:
-        with hub.db.read() as conn:
-            return (newest_vote(conn),)
-
-    (newest,) = cached(hub.db, _NEWEST_VOTE, load)
-    return _window_at(window, newest)
-
-
-_NEWEST_VOTE = ("newest-vote",)
-
-
-def _window_at(window: Window, newest: dt.datetime | None) -> TrendingWindow:
-    wall = dt.datetime.now(dt.UTC).replace(tzinfo=None, second=0, microsecond=0)
-    moment, anchored = anchored_now(wall + dt.timedelta(minutes=1), newest, window)
-    return TrendingWindow(window, moment, anchored)
-
-
-def scored_papers(hub: Hub, span: TrendingWindow) -> list[tuple[str, float, int]]:
-    """`trending_scores` of a window, cached until the store changes or the minute turns."""
-
-    def load() -> list[tuple[str, float, int]]:
-        with hub.db.read() as conn:
-            return trending_scores(conn, span)
-
-    return cached(hub.db, ("trending", span.window, span.now), load)
+    try:
+        return window_named(text)
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
 
 
 @router.api_route("/trending", methods=["GET", "HEAD"], name="trending")
@@ -81,9 +43,8 @@ async def trending(
     chosen = parse_window(window)
     number = page_number(page)
     # Repeats by anonymous readers are answered on the event loop (see feed_pages.home).
-    newest = peek(hub.db, _NEWEST_VOTE)
-    if newest is not None:
-        span = _window_at(chosen, newest[0])
+    span = cached_window(db=hub.db, window=chosen)
+    if span is not None:
         fast = cached_page(request, hub, "trending.html", variant=span.now)
         if fast is not None:
             return fast
@@ -91,8 +52,8 @@ async def trending(
 
 
 def _trending(request: Request, hub: Hub, chosen: Window, number: int) -> Response:
-    span = current_window(hub, chosen)
-    scored = scored_papers(hub, span)
+    span = current_window(db=hub.db, window=chosen)
+    scored = scored_papers(db=hub.db, span=span)
     pages = max(1, math.ceil(len(scored) / PAGE_SIZE))
     if number > pages:
         raise HTTPException(status_code=404, detail=f"This trending list has {pages} pages.")

@@ -1,59 +1,23 @@
-"""Mail senders for digests: SMTP on one reused connection, or the development mailbox.
+"""SMTP on one reused connection: the only module that speaks SMTP.
 
-The only module that speaks SMTP. Each send reports what the server said as an `Outcome`,
-and tells apart a refusal, a drop before the message was handed over (safe to resend) and a
-drop after it (ambiguous: the server may have it; resend with the same Message-ID).
+Each send reports what the server said as an `Outcome`, and tells apart a refusal, a drop
+before the message was handed over (safe to resend) and a drop after it (ambiguous: the server
+may have it; resend with the same Message-ID).
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import smtplib
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from email.message import EmailMessage
-from typing import TYPE_CHECKING, Literal, Protocol
 
-if TYPE_CHECKING:
-    from paperfeed.db import Database
-
-OutcomeKind = Literal["sent", "deferred", "failed", "ambiguous"]
+from paperfeed.mail.sender import ConnectError, Outcome
+from paperfeed.settings import Settings
 
 # RFC 3463 / RFC 5321: these say the mailbox itself is bad, not that the server is unwell.
 _HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 _DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one send.
-
-    `sent`: the server said 250 after the data. `deferred`: a 4xx, or the connection broke
-    before the message was handed over. `failed`: a 5xx. `ambiguous`: the connection broke
-    after the message was handed over, so the server may or may not have it.
-    """
-
-    kind: OutcomeKind
-    code: int | None
-    text: str
-    hard_bounce: bool = False
-
-
-class ConnectError(RuntimeError):
-    """The server could not be reached (nothing was sent)."""
-
-
-class Sender(Protocol):
-    """Delivers one message to one recipient; keeps its connection between calls."""
-
-    def connect(self) -> None: ...
-
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> Outcome: ...
-
-    def close(self) -> None: ...
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -107,6 +71,23 @@ class SmtpSender:
         self.hook = hook or (lambda _point: None)
         self._smtp: smtplib.SMTP | None = None
         self.connections = 0
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, hook: Callable[[str], None] | None = None
+    ) -> SmtpSender:
+        """The server, port, TLS mode and login of Settings `smtp_*`."""
+        if not settings.smtp_host:
+            raise ValueError("SmtpSender needs settings.smtp_host")
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            timeout_s=settings.smtp_timeout_s,
+            hook=hook,
+        )
 
     def connect(self) -> None:
         """Open the connection if none is open; raise ConnectError if the server is unreachable."""
@@ -202,25 +183,3 @@ class SmtpSender:
             pass
         finally:
             self._drop()
-
-
-class MailboxSender:
-    """Stores each message in the development mailbox (no SMTP host configured)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def connect(self) -> None:
-        """Nothing to open: the mailbox is a table in the store."""
-
-    def send(self, raw: bytes, *, sender: str, recipient: str) -> Outcome:
-        from paperfeed.db.mailbox import store_message
-
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.db.write() as conn:
-            number = store_message(conn, message)
-        return Outcome("sent", 250, f"stored in the development mailbox as #{number}")
-
-    def close(self) -> None:
-        """Nothing to close."""
