@@ -92,7 +92,3 @@ def test_forms_under_the_limit_still_work(client: TestClient, hub: Hub) -> None:
     assert response.status_code == 200
     with hub.db.read() as conn:
         assert len(list_messages(conn)) == 1
-
-
-def test_the_default_limit_is_one_mebibyte() -> None:
-    assert Settings().max_body_bytes == 1024 * 1024
