@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="Host names the hub answers to besides public_url's (comma-separated; "
-        "`*.example.org` for subdomains); loopback names too while bound to loopback.",
+        "`*.example.org` for subdomains); loopback names too on loopback connections.",
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default=[],

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from paperfeed.settings import Settings
 
-# The names of this machine, allowed while the hub listens on a loopback address only.
+# The names of this machine, allowed on connections made to a loopback address.
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 # Headers a reverse proxy adds; a request that carries one came through a proxy.
 _PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
@@ -41,7 +41,7 @@ def host_name(host_header: str) -> str:
 
 
 def allowed_host_names(settings: Settings, *, server_is_loopback: bool) -> frozenset[str]:
-    """The public URL's host, the `allowed_hosts` setting, and loopback names on a loopback bind."""
+    """The public URL's host, the `allowed_hosts` setting, and loopback names when local."""
     names = {host_name(urlsplit(settings.public_url).netloc)}
     names.update(name.strip().lower() for name in settings.allowed_hosts if name.strip())
     if server_is_loopback:
