@@ -16,9 +16,14 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Point PAPERFEED_DATA_DIR away from the checkout, so no test writes into ./data."""
-    saved = {k: os.environ.get(k) for k in ("PAPERFEED_DATA_DIR", "PAPERFEED_DATABASE_URL")}
+    """Point PAPERFEED_DATA_DIR away from the checkout, so no test writes into ./data.
+
+    Also allow the host name TestClient sends (`testserver`), as Django's test runner does.
+    """
+    names = ("PAPERFEED_DATA_DIR", "PAPERFEED_DATABASE_URL", "PAPERFEED_ALLOWED_HOSTS")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ["PAPERFEED_DATA_DIR"] = str(tmp_path_factory.mktemp("default-data"))
+    os.environ["PAPERFEED_ALLOWED_HOSTS"] = "testserver"
     os.environ.pop("PAPERFEED_DATABASE_URL", None)
     yield
     for key, value in saved.items():

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from paperfeed.settings import Settings
 
 
@@ -19,3 +21,22 @@ def test_each_store_gets_its_own_search_indexes(tmp_path: Path) -> None:
     assert two.search_dir == tmp_path / "two-search"
     assert pg.search_dir.parent == tmp_path and pg.search_dir.name.startswith("search-")
     assert "secret" not in str(pg.search_dir)
+
+
+def test_exposure_settings_default_to_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ALLOWED_HOSTS", "FORWARDED_ALLOW_IPS", "ALLOW_PUBLIC_DEV_MAILBOX", "SMTP_HOST"):
+        monkeypatch.delenv(f"PAPERFEED_{name}", raising=False)
+    settings = Settings()
+    assert settings.allowed_hosts == []
+    assert settings.forwarded_allow_ips == []
+    assert settings.allow_public_dev_mailbox is False
+    assert settings.dev_mailbox is True
+    assert settings.max_body_bytes == 1024 * 1024
+
+
+def test_host_and_proxy_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERFEED_ALLOWED_HOSTS", "hub.example.org, *.example.net,")
+    monkeypatch.setenv("PAPERFEED_FORWARDED_ALLOW_IPS", "10.0.0.1,10.0.0.0/8")
+    settings = Settings()
+    assert settings.allowed_hosts == ["hub.example.org", "*.example.net"]
+    assert settings.forwarded_allow_ips == ["10.0.0.1", "10.0.0.0/8"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, computed_field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, computed_field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 
@@ -63,6 +63,27 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Address readers reach the hub at; links in emails and feeds start with it.",
     )
+    # Exposure (docs/web.md, "Security").
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Host names the hub answers to besides public_url's (comma-separated; "
+        "`*.example.org` for subdomains); loopback names too on loopback connections.",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Proxy addresses whose X-Forwarded-For/-Proto are trusted (comma-separated); "
+        "empty: none, the headers are ignored.",
+    )
+    allow_public_dev_mailbox: bool = Field(
+        default=False,
+        description="Serve on a non-loopback address, and show /dev/mailbox to other machines, "
+        "while no SMTP host is set: anyone who reaches the hub can then sign in as anyone.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted (forms and JSON alike); larger: 413.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="SMTP server for outgoing mail; unset: mail goes to the development mailbox.",
@@ -115,6 +136,19 @@ class Settings(BaseSettings):
         default=None, description="PEM private key to DKIM-sign digests with; unset: no signing."
     )
     digest_dkim_selector: str = Field(default="paperfeed", description="DKIM selector (s=).")
+
+    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dev_mailbox(self) -> bool:
+        """Whether mail goes to the development mailbox (no SMTP host is set)."""
+        return self.smtp_host is None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

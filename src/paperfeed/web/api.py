@@ -36,6 +36,7 @@ from paperfeed.search.hybrid import search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
 from paperfeed.web.feed_cache import cached, peek
+from paperfeed.web.pages import paper_url
 from paperfeed.web.paging import LoopHub
 
 router = APIRouter(prefix="/api", tags=["papers"])
@@ -164,7 +165,7 @@ def paper_public(request: Request, paper: PaperRecord, stats: CardStats) -> Pape
         numComments=stats.comments,
         categories=list(dict.fromkeys(categories + list(paper.categories or ()))),
         version=paper.version,
-        url=_public_url(request, "/papers/" + paper.paper_id),
+        url=_public_url(request, paper_url(paper.paper_id)),
         arxivUrl=f"https://arxiv.org/abs/{parsed[0]}" if parsed else None,
         pdfUrl=f"https://arxiv.org/pdf/{parsed[0]}" if parsed else None,
     )

@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app(hub)` wires pages, static files, error pages and headers.
 
-The caller owns the Hub (and closes it); `paperfeed serve` runs the app with uvicorn.
+The caller owns the Hub (and closes it); `paperfeed serve` runs the app with uvicorn. The
+middleware that guards exposure (Host, body size, dev mailbox) is described in docs/web.md.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +28,7 @@ from paperfeed.web import (
     trending_pages,
 )
 from paperfeed.web.csrf import CsrfMiddleware
+from paperfeed.web.hosts import HostCheckMiddleware, is_local_client
 
 # Pages load nothing from other sites and run no inline code; see docs/web.md.
 SECURITY_HEADERS = {
@@ -60,6 +63,32 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+DEV_MAILBOX_PREFIX = "/dev/"
+
+
+class DevMailboxGuardMiddleware:
+    """Answer 404 under /dev/ to every client not on this machine (or behind a proxy).
+
+    The development mailbox holds every sign-in link; PAPERFEED_ALLOW_PUBLIC_DEV_MAILBOX=true
+    shows it to everyone anyway.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith(DEV_MAILBOX_PREFIX)
+            and not scope["app"].state.hub.settings.allow_public_dev_mailbox
+            and not is_local_client(scope)
+        ):
+            response = pages.render_error(Request(scope), 404)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(hub: Hub) -> FastAPI:
     """Build the web app around `hub`."""
     # The JSON API's schema; its docs (/api/docs) are self-hosted by web/api.py (no CDN).
@@ -83,9 +112,14 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api_community.router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
+    app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Every body, JSON included, is counted as it arrives and cut off with 413 past the limit,
+    # before anything parses it; a route may raise or lower it with `max_body_size=`.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
+    app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -34,7 +34,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.db.community import new_token, site_key
 from paperfeed.hub import Hub
+from paperfeed.settings import Settings
 from paperfeed.web.auth import cookie_policy
+from paperfeed.web.hosts import request_host_is_allowed
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths whose unsafe requests skip the CSRF check, each with its reason (also in docs/web.md).
@@ -131,9 +133,18 @@ def csrf_token(request: Request | None = None) -> str:
     return token_for(_key(request.scope), browser_id(request))
 
 
-def _same_origin(origin: str, request: Request, public_url: str) -> bool:
-    allowed = {_origin_of(public_url), _origin_of(str(request.base_url))}
-    return origin.rstrip("/").lower() in allowed
+def is_same_origin(origin: str, request: Request, settings: Settings) -> bool:
+    """Whether `origin` is the public URL's, or this request's own on an allowed host name.
+
+    The request's own origin counts only when its `Host` is allowed: a DNS-rebinding page
+    sends an `Origin` equal to its `Host`, so a match proves nothing by itself.
+    """
+    origin = origin.rstrip("/").lower()
+    if origin == _origin_of(settings.public_url):
+        return True
+    return origin == _origin_of(str(request.base_url)) and request_host_is_allowed(
+        request.scope, settings
+    )
 
 
 def _origin_of(url: str) -> str:
@@ -191,7 +202,7 @@ class CsrfMiddleware:
         self, request: Request, scope: Scope, receive: Receive, hub: Hub, fresh: str | None
     ) -> tuple[str | None, Receive]:
         origin = request.headers.get("origin")
-        if origin is not None and not _same_origin(origin, request, hub.settings.public_url):
+        if origin is not None and not is_same_origin(origin, request, hub.settings):
             return "This form was sent from another site.", receive
         if origin is None and request.headers.get("sec-fetch-site") == "cross-site":
             return "This form was sent from another site.", receive

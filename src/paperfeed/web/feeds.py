@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
@@ -31,6 +31,7 @@ from paperfeed.search.hybrid import search
 from paperfeed.web.feed_cache import cached
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
+from paperfeed.web.pages import paper_url
 from paperfeed.web.paging import LoopHub
 from paperfeed.web.trending_pages import parse_window
 
@@ -92,7 +93,7 @@ def render_feed(request: Request, listing: FeedList, fmt: Format) -> bytes:
     feed.updated(newest)
     for entry in listing.entries:
         paper = entry.paper
-        link = base + "/papers/" + quote(paper.paper_id, safe="/")
+        link = base + paper_url(paper.paper_id)
         item = feed.add_entry(order="append")
         item.id(link)
         item.guid(link, permalink=True)

@@ -110,8 +110,18 @@ def arxiv_links(paper_id: str) -> dict[str, str] | None:
 
 
 def paper_url(paper_id: str) -> str:
-    """Return the path of a paper's page (old-style ids keep their slash)."""
-    return "/papers/" + quote(paper_id, safe="/")
+    """Return the path of a paper's page; only an arXiv id (`hep-th/9901001`) keeps a slash.
+
+    Any other id is one fully encoded segment, so `../../dev/mailbox` cannot lead a browser to
+    another page; `.` and `..` (dot segments even when encoded) are encoded twice and 404.
+    """
+    parsed = parse_arxiv_id(paper_id)
+    if parsed is not None and paper_id in {parsed[0], f"{parsed[0]}v{parsed[1]}"}:
+        return "/papers/" + quote(paper_id, safe="/")
+    segment = quote(paper_id, safe="")
+    if segment in {".", ".."}:
+        segment = quote(segment.replace(".", "%2E"), safe="")
+    return "/papers/" + segment
 
 
 def feed_url(day: dt.date) -> str:
