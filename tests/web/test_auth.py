@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from paperfeed.db.community import get_or_create_user, get_user_by_email
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.schema import sessions, sign_in_links
+from paperfeed.db.users import get_or_create_user, get_user_by_email
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from paperfeed.cli import app
 from paperfeed.db import Database
-from paperfeed.db.community import Role, get_or_create_user, get_user_by_email
+from paperfeed.db.users import Role, get_or_create_user, get_user_by_email
 
 
 @pytest.fixture

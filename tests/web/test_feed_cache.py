@@ -8,7 +8,7 @@ from pathlib import Path
 
 from paperfeed.db import Database
 from paperfeed.db.changes import store_version
-from paperfeed.db.community import get_or_create_user
+from paperfeed.db.users import get_or_create_user
 from paperfeed.web.feed_cache import FeedCache, cached
 
 

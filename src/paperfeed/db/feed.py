@@ -14,8 +14,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     exists,
     func,
+    insert,
     or_,
     select,
     tuple_,
@@ -251,3 +253,37 @@ def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> l
         .limit(limit)
     )
     return [FeedItem(_record(row), row.feed_day, row.total, "") for row in conn.execute(query)]
+
+
+# Featuring by curators and submitters
+
+
+def feature_paper(
+    conn: Connection, paper_id: str, day: dt.date, *, user_id: int, source: str
+) -> bool:
+    """Feature a paper on a day; False if it already is (its entry is left as it was)."""
+    exists = conn.scalar(
+        select(func.count())
+        .select_from(feed_entries)
+        .where(feed_entries.c.day == day, feed_entries.c.paper_id == paper_id)
+    )
+    if exists:
+        return False
+    conn.execute(
+        insert(feed_entries).values(
+            day=day,
+            paper_id=paper_id,
+            source=source,
+            featured_by=user_id,
+            upvotes=0,
+            featured_at=_now(),
+        )
+    )
+    return True
+
+
+def unfeature_paper(conn: Connection, paper_id: str, day: dt.date) -> bool:
+    result = conn.execute(
+        delete(feed_entries).where(feed_entries.c.day == day, feed_entries.c.paper_id == paper_id)
+    )
+    return result.rowcount == 1

@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from paperfeed.db.community import CardStats, card_stats
 from paperfeed.db.feed import (
     FeedItem,
     days_featured,
@@ -28,6 +27,7 @@ from paperfeed.db.feed import (
 )
 from paperfeed.db.papers import get_paper
 from paperfeed.db.trending import papers_for_scores
+from paperfeed.db.upvotes import CardStats, card_stats
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
 from paperfeed.periods import BadPeriod, Period, parse_period
