@@ -12,8 +12,8 @@ import feedparser
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from paperfeed.db.community import card_stats
 from paperfeed.db.feed import days_featured
+from paperfeed.db.upvotes import card_stats
 from tests.browser.conftest import LiveHub, assert_clean, open_page, shoot
 
 pytestmark = pytest.mark.slow

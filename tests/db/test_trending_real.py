@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from paperfeed.db import Database
-from paperfeed.db.community import get_or_create_user, set_upvote
 from paperfeed.db.schema import feed_entries
 from paperfeed.db.trending import TrendingPaper, newest_vote, trending_papers, trending_window
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
 from paperfeed.trending import FORMULA_VERSION, Window, window_length

@@ -19,16 +19,13 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from paperfeed.db import Database
-from paperfeed.db.community import (
-    DuplicateName,
-    create_collection,
-    get_or_create_user,
-    hit_rate_limit,
-    set_upvote,
-    site_key,
-)
+from paperfeed.db.collections import DuplicateName, create_collection
 from paperfeed.db.papers import get_paper, upsert_papers
+from paperfeed.db.ratelimits import hit_rate_limit
 from paperfeed.db.schema import papers, rate_limits, upvotes
+from paperfeed.db.sessions import site_key
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.models import PaperRecord
 
 PAPER = PaperRecord("2603.00001", "Title", "Abstract", version=1)

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Connection, select
 
 from paperfeed.db import Database
-from paperfeed.db.community import card_stats, get_or_create_user, set_upvote
 from paperfeed.db.feed import (
     count_featured,
     days_featured,
@@ -27,6 +26,8 @@ from paperfeed.db.feed import (
 from paperfeed.db.papers import count_papers, iter_papers
 from paperfeed.db.schema import feed_entries
 from paperfeed.db.trending import trending_papers
+from paperfeed.db.upvotes import card_stats, set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.snapshot import sample_source
 from paperfeed.models import ImportSummary

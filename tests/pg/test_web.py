@@ -12,7 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.db.community import card_stats, get_user_by_email
+from paperfeed.db.upvotes import card_stats
+from paperfeed.db.users import get_user_by_email
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.snapshot import sample_source

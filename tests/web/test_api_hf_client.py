@@ -14,8 +14,9 @@ import uvicorn
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from paperfeed.db.community import get_or_create_user, set_upvote
 from paperfeed.db.feed import papers_for_period
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from paperfeed.db.community import get_or_create_user, get_user_by_email
 from paperfeed.db.mailbox import list_messages
-from paperfeed.db.schema import sessions, sign_in_links
+from paperfeed.db.schema import sessions, sign_in_links, users
+from paperfeed.db.users import get_or_create_user, get_user_by_email
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app
@@ -153,6 +153,49 @@ def test_a_bad_address_is_explained(client: TestClient, sample_hub: Hub) -> None
     assert response.status_code == 400 and "Enter an email address" in response.text
     with sample_hub.db.read() as conn:
         assert list_messages(conn) == []
+
+
+# Issue #9 item 2: what is not exactly one address is refused before anything is stored.
+NOT_ONE_ADDRESS = [
+    "a@x.org,b@y.org",  # a list would mail everyone on it
+    "victim@x.org;1",  # a suffix would be a fresh rate-limit key
+    "ada@example.org\x00",
+    "ada@example.org\r\nbcc:eve@evil.test",
+    "ada@example.org\nX-Injected:1",
+]
+
+
+@pytest.mark.parametrize("address", NOT_ONE_ADDRESS)
+def test_sign_in_refuses_what_is_not_one_address(
+    client: TestClient, sample_hub: Hub, address: str
+) -> None:
+    with sample_hub.db.read() as conn:
+        users_before = conn.scalar(select(func.count()).select_from(users))
+    response = client.post(
+        "/sign-in", data={"email": address, "next": "/", "csrf_token": csrf(client)}
+    )
+    assert response.status_code == 400 and "Enter an email address" in response.text
+    assert "Content-Security-Policy" in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    with sample_hub.db.read() as conn:
+        assert list_messages(conn) == []
+        assert conn.scalar(select(func.count()).select_from(sign_in_links)) == 0
+        assert conn.scalar(select(func.count()).select_from(users)) == users_before
+
+
+def test_suffixes_do_not_bypass_the_per_address_limit(client: TestClient, sample_hub: Hub) -> None:
+    token = csrf(client)
+
+    def ask(address: str) -> int:
+        data = {"email": address, "next": "/", "csrf_token": token}
+        return client.post("/sign-in", data=data).status_code
+
+    assert [ask("victim@example.org") for _ in range(5)] == [200] * 5
+    assert [ask(f"victim@example.org;{n}") for n in (1, 2)] == [400, 400]
+    assert ask("Victim@Example.ORG ") == 429  # the same normalized address
+    with sample_hub.db.read() as conn:
+        mailed = [m.recipients for m in list_messages(conn)]
+    assert mailed == [("victim@example.org",)] * 5
 
 
 @pytest.mark.parametrize("target", ["//evil.test", "https://evil.test", "/\\evil.test"])

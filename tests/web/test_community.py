@@ -15,19 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from paperfeed.db.community import (
-    Role,
-    card_stats,
-    get_or_create_user,
-    get_user_by_email,
-    set_role,
-)
+from paperfeed.community.submit import SubmitError, parse_submission
 from paperfeed.db.feed import days_featured, feature_papers
 from paperfeed.db.papers import get_paper, upsert_papers
 from paperfeed.db.schema import feed_entries
+from paperfeed.db.upvotes import card_stats
+from paperfeed.db.users import Role, get_or_create_user, get_user_by_email, set_role
 from paperfeed.hub import Hub
+from paperfeed.ingest.single import ArxivFetcher
 from paperfeed.models import Featuring, PaperRecord
-from paperfeed.web.submit import ArxivFetcher, SubmitError, parse_submission
 from tests.web.community_helpers import csrf, sign_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from paperfeed.cli import app
 from paperfeed.db import Database
-from paperfeed.db.community import Role, get_or_create_user, get_user_by_email
+from paperfeed.db.users import Role, get_or_create_user, get_user_by_email, list_users
 
 
 @pytest.fixture
@@ -44,3 +44,13 @@ def test_role_and_list(store: Database) -> None:
     assert ada is not None and ada.role is Role.ADMIN
     assert bob is not None and bob.role is Role.CURATOR
     store.dispose()
+
+
+@pytest.mark.parametrize(
+    "address", ["a@x.org,b@y.org", "victim@x.org;1", "ada@x.org\x00", "ada@x.org\r\nbcc:e@y.org"]
+)
+def test_role_refuses_what_is_not_one_address(store: Database, address: str) -> None:
+    result = CliRunner().invoke(app, ["users", "role", address, "admin", "--create"])
+    assert result.exit_code == 2 and "not an email address" in result.output
+    with store.read() as conn:
+        assert list_users(conn) == []

@@ -8,9 +8,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.db.community import get_or_create_user, set_upvote
 from paperfeed.db.feed import count_featured, feature_papers
 from paperfeed.db.papers import upsert_papers
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
 from paperfeed.web.feed_pages import PAGE_SIZE
@@ -157,8 +158,8 @@ def test_feed_pages_advertise_rss_and_atom(client: TestClient) -> None:
 def test_signed_in_readers_get_their_own_page_not_the_cached_one(
     client: TestClient, sample_hub: Hub
 ) -> None:
-    from paperfeed.db.community import create_session
-    from paperfeed.web.auth import cookie_policy
+    from paperfeed.db.sessions import create_session
+    from paperfeed.web.cookies import cookie_policy
 
     anonymous = client.get("/").text  # fills the shared cache
     assert 'name="csrf_token"' not in anonymous

@@ -9,10 +9,11 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.db.community import create_collection, get_or_create_user, set_in_collection
+from paperfeed.db.collections import create_collection, set_in_collection
 from paperfeed.db.feed import feature_papers, papers_for_period
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.trending import trending_papers
+from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource

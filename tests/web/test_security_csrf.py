@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from paperfeed.db.community import card_stats
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.schema import sessions
+from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.web.csrf import CSRF_EXEMPT_PATHS
 from tests.web.community_helpers import csrf, sign_in

@@ -14,7 +14,7 @@ from paperfeed.db.feed import feature_papers
 from paperfeed.db.papers import upsert_papers
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
-from paperfeed.web.pages import paper_url
+from paperfeed.web.rendering import paper_url
 
 HOSTILE_IDS = [
     "../../dev/mailbox",

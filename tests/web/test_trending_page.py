@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.db.community import get_or_create_user, set_upvote
 from paperfeed.db.trending import trending_papers
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource

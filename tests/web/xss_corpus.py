@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from paperfeed.db.community import (
-    add_comment,
-    create_collection,
-    get_or_create_user,
-    set_display_name,
-    set_in_collection,
-)
+from paperfeed.db.collections import create_collection, set_in_collection
+from paperfeed.db.comments import add_comment
 from paperfeed.db.feed import feature_papers
 from paperfeed.db.papers import upsert_papers
+from paperfeed.db.users import get_or_create_user, set_display_name
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
 

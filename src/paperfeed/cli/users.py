@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from paperfeed.addresses import InvalidAddress
 from paperfeed.cli._console import err, make_hub, out
-from paperfeed.db.community import Role, get_or_create_user, get_user_by_email, list_users, set_role
+from paperfeed.community.accounts import NoSuchUser, Role, list_users, set_role_by_email
 
 app = typer.Typer(
     help="Users and roles: member, curator (features papers, moderates), admin (gives roles).",
@@ -21,8 +22,7 @@ def list_command() -> None:
     """List every user with their role."""
     hub = make_hub()
     try:
-        with hub.db.read() as conn:
-            users = list_users(conn)
+        users = list_users(db=hub.db)
     finally:
         hub.close()
     if not users:
@@ -51,17 +51,16 @@ def role_command(
     """Give the user EMAIL the role ROLE (e.g. make the first admin)."""
     hub = make_hub()
     try:
-        with hub.db.write() as conn:
-            user = get_user_by_email(conn, email)
-            if user is None and create:
-                user = get_or_create_user(conn, email)
-            if user is None:
-                err.print(
-                    f"No user {email}: they appear after their first sign-in "
-                    "(or pass --create to add them now)."
-                )
-                raise typer.Exit(2)
-            set_role(conn, user.user_id, role)
+        user = set_role_by_email(db=hub.db, email=email, role=role, create=create)
+    except InvalidAddress as exc:
+        err.print(f"{email!r}: {exc}")
+        raise typer.Exit(2) from None
+    except NoSuchUser:
+        err.print(
+            f"No user {email}: they appear after their first sign-in "
+            "(or pass --create to add them now)."
+        )
+        raise typer.Exit(2) from None
     finally:
         hub.close()
     out.print(f"{user.email} is now {role.value}.")

@@ -16,11 +16,11 @@ from typing import Any, Literal
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from paperfeed.addresses import InvalidAddress, normalize_address
-from paperfeed.db.community import secret_hash, site_key
 from paperfeed.db.schema import (
     rate_limits,
     subscribers,
 )
+from paperfeed.db.sessions import secret_hash, site_key
 
 Frequency = Literal["daily", "weekly"]
 FREQUENCIES: tuple[str, ...] = ("daily", "weekly")

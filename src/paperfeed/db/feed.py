@@ -14,8 +14,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     exists,
     func,
+    insert,
     or_,
     select,
     tuple_,
@@ -279,3 +281,37 @@ def recent_upvoted_ids(conn: Connection, *, user_id: int, limit: int = 200) -> l
             .limit(limit)
         ).scalars()
     )
+
+
+# Featuring by curators and submitters
+
+
+def feature_paper(
+    conn: Connection, paper_id: str, day: dt.date, *, user_id: int, source: str
+) -> bool:
+    """Feature a paper on a day; False if it already is (its entry is left as it was)."""
+    exists = conn.scalar(
+        select(func.count())
+        .select_from(feed_entries)
+        .where(feed_entries.c.day == day, feed_entries.c.paper_id == paper_id)
+    )
+    if exists:
+        return False
+    conn.execute(
+        insert(feed_entries).values(
+            day=day,
+            paper_id=paper_id,
+            source=source,
+            featured_by=user_id,
+            upvotes=0,
+            featured_at=_now(),
+        )
+    )
+    return True
+
+
+def unfeature_paper(conn: Connection, paper_id: str, day: dt.date) -> bool:
+    result = conn.execute(
+        delete(feed_entries).where(feed_entries.c.day == day, feed_entries.c.paper_id == paper_id)
+    )
+    return result.rowcount == 1

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from paperfeed.community.trending import current_window, scored_papers
-from paperfeed.db.community import CardStats, card_stats
+from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
     FeedItem,
     days_featured,
@@ -29,15 +29,15 @@ from paperfeed.db.feed import (
 )
 from paperfeed.db.papers import get_paper
 from paperfeed.db.trending import papers_for_scores
+from paperfeed.db.upvotes import CardStats, card_stats
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
 from paperfeed.periods import BadPeriod, Period, parse_period
 from paperfeed.search.hybrid import search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
-from paperfeed.web.feed_cache import cached, peek
-from paperfeed.web.pages import paper_url
 from paperfeed.web.paging import LoopHub
+from paperfeed.web.rendering import paper_url
 
 router = APIRouter(prefix="/api", tags=["papers"])
 

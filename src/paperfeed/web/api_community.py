@@ -13,25 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from paperfeed.db.community import (
-    Collection,
-    DuplicateName,
-    User,
-    card_stats,
-    collection_papers,
-    create_collection,
-    get_collection,
-    set_in_collection,
-    set_upvote,
-    token_user,
-    user_collections,
-)
-from paperfeed.db.papers import get_paper
+from paperfeed.community import collections
+from paperfeed.community.accounts import User, api_token_user
+from paperfeed.community.collections import Collection
+from paperfeed.community.limits import RateLimited
+from paperfeed.community.papers import NoSuchPaper
+from paperfeed.community.submit import SubmitError, submit_paper
+from paperfeed.community.upvotes import upvote
 from paperfeed.hub import Hub
-from paperfeed.models import PaperStatus
-from paperfeed.web.community import RowId, arxiv_fetcher, submit_paper, today
-from paperfeed.web.deps import HubDep, get_hub
-from paperfeed.web.submit import SubmitError
+from paperfeed.web import ratelimit
+from paperfeed.web.deps import Fetcher, HubDep, RowId, get_hub
 
 router = APIRouter(prefix="/api", tags=["community"])
 
@@ -46,8 +37,7 @@ def api_user(request: Request, hub: Annotated[Hub, Depends(get_hub)]) -> User:
     scheme, _, token = header.partition(" ")
     user = None
     if scheme.lower() == "bearer" and 10 < len(token.strip()) < 200:
-        with hub.db.write() as conn:
-            user = token_user(conn, token.strip())
+        user = api_token_user(db=hub.db, token=token.strip())
     if user is None:
         raise HTTPException(
             status_code=401,
@@ -109,18 +99,14 @@ def _out(collection: Collection, papers: list[str] | None = None) -> CollectionO
     )
 
 
-def _require_paper(hub: Hub, paper_id: str) -> None:
-    with hub.db.read() as conn:
-        stored = get_paper(conn, paper_id)
-    if stored is None or stored.record.status is not PaperStatus.ACTIVE:
-        raise HTTPException(status_code=404, detail="No such paper")
+_NO_PAPER = "No such paper"
 
 
 def _vote(hub: Hub, user: User, paper_id: str, on: bool) -> UpvoteOut:
-    _require_paper(hub, paper_id)
-    with hub.db.write() as conn:
-        set_upvote(conn, user.user_id, paper_id, on=on)
-        stats = card_stats(conn, [paper_id], user_id=user.user_id)[paper_id]
+    try:
+        stats = upvote(db=hub.db, user_id=user.user_id, paper_id=paper_id, on=on)
+    except NoSuchPaper:
+        raise HTTPException(status_code=404, detail=_NO_PAPER) from None
     return UpvoteOut(paper_id=paper_id, upvoted=stats.upvoted, upvotes=stats.upvotes)
 
 
@@ -140,20 +126,23 @@ def api_remove_upvote(hub: HubDep, user: ApiUser, paper_id: str) -> UpvoteOut:
     "/submit",
     responses={**_UNAUTHORIZED, 400: {"description": "Not an arXiv paper"}, 429: {}},
 )
-def api_submit(request: Request, hub: HubDep, user: ApiUser, body: SubmitIn) -> SubmitOut:
+def api_submit(hub: HubDep, user: ApiUser, fetcher: Fetcher, body: SubmitIn) -> SubmitOut:
     """Feature an arXiv paper today (fetched from arXiv when the hub lacks it)."""
     try:
-        paper_id, created = submit_paper(hub, arxiv_fetcher(request), user, body.paper)
+        done = submit_paper(db=hub.db, fetcher=fetcher, user_id=user.user_id, text=body.paper)
     except SubmitError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    return SubmitOut(paper_id=paper_id, featured_on=today(), newly_featured=created)
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    return SubmitOut(
+        paper_id=done.paper_id, featured_on=done.featured_on, newly_featured=done.newly_featured
+    )
 
 
 @router.get("/collections", responses=_UNAUTHORIZED)
 def api_my_collections(hub: HubDep, user: ApiUser) -> list[CollectionOut]:
     """Your collections, public and private."""
-    with hub.db.read() as conn:
-        return [_out(c) for c in user_collections(conn, user.user_id)]
+    return [_out(c) for c in collections.reader_collections(db=hub.db, user_id=user.user_id)]
 
 
 @router.post("/collections", status_code=201, responses={**_UNAUTHORIZED, 409: {}})
@@ -162,39 +151,44 @@ def api_new_collection(hub: HubDep, user: ApiUser, body: CollectionIn) -> Collec
     name = " ".join(body.name.split())
     if not name:
         raise HTTPException(status_code=422, detail="A collection needs a name")
-    with hub.db.write() as conn:
-        try:
-            collection_id = create_collection(
-                conn,
-                user.user_id,
-                name,
-                description=body.description.strip(),
-                is_public=body.public,
-            )
-        except DuplicateName as exc:
-            raise HTTPException(status_code=409, detail=str(exc)) from None
-        collection = get_collection(conn, collection_id)
-    assert collection is not None
+    try:
+        collection = collections.create_collection(
+            db=hub.db,
+            user_id=user.user_id,
+            name=name,
+            description=body.description.strip(),
+            is_public=body.public,
+        )
+    except collections.DuplicateName as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     return _out(collection, [])
 
 
 @router.get("/collections/{collection_id:int}", responses={**_UNAUTHORIZED, 404: {}})
 def api_collection(hub: HubDep, user: ApiUser, collection_id: RowId) -> CollectionOut:
     """One collection (yours, or anyone's public one) with its papers."""
-    with hub.db.read() as conn:
-        collection = get_collection(conn, collection_id)
-        if collection is None or not (collection.is_public or collection.user_id == user.user_id):
-            raise HTTPException(status_code=404, detail="No such collection")
-        papers = [p.paper_id for p, _ in collection_papers(conn, collection_id)]
-    return _out(collection, papers)
+    try:
+        shown = collections.collection_page(
+            db=hub.db, collection_id=collection_id, user_id=user.user_id
+        )
+    except collections.NoSuchCollection:
+        raise HTTPException(status_code=404, detail="No such collection") from None
+    return _out(shown.collection, [p.paper_id for p, _ in shown.items])
 
 
 def _collect(hub: Hub, user: User, collection_id: int, paper_id: str, present: bool) -> None:
-    _require_paper(hub, paper_id)
-    with hub.db.write() as conn:
-        changed = set_in_collection(conn, collection_id, user.user_id, paper_id, present=present)
-    if changed is None:
-        raise HTTPException(status_code=404, detail="You have no such collection")
+    try:
+        collections.collect(
+            db=hub.db,
+            collection_id=collection_id,
+            user_id=user.user_id,
+            paper_id=paper_id,
+            present=present,
+        )
+    except NoSuchPaper:
+        raise HTTPException(status_code=404, detail=_NO_PAPER) from None
+    except collections.NoSuchCollection:
+        raise HTTPException(status_code=404, detail="You have no such collection") from None
 
 
 @router.put(

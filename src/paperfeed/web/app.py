@@ -25,10 +25,13 @@ from paperfeed.web import (
     feeds,
     pages,
     sign_in,
+    submit,
     trending_pages,
 )
+from paperfeed.web.assets import STATIC_DIR
 from paperfeed.web.csrf import CsrfMiddleware
 from paperfeed.web.hosts import HostCheckMiddleware, is_local_client
+from paperfeed.web.rendering import render_error
 
 # Pages load nothing from other sites and run no inline code; see docs/web.md.
 SECURITY_HEADERS = {
@@ -83,7 +86,7 @@ class DevMailboxGuardMiddleware:
             and not scope["app"].state.hub.settings.allow_public_dev_mailbox
             and not is_local_client(scope)
         ):
-            response = pages.render_error(Request(scope), 404)
+            response = render_error(Request(scope), 404)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -100,7 +103,7 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(feed_pages.router)
     app.include_router(trending_pages.router)
     app.include_router(api.router)
@@ -109,6 +112,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(sign_in.router)
     app.include_router(community.router)
+    app.include_router(submit.router)
     app.include_router(api_community.router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
@@ -128,7 +132,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith("/api/"):
         return await http_exception_handler(request, exc)
-    response = pages.render_error(request, exc.status_code, exc.detail)
+    response = render_error(request, exc.status_code, exc.detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -4,60 +4,22 @@
 - `CurrentUser`: the signed-in user; anyone else is sent to /sign-in (303) and back after.
 - `require_role(Role.CURATOR)`: like CurrentUser, and 403 below that role.
 
-The session cookie holds a random token whose SHA-256 is the key of a `sessions` row. It is
-`__Host-paperfeed_session` (Secure, HttpOnly, SameSite=Lax, Path=/, no Domain), except when
-the hub is served over plain http on the local machine (`public_url` http://127.0.0.1,
-localhost or [::1]): browsers refuse Secure and `__Host-` cookies over http, so there the
-cookie is `paperfeed_session` without Secure. See docs/web.md.
+The session cookie (cookies.py) holds a random token whose SHA-256 is the key of a `sessions`
+row; `community.accounts.session_user` looks it up. See docs/web.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
-from starlette.responses import Response
 
-from paperfeed.db.community import Role, User, session_user, touch_session
+from paperfeed.community.accounts import Role, User, session_user
 from paperfeed.hub import Hub
-from paperfeed.settings import Settings
+from paperfeed.web.cookies import cookie_policy
 from paperfeed.web.deps import get_hub
-
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True, slots=True)
-class CookiePolicy:
-    """Cookie names and the Secure flag for one hub."""
-
-    session: str
-    browser: str
-    secure: bool
-
-
-def is_local_plain_http(public_url: str) -> bool:
-    """Whether the hub is served over plain http on this machine only."""
-    parts = urlsplit(public_url)
-    return parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
-
-
-def cookie_policy(settings: Settings) -> CookiePolicy:
-    if is_local_plain_http(settings.public_url):
-        return CookiePolicy("paperfeed_session", "paperfeed_browser", secure=False)
-    return CookiePolicy("__Host-paperfeed_session", "__Host-paperfeed_browser", secure=True)
-
-
-def set_cookie(response: Response, name: str, value: str, max_age: int, secure: bool) -> None:
-    """Set an HttpOnly, SameSite=Lax cookie on Path=/ (no Domain, as `__Host-` requires)."""
-    response.set_cookie(
-        name, value, max_age=max_age, path="/", secure=secure, httponly=True, samesite="lax"
-    )
-
-
-def clear_cookie(response: Response, name: str, secure: bool) -> None:
-    response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
+from paperfeed.web.request_context import current_request
 
 
 def safe_next(target: str | None) -> str:
@@ -97,14 +59,7 @@ def _session_user(request: Request) -> User | None:
     token = request.cookies.get(cookie_policy(hub.settings).session)
     if not token or len(token) > 100:
         return None
-    with hub.db.read() as conn:
-        session = session_user(conn, token)
-    if session is None:
-        return None
-    if session.needs_touch():
-        with hub.db.write() as conn:
-            touch_session(conn, token)
-    return session.user
+    return session_user(db=hub.db, session_token=token)
 
 
 def sign_in_url(request: Request) -> str:
@@ -129,8 +84,6 @@ def require_user(request: Request) -> User:
 
 def viewer(request: Request | None = None) -> User | None:
     """The signed-in user of the page being rendered (a Jinja global)."""
-    from paperfeed.web.csrf import current_request
-
     return optional_user(request or current_request())
 
 

@@ -17,12 +17,7 @@ authenticates by such tokens only. Cookies never sign those requests in
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import secrets
-from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,11 +27,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from paperfeed.db.community import new_token, site_key
+from paperfeed.community.accounts import new_token
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
-from paperfeed.web.auth import cookie_policy
+from paperfeed.web.cookies import cookie_policy
+from paperfeed.web.csrf_tokens import browser_id, form_key, token_matches
 from paperfeed.web.hosts import request_host_is_allowed
+from paperfeed.web.rendering import render_error
+from paperfeed.web.request_context import set_current_request
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths whose unsafe requests skip the CSRF check, each with its reason (also in docs/web.md).
@@ -50,21 +48,6 @@ TOKEN_HEADER = "x-csrf-token"
 BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
 _MAX_FORM_BYTES = 1024 * 1024
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_\-]{43}$")
-# The request being served, for template globals called from macros imported without context.
-_current_request: ContextVar[Request | None] = ContextVar("paperfeed_request", default=None)
-
-
-def current_request() -> Request:
-    request = _current_request.get()
-    if request is None:
-        raise RuntimeError("no request is being served (is CsrfMiddleware installed?)")
-    return request
-
-
-def current_path() -> str:
-    """The path and query of the page being rendered (where forms come back to)."""
-    url = current_request().url
-    return url.path + (f"?{url.query}" if url.query else "")
 
 
 def is_exempt_path(path: str) -> bool:
@@ -77,60 +60,6 @@ def is_bearer(scope: Scope) -> bool:
         if name == b"authorization":
             return bool(value[:7].lower() == b"bearer ")
     return False
-
-
-def _key(scope: Scope) -> bytes:
-    app_state = scope["app"].state
-    key = getattr(app_state, "csrf_key", None)
-    if key is None:
-        hub: Hub = app_state.hub
-        with hub.db.write() as conn:
-            key = site_key(conn, "csrf")
-        app_state.csrf_key = key
-    assert isinstance(key, bytes)
-    return key
-
-
-def _secret_for(key: bytes, browser_id: str) -> bytes:
-    return hmac.new(key, b"csrf:" + browser_id.encode(), hashlib.sha256).digest()
-
-
-def token_for(key: bytes, browser_id: str) -> str:
-    """A token for this browser, masked with a fresh random pad each time.
-
-    Masking keeps the secret from repeating byte for byte in compressed pages that also
-    reflect user input, which is what the BREACH attack needs.
-    """
-    secret = _secret_for(key, browser_id)
-    pad = secrets.token_bytes(len(secret))
-    masked = bytes(a ^ b for a, b in zip(secret, pad, strict=True))
-    return base64.urlsafe_b64encode(pad + masked).decode().rstrip("=")
-
-
-def token_matches(key: bytes, browser_id: str, token: str) -> bool:
-    """Whether `token` (from token_for) belongs to this browser."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return False
-    if len(raw) != 64:
-        return False
-    unmasked = bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True))
-    return hmac.compare_digest(unmasked, _secret_for(key, browser_id))
-
-
-def browser_id(request: Request) -> str:
-    """The id of the asking browser (from its cookie, or the one this response sets)."""
-    found = request.scope.get("state", {}).get("browser_id")
-    if not isinstance(found, str):
-        raise RuntimeError("CsrfMiddleware is not installed")
-    return found
-
-
-def csrf_token(request: Request | None = None) -> str:
-    """The token forms must send back (a Jinja global; the request defaults to the current)."""
-    request = request or current_request()
-    return token_for(_key(request.scope), browser_id(request))
 
 
 def is_same_origin(origin: str, request: Request, settings: Settings) -> bool:
@@ -172,11 +101,11 @@ class CsrfMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["browser_id"] = current
         state["bearer"] = False
-        _current_request.set(request)
+        set_current_request(request)
 
         async def send_with_cookie(message: Message) -> None:
             if fresh is not None and message["type"] == "http.response.start":
-                # The same attributes as auth.set_cookie, written directly: this runs for
+                # The same attributes as cookies.set_cookie, written directly: this runs for
                 # every first visit, so it skips building a Response.
                 cookie = (
                     f"{policy.browser}={fresh}; HttpOnly; Max-Age={BROWSER_COOKIE_MAX_AGE}; "
@@ -217,7 +146,7 @@ class CsrfMiddleware:
                 return "The form is too large.", receive
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(TOKEN_FIELD)
             sent = values[0] if values else None
-        if sent is None or not token_matches(_key(scope), browser_id(request), sent[:200]):
+        if sent is None or not token_matches(form_key(scope), browser_id(request), sent[:200]):
             return "The form expired or was not sent from this site; reload and try again.", receive
         return None, receive
 
@@ -259,6 +188,4 @@ async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
 def _refuse(request: Request, message: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"detail": message}, status_code=403)
-    from paperfeed.web.pages import render_error  # pages imports this module's globals
-
     return render_error(request, 403, message)

@@ -35,7 +35,7 @@ from paperfeed.mail import MailError
 from paperfeed.web import ratelimit
 from paperfeed.web.auth import OptionalUser
 from paperfeed.web.deps import HubDep
-from paperfeed.web.pages import render_error, templates
+from paperfeed.web.rendering import render_error, templates
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 api_router = APIRouter(prefix="/api/digest", tags=["digest"])

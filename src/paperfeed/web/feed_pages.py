@@ -16,21 +16,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection
 
-from paperfeed.db.community import card_stats
+from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
     count_featured,
     latest_feed_day,
     nearest_feed_days,
     papers_for_period,
 )
+from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.periods import BadPeriod, Period, PeriodKind, parse_period, period_of
-from paperfeed.web.auth import cookie_policy
 from paperfeed.web.cards import reader_id
-from paperfeed.web.feed_cache import cached, peek
+from paperfeed.web.cookies import cookie_policy
 from paperfeed.web.feed_links import alternate_links
-from paperfeed.web.pages import _MONTHS, long_date, short_date, templates
 from paperfeed.web.paging import LoopHub, page_number
+from paperfeed.web.rendering import MONTHS, long_date, short_date, templates
 
 PAGE_SIZE = 30
 
@@ -42,17 +42,17 @@ def period_label(period: Period) -> str:
     if period.kind == "day":
         return long_date(period.start)
     if period.kind == "month":
-        return f"{_MONTHS[period.start.month - 1]} {period.start.year}"
+        return f"{MONTHS[period.start.month - 1]} {period.start.year}"
     first, last = period.start, period.last_day
     week = first.isocalendar().week
     if first.month == last.month:
-        span = f"{first.day}–{last.day} {_MONTHS[last.month - 1]} {last.year}"
+        span = f"{first.day}–{last.day} {MONTHS[last.month - 1]} {last.year}"
     elif first.year == last.year:
-        span = f"{first.day} {_MONTHS[first.month - 1]} – {last.day} {_MONTHS[last.month - 1]}"
+        span = f"{first.day} {MONTHS[first.month - 1]} – {last.day} {MONTHS[last.month - 1]}"
         span += f" {last.year}"
     else:
-        span = f"{first.day} {_MONTHS[first.month - 1]} {first.year} – "
-        span += f"{last.day} {_MONTHS[last.month - 1]} {last.year}"
+        span = f"{first.day} {MONTHS[first.month - 1]} {first.year} – "
+        span += f"{last.day} {MONTHS[last.month - 1]} {last.year}"
     return f"Week {week} · {span}"
 
 
@@ -63,7 +63,7 @@ def period_short(period: Period) -> str:
     if period.kind == "week":
         year, week, _ = period.start.isocalendar()
         return f"Week {week}, {year}"
-    return f"{_MONTHS[period.start.month - 1][:3]} {period.start.year}"
+    return f"{MONTHS[period.start.month - 1][:3]} {period.start.year}"
 
 
 def period_url(period: Period, page: int = 1) -> str:
@@ -195,7 +195,7 @@ def _feed_page(request: Request, hub: Hub, period: Period, page: int) -> Respons
 
     def load() -> dict[str, Any]:
         # Everything here is the same for every anonymous reader, so it is cached until the
-        # store changes (web/feed_cache.py).
+        # store changes (db/cache.py).
         with hub.db.read() as conn:
             return _load_period(conn, period, offset)
 

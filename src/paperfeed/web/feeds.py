@@ -20,19 +20,19 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
 
+from paperfeed.community.collections import NoSuchCollection, collection_items, visible_collection
 from paperfeed.community.trending import current_window, scored_papers
-from paperfeed.db.community import collection_papers, get_collection
+from paperfeed.db.cache import cached
 from paperfeed.db.feed import latest_feed_day, papers_for_period, recent_in_category
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
 from paperfeed.periods import BadPeriod, Period, parse_day, parse_period
 from paperfeed.search.hybrid import search
-from paperfeed.web.feed_cache import cached
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
-from paperfeed.web.pages import paper_url
 from paperfeed.web.paging import LoopHub
+from paperfeed.web.rendering import paper_url
 from paperfeed.web.trending_pages import parse_window
 
 FEED_SIZE = 50
@@ -268,14 +268,15 @@ def collection_feed(request: Request, hub: LoopHub, collection_id: str, fmt: str
     """A public collection's papers, newest additions first."""
     kind = _format(fmt)
     number = int(collection_id) if collection_id.isascii() and collection_id.isdigit() else 0
-    with hub.db.read() as conn:
-        collection = get_collection(conn, number) if 0 < number < 2**62 else None
-    if collection is None or not collection.is_public:
-        raise HTTPException(status_code=404, detail="There is no such public collection.")
+    try:
+        if not 0 < number < 2**62:
+            raise NoSuchCollection(number)
+        collection = visible_collection(db=hub.db, collection_id=number, user_id=None)
+    except NoSuchCollection:
+        raise HTTPException(status_code=404, detail="There is no such public collection.") from None
 
     def load() -> FeedList:
-        with hub.db.read() as conn:
-            items = collection_papers(conn, number)[:FEED_SIZE]
+        items = collection_items(db=hub.db, collection_id=number, limit=FEED_SIZE)
         return FeedList(
             title=f"{collection.name} (a collection by {collection.owner})",
             description=collection.description or f"Papers collected by {collection.owner}.",

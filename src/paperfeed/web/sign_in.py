@@ -19,31 +19,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from paperfeed.db.community import (
-    create_session,
-    create_sign_in_link,
-    end_session,
-    get_or_create_user,
-    get_sign_in_link,
-    normalize_email,
-    secret_hash,
-    use_sign_in_link,
-)
+from paperfeed.addresses import InvalidAddress
+from paperfeed.community import accounts
+from paperfeed.community.limits import RateLimited
 from paperfeed.db.mailbox import get_message, list_messages
-from paperfeed.db.papers import _now
+from paperfeed.hub import Hub
 from paperfeed.mail import MailError
 from paperfeed.web import ratelimit
-from paperfeed.web.auth import (
-    OptionalUser,
-    clear_cookie,
-    cookie_policy,
-    safe_next,
-    set_cookie,
-)
-from paperfeed.web.community import RowId
-from paperfeed.web.csrf import browser_id
-from paperfeed.web.deps import HubDep
-from paperfeed.web.pages import render_error, templates
+from paperfeed.web.auth import OptionalUser, safe_next
+from paperfeed.web.cookies import clear_cookie, cookie_policy, set_cookie
+from paperfeed.web.csrf_tokens import browser_id
+from paperfeed.web.deps import HubDep, RowId
+from paperfeed.web.rendering import render_error, templates
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +38,6 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 MAX_EMAIL = 320
 SESSION_COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest Chromium keeps a cookie
-
-
-def _looks_like_email(address: str) -> bool:
-    local, at, domain = address.partition("@")
-    return bool(at and local and "." in domain and " " not in address and len(address) <= MAX_EMAIL)
 
 
 @router.get("/sign-in", name="sign_in")
@@ -78,10 +60,21 @@ def ask_for_link(
     email: Annotated[str, Form(max_length=MAX_EMAIL * 2)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Mail a sign-in link; the answer does not say whether the address has an account."""
-    address = normalize_email(email)
+    """Mail a sign-in link; the answer does not say whether the address has an account.
+
+    Anything but exactly one address (lists, `;` suffixes, NUL, CR or LF) gets the form back
+    with a 400, before anything is counted or stored.
+    """
     target = safe_next(next)
-    if not _looks_like_email(address):
+    try:
+        asked = accounts.ask_for_sign_in(
+            db=hub.db,
+            email=email,
+            client=ratelimit.client_key(request),
+            browser_id=browser_id(request),
+            next_path=target,
+        )
+    except InvalidAddress:
         context = {
             "next": target,
             "email": email[:MAX_EMAIL],
@@ -93,10 +86,9 @@ def ask_for_link(
         return templates.TemplateResponse(
             request, "community/sign_in.html", context, status_code=400
         )
-    ratelimit.enforce(hub, ratelimit.SIGN_IN_PER_CLIENT, ratelimit.client_key(request))
-    ratelimit.enforce(hub, ratelimit.SIGN_IN_PER_EMAIL, secret_hash(address))
-    with hub.db.write() as conn:
-        token = create_sign_in_link(conn, address, browser_id=browser_id(request), next_path=target)
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    address, token = asked.address, asked.token
     link = hub.settings.public_url.rstrip("/") + "/sign-in/verify?token=" + quote(token)
     try:
         _send_link(hub.mailer, hub.settings.site_name, address, link)
@@ -127,26 +119,23 @@ def _send_link(mailer: Any, site_name: str, address: str, link: str) -> None:
     mailer.send(message)
 
 
-def _check_link(request: Request, hub: Any, token: str) -> Any:
-    if not token or len(token) > 200:
-        raise HTTPException(status_code=400, detail="This sign-in link is incomplete.")
-    with hub.db.read() as conn:
-        link = get_sign_in_link(conn, token)
-    if link is None:
-        raise HTTPException(status_code=400, detail="This sign-in link is not valid.")
-    if link.used_at is not None:
-        raise HTTPException(
-            status_code=410, detail="This sign-in link was used already. Ask for a new one."
-        )
-    if link.expires_at <= _now():
-        raise HTTPException(status_code=410, detail="This sign-in link expired. Ask for a new one.")
-    if link.browser_hash != secret_hash(browser_id(request)):
-        raise HTTPException(
-            status_code=403,
-            detail="Open this link in the browser where you asked for it "
-            "(or ask for a new link in this one).",
-        )
-    return link
+_LINK_STATUS = {
+    accounts.LinkNotValid: 400,
+    accounts.LinkUsed: 410,
+    accounts.LinkExpired: 410,
+    accounts.WrongBrowser: 403,
+}
+
+
+def _link_refused(exc: accounts.SignInLinkError) -> HTTPException:
+    return HTTPException(status_code=_LINK_STATUS.get(type(exc), 400), detail=str(exc))
+
+
+def _check_link(request: Request, hub: Hub, token: str) -> accounts.SignInLink:
+    try:
+        return accounts.check_sign_in_link(db=hub.db, token=token, browser_id=browser_id(request))
+    except accounts.SignInLinkError as exc:
+        raise _link_refused(exc) from None
 
 
 @router.get("/sign-in/verify", name="verify_sign_in")
@@ -160,21 +149,21 @@ def confirm_page(request: Request, hub: HubDep, token: str = "") -> Response:
 def sign_in(
     request: Request, hub: HubDep, token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    link = _check_link(request, hub, token)
     policy = cookie_policy(hub.settings)
-    previous = request.cookies.get(policy.session)
-    with hub.db.write() as conn:
-        if previous:  # switching accounts: the old session ends here, not in 30 days
-            end_session(conn, previous)
-        if not use_sign_in_link(conn, token):
-            raise HTTPException(
-                status_code=410, detail="This sign-in link was used already. Ask for a new one."
-            )
-        user = get_or_create_user(conn, link.email)
-        session = create_session(conn, user.user_id)
-    response = RedirectResponse(safe_next(link.next_path), status_code=303)
+    try:
+        signed_in = accounts.sign_in(
+            db=hub.db,
+            token=token,
+            browser_id=browser_id(request),
+            previous_session=request.cookies.get(policy.session),
+        )
+    except accounts.SignInLinkError as exc:
+        raise _link_refused(exc) from None
+    response = RedirectResponse(safe_next(signed_in.next_path), status_code=303)
     # The row's sliding 30-day expiry decides; the cookie just lives as long as browsers allow.
-    set_cookie(response, policy.session, session, SESSION_COOKIE_MAX_AGE, policy.secure)
+    set_cookie(
+        response, policy.session, signed_in.session_token, SESSION_COOKIE_MAX_AGE, policy.secure
+    )
     return response
 
 
@@ -183,8 +172,7 @@ def sign_out(request: Request, hub: HubDep) -> Response:
     policy = cookie_policy(hub.settings)
     token = request.cookies.get(policy.session)
     if token:
-        with hub.db.write() as conn:
-            end_session(conn, token)
+        accounts.sign_out(db=hub.db, session_token=token)
     response = RedirectResponse("/", status_code=303)
     clear_cookie(response, policy.session, policy.secure)
     return response

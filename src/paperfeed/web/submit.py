@@ -1,122 +1,47 @@
-"""Submitting a paper: an arXiv id or arxiv.org link, looked up in the store, else fetched.
+"""Submitting a paper: the form (/submit) that features an arXiv paper today.
 
-The reader's text never becomes a URL we fetch. It must parse as an arXiv id (bare,
-`arXiv:`-labelled, or an arxiv.org abs/pdf/html link); anything else, a link to another
-host included, is refused without a request. Missing papers are then fetched from the arXiv
-API URL in settings, and only if that URL's host is on `ALLOWED_ARXIV_HOSTS` and resolves
-to public addresses only: never loopback, private, link-local or reserved ones.
+The route only parses the form and renders; `community.submit.submit_paper` checks the text,
+counts the rate limit and fetches missing papers through `ingest.single` (never from here).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import logging
-import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from typing import Annotated
 
-import httpx
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from paperfeed.ingest._fields import RecordError
-from paperfeed.ingest._http import FetchError, PageError, PoliteClient
-from paperfeed.ingest.arxiv_api import parse_feed, record_from_entry
-from paperfeed.models import PaperRecord, parse_arxiv_id
-from paperfeed.settings import Settings
+from paperfeed.community.limits import RateLimited
+from paperfeed.community.submit import SubmitError, submit_paper
+from paperfeed.web import ratelimit
+from paperfeed.web.auth import CurrentUser, OptionalUser
+from paperfeed.web.deps import Fetcher, HubDep
+from paperfeed.web.rendering import paper_url, templates
 
-logger = logging.getLogger(__name__)
-
-ALLOWED_ARXIV_HOSTS = frozenset({"export.arxiv.org", "arxiv.org"})
-MAX_INPUT = 300
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 
-class SubmitError(ValueError):
-    """The submission cannot be taken; the message says why, for the reader."""
+@router.get("/submit", name="submit")
+def submit_page(request: Request, user: OptionalUser) -> Response:
+    context = {"section": "submit", "value": "", "error": None}
+    return templates.TemplateResponse(request, "community/submit.html", context)
 
 
-def parse_submission(text: str) -> str:
-    """The arXiv id (without version) a reader's text names; SubmitError otherwise."""
-    candidate = text.strip()
-    if not candidate:
-        raise SubmitError("Enter an arXiv id, like 2401.00001, or an arxiv.org link.")
-    if len(candidate) > MAX_INPUT:
-        raise SubmitError("That is too long for an arXiv id or link.")
-    parsed = parse_arxiv_id(candidate)
-    if parsed is not None:
-        return parsed[0]
-    if "://" in candidate or candidate.lower().startswith(("www.", "//")):
-        raise SubmitError(
-            "Only arXiv papers can be submitted: give an arXiv id or an arxiv.org/abs link."
+@router.post("/submit")
+def submit(
+    request: Request,
+    hub: HubDep,
+    user: CurrentUser,
+    fetcher: Fetcher,
+    paper: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        done = submit_paper(db=hub.db, fetcher=fetcher, user_id=user.user_id, text=paper)
+    except SubmitError as exc:
+        context = {"section": "submit", "value": paper[:300], "error": str(exc)}
+        return templates.TemplateResponse(
+            request, "community/submit.html", context, status_code=400
         )
-    raise SubmitError(f"“{candidate[:60]}” is not an arXiv id (they look like 2401.00001).")
-
-
-def resolve_host(host: str) -> list[str]:
-    """Every address `host` resolves to (IPv4 and IPv6)."""
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-@dataclass
-class ArxivFetcher:
-    """Fetches one paper from the arXiv API, refusing any host but arXiv's public ones.
-
-    `transport` and `resolve` are seams for tests, which cannot reach the internet.
-    """
-
-    settings: Settings
-    transport: httpx.BaseTransport | None = None
-    resolve: Callable[[str], list[str]] = field(default=resolve_host)
-
-    def check_target(self) -> str:
-        """The API URL, if it may be fetched; SubmitError otherwise."""
-        url = self.settings.arxiv_api_url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("https", "http") or host not in ALLOWED_ARXIV_HOSTS:
-            raise SubmitError(
-                "This hub only fetches papers from arXiv, and its arXiv API address "
-                f"({host or url!r}) is not arXiv's; ask the operator."
-            )
-        try:
-            addresses = self.resolve(host)
-        except OSError:
-            raise SubmitError("arXiv cannot be reached right now; try again later.") from None
-        if not addresses or not all(_is_public(a) for a in addresses):
-            raise SubmitError("arXiv's address resolves to a private network here; not fetched.")
-        return url
-
-    def fetch(self, paper_id: str) -> PaperRecord | None:
-        """The paper from the arXiv API, or None if arXiv does not know it."""
-        url = self.check_target()
-        client = PoliteClient(
-            min_interval_s=0.0,
-            timeout_s=min(self.settings.http_timeout_s, 15.0),
-            retries=1,
-            backoff_s=1.0,
-            max_wait_s=5.0,
-            max_bytes=2 * 1024 * 1024,
-            transport=self.transport,
-        )
-        try:
-            with client:
-                page = client.get(url, params={"id_list": paper_id, "max_results": 1})
-            feed = parse_feed(page.body)
-        except (FetchError, PageError) as exc:
-            logger.warning("submit: fetching %s from arXiv failed: %s", paper_id, exc)
-            raise SubmitError("arXiv did not answer properly; try again later.") from None
-        for entry in feed.entries:
-            try:
-                record = record_from_entry(entry)
-            except RecordError:
-                continue
-            if record.paper_id == paper_id:
-                return record
-        return None
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    return RedirectResponse(f"{paper_url(done.paper_id)}?submitted=1", status_code=303)

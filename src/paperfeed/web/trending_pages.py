@@ -11,15 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from paperfeed.community.trending import cached_window, current_window, scored_papers, window_named
-from paperfeed.db.community import card_stats
 from paperfeed.db.trending import papers_for_scores
+from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.trending import FORMULA_VERSION, WINDOWS, Window, half_life
 from paperfeed.web.cards import reader_id
 from paperfeed.web.feed_links import alternate_links
 from paperfeed.web.feed_pages import anonymous_page, cached_page
-from paperfeed.web.pages import templates
 from paperfeed.web.paging import LoopHub, page_number
+from paperfeed.web.rendering import templates
 
 PAGE_SIZE = 30
 _LABELS: dict[Window, str] = {"day": "Today", "week": "This week", "month": "This month"}

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 from paperfeed.db import Database
+from paperfeed.db.cache import FeedCache, cached
 from paperfeed.db.changes import store_version
-from paperfeed.db.community import get_or_create_user
-from paperfeed.web.feed_cache import FeedCache, cached
+from paperfeed.db.users import get_or_create_user
 
 
 def test_a_commit_from_another_connection_changes_the_version(db: Database, tmp_path: Path) -> None:

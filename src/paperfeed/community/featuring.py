@@ -1,0 +1,31 @@
+"""Featuring: curators put a paper on any day's feed (or take it off); submissions land today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from paperfeed.community.papers import active_paper
+from paperfeed.db.engine import Database
+from paperfeed.db.feed import feature_paper as store_feature
+from paperfeed.db.feed import unfeature_paper as store_unfeature
+
+
+def today() -> dt.date:
+    """The day submissions are featured on (UTC, like arXiv's announcements)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def feature_paper(
+    *, db: Database, paper_id: str, day: dt.date, user_id: int, source: str = "curator"
+) -> bool:
+    """Feature an active paper on `day`; False if it already is. `NoSuchPaper` otherwise."""
+    active_paper(db=db, paper_id=paper_id)
+    with db.write() as conn:
+        return store_feature(conn, paper_id, day, user_id=user_id, source=source)
+
+
+def unfeature_paper(*, db: Database, paper_id: str, day: dt.date) -> bool:
+    """Take an active paper off `day`'s feed; False if it was not on it."""
+    active_paper(db=db, paper_id=paper_id)
+    with db.write() as conn:
+        return store_unfeature(conn, paper_id, day)

@@ -1,0 +1,54 @@
+"""Rate limits on the actions a script could abuse: asking for sign-in mail, submitting,
+commenting. Over the limit, the action raises `RateLimited` and changes nothing.
+
+Counters live in the store (`rate_limits`), so all workers of a hub count together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from paperfeed.db.engine import Database
+from paperfeed.db.ratelimits import hit_rate_limit
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most `limit` hits per `window` for one key."""
+
+    action: str
+    limit: int
+    window: dt.timedelta
+
+    def describe(self) -> str:
+        minutes = int(self.window.total_seconds() // 60)
+        return f"{self.limit} per {minutes} minutes"
+
+
+SIGN_IN_PER_CLIENT = Limit("sign-in:ip", 10, dt.timedelta(minutes=10))
+SIGN_IN_PER_EMAIL = Limit("sign-in:email", 5, dt.timedelta(minutes=60))
+SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
+COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
+
+
+class RateLimited(Exception):
+    """Over a limit: nothing was done; `retry_after` whole seconds until it is allowed."""
+
+    def __init__(self, limit: Limit, retry_after: int) -> None:
+        super().__init__(
+            f"Too many requests ({limit.describe()}). Try again in {retry_after} seconds."
+        )
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+def hit(*, db: Database, limit: Limit, who: str, now: dt.datetime | None = None) -> None:
+    """Count one hit for `who` (in its own transaction); raise `RateLimited` when over."""
+    with db.write() as conn:
+        wait = hit_rate_limit(
+            conn, f"{limit.action}:{who}"[:200], limit=limit.limit, window=limit.window, now=now
+        )
+    if wait > 0:
+        raise RateLimited(limit, math.ceil(wait))
