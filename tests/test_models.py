@@ -83,7 +83,7 @@ def test_paper_id_of_reads_arxiv_ids_and_keeps_plain_tokens(
     ],
 )
 def test_paper_id_of_refuses_ids_that_are_unsafe_in_a_path(text: str) -> None:
-    with pytest.raises(ValueError, match="not a usable paper id"):
+    with pytest.raises(ValueError, match="not usable as a paper id"):
         paper_id_of(text)
     assert not is_paper_id(text)
 

@@ -71,7 +71,7 @@ def paper_id_of(text: str) -> tuple[str, int | None]:
         return parsed
     candidate = text.strip()
     if not is_paper_id(candidate):
-        raise ValueError(f"{candidate[:80]!r} is not a usable paper id")
+        raise ValueError(f"{candidate[:80]!r} is not usable as a paper id")
     return candidate, None
 
 

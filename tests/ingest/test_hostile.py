@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import subprocess
 import sys
@@ -327,3 +328,43 @@ def test_a_line_of_exactly_the_limit_is_read(db: Database, tmp_path: Path, line_
     path.write_bytes(padded + line_end)
     summary = run_ingest(db, SnapshotSource(path))
     assert (summary.imported, summary.rejected) == (1, [])
+
+
+@pytest.mark.slow
+def test_a_snapshot_with_hostile_lines_throughout_imports_every_good_paper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The must-show of #9, scaled down: real papers, a hostile line every 200 lines, one run."""
+    from typer.testing import CliRunner
+
+    from paperfeed.cli import app
+    from paperfeed.hub import Hub
+    from paperfeed.settings import Settings as HubSettings
+
+    good = sample_records(2_027)
+    hostile = [line for _, line in hostile_lines(good[0])]
+    path = tmp_path / "hostile.jsonl.gz"
+    expected: list[int] = []
+    with gzip.open(path, "wb") as f:
+        number = 0
+        for i, record in enumerate(good):
+            if i and i % 200 == 0:
+                number += 1
+                f.write(hostile[(i // 200) % len(hostile)] + b"\n")
+                expected.append(number)
+            number += 1
+            f.write(json.dumps(record).encode() + b"\n")
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
+    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
+    errors = tmp_path / "errors.tsv"
+    result = CliRunner().invoke(app, ["ingest", "snapshot", str(path), "--errors", str(errors)])
+    assert result.exit_code == 1, result.stderr
+    assert f"2,027 imported, 0 updated, 0 unchanged, {len(expected)} rejected" in result.stdout
+    listed = [line.split("\t")[0] for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert listed == [f"{path}:{n}" for n in expected]
+    hub = Hub.from_settings(HubSettings(data_dir=tmp_path / "data", semantic_search=False))
+    try:
+        assert hub.search_index.keyword.count() == 2_027  # searchable, nothing to rebuild
+    finally:
+        hub.close()

@@ -25,7 +25,7 @@ from paperfeed.ingest.arxiv_api import ATOM, parse_feed, record_from_entry
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
 from paperfeed.ingest.oai_pmh import parse_list_page, record_from_oai
-from paperfeed.ingest.snapshot import SnapshotSource, record_from_line
+from paperfeed.ingest.snapshot import SnapshotSource
 from tests.ingest.conftest import fixture
 from tests.ingest.test_snapshot import kaggle_line, sample_records
 
@@ -121,6 +121,8 @@ def test_any_hf_daily_lines_never_stop_an_import(bad: list[bytes]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_line_bytes_give_a_record_or_a_reason(line: bytes) -> None:
+    from paperfeed.ingest.snapshot import record_from_line
+
     with contextlib.suppress(RecordError):
         record_from_line(line)
 

@@ -113,7 +113,7 @@ def _text_problem(name: str, value: object) -> str | None:
 def check_record(record: PaperRecord) -> PaperRecord:
     """Refuse a record the store could not hold (bad id, lone surrogate, huge number)."""
     if not is_paper_id(record.paper_id):
-        raise RecordError(f"{record.paper_id[:80]!r} is not a usable paper id")
+        raise RecordError(f"{record.paper_id[:80]!r} is not usable as a paper id")
     if record.version is not None and not 0 <= record.version <= MAX_STORED_INT:
         raise RecordError(f"version {record.version} is out of range")
     for name in _TEXT_FIELDS:

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
 from paperfeed.ingest._fields import (
     RecordError,
@@ -150,7 +150,13 @@ def record_from_object(obj: Any) -> tuple[PaperRecord, bool]:
     return record_from_daily(obj), True
 
 
-def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+class LineStream(Protocol):
+    """What `read_lines` reads from: a binary file, or anything with its `readline(limit)`."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+def read_lines(stream: LineStream) -> Iterator[tuple[int, bytes | None]]:
     """Yield (line number, line) in bounded memory; a line over MAX_LINE bytes comes as None.
 
     No more than MAX_LINE + 1 bytes of a line are ever held: the rest of an over-long line is
