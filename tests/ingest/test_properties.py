@@ -34,8 +34,21 @@ SNAPSHOT_KEYS = ["id", "title", "abstract", "authors", "categories", "first_seen
 KAGGLE_KEYS = ["versions", "authors_parsed", "update_date", "categories", "comments"]
 HF_KEYS = ["id", "title", "abstract", "published", "publishedAt", "upvotes", "authors", "paper"]
 
+# Values known to have stopped imports (#9), mixed in so that a few examples always reach them.
+KNOWN_HOSTILE = st.sampled_from(
+    [
+        "bad \ud800",
+        2**64,
+        -(2**63) - 1,
+        "../../dev/mailbox",
+        "2603.00001v99999999999999999999",
+        "0001-01-01T00:00:00+01:00",
+    ]
+)
+
 json_values = st.recursive(
-    st.none()
+    KNOWN_HOSTILE
+    | st.none()
     | st.booleans()
     | st.integers(min_value=-(2**80), max_value=2**80)
     | st.floats(allow_nan=False)
@@ -59,6 +72,7 @@ def records_like(template: dict[str, Any], keys: list[str]) -> st.SearchStrategy
 
 
 hostile_lines = st.one_of(
+    st.sampled_from([b"[" * 200_000, b'{"id": ' + b"9" * 5000 + b"}", b"\xed\xa0\x80"]),
     st.binary(max_size=200).filter(lambda b: b"\n" not in b),
     json_values.map(_dumps),
     records_like(GOOD[0], SNAPSHOT_KEYS),
@@ -141,7 +155,16 @@ def _entries(body: bytes, tag: str) -> list[Element]:
 
 ATOM_ENTRY = _entries(fixture("api_page1.xml"), f"{{{ATOM}}}entry")[1]
 OAI_RECORD = _entries(fixture("oai_page1.xml"), "{http://www.openarchives.org/OAI/2.0/}record")[0]
-xml_text = st.text(
+xml_text = st.sampled_from(
+    [
+        "2603.12270v" + "9" * 5000,
+        "oai:arXiv.org:2603.12270v" + "9" * 5000,
+        "v" + "9" * 5000,
+        "0001-01-01T00:00:00+01:00",
+        "Mon, 01 Jan 0001 00:00:00 +0100",
+        "../../dev/mailbox",
+    ]
+) | st.text(
     alphabet=st.characters(blacklist_categories=["Cs"]),  # XML cannot carry surrogates
     max_size=60,
 )
