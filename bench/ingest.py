@@ -1,15 +1,16 @@
-"""Ingest benchmark: import the full daily corpus into a fresh SQLite store, then again.
+"""Ingest benchmark: the whole `paperfeed ingest snapshot` command beside the store-only loop.
 
 Run with `make bench-ingest` (or `.venv/bin/python bench/ingest.py [PATH]`). Each phase runs in
-its own process so its peak RSS is its own. The baseline, measured in the same run, is reading
-and parsing the file without storing anything.
+its own process, timed with `os.wait4`, so its wall time, CPU time and peak RSS are its own. The
+baseline, measured in the same run, is reading and parsing the file without storing anything.
+The whole command is timed from start to keyword-searchable (the index is fed as it imports).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,11 +19,12 @@ from pathlib import Path
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/arxiv_daily/arxiv_daily.jsonl.gz"
 TARGET_RATE = 5_000
-TARGET_RSS_MB = 500
+TARGET_RSS_MB = 300
+TARGET_SECONDS = 20
 
 
 def phase(name: str, path: Path, db_path: Path) -> dict[str, float]:
-    """Run one phase in this process and return its figures."""
+    """Run one store-only phase in this process and return its counts."""
     from paperfeed.db import Database
     from paperfeed.ingest.base import run_ingest
     from paperfeed.ingest.snapshot import SnapshotSource
@@ -30,7 +32,6 @@ def phase(name: str, path: Path, db_path: Path) -> dict[str, float]:
 
     db = Database(f"sqlite:///{db_path}")
     db.migrate()
-    start = time.perf_counter()
     if name == "parse only (baseline)":
         papers = sum(isinstance(i, PaperRecord) for i in SnapshotSource(path).read())
         changed = 0
@@ -38,14 +39,36 @@ def phase(name: str, path: Path, db_path: Path) -> dict[str, float]:
         summary = run_ingest(db, SnapshotSource(path))
         papers = summary.imported + summary.updated + summary.unchanged
         changed = summary.imported + summary.updated
-    seconds = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"papers": papers, "changed": changed, "seconds": seconds, "rss_mb": rss_mb}
+    return {"papers": papers, "changed": changed}
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[str, dict[str, float]]:
+    """Run `command`; return its stdout and its own wall s, CPU s and peak RSS (MB)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as stdout:
+        process = subprocess.Popen(
+            command, stdout=stdout, stderr=subprocess.DEVNULL, text=True, env=env
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        stdout.seek(0)
+        out = stdout.read()
+    if process.returncode not in (0, 1):
+        sys.exit(f"{' '.join(command)} failed with exit code {process.returncode}")
+    return out, {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument(
+        "--semantic", action="store_true", help="Run the CLI with semantic search on."
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -59,32 +82,49 @@ def main() -> None:
         rows = []
         for name in ("parse only (baseline)", "import (fresh database)", "re-import (no change)"):
             target = Path(tmp) / "baseline.db" if name.startswith("parse") else db_path
-            out = subprocess.run(
-                [sys.executable, __file__, str(args.path), "--phase", name, "--db", str(target)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            rows.append((name, json.loads(out.strip().splitlines()[-1])))
+            out, figures = timed(
+                [sys.executable, __file__, str(args.path), "--phase", name, "--db", str(target)]
+            )
+            rows.append((name, {**json.loads(out.strip().splitlines()[-1]), **figures}))
         size_mb = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) / 1e6
+        env = {
+            **os.environ,
+            "PAPERFEED_DATA_DIR": str(Path(tmp) / "cli"),
+            "PAPERFEED_SEMANTIC_SEARCH": "true" if args.semantic else "false",
+        }
+        env.pop("PAPERFEED_DATABASE_URL", None)
+        out, figures = timed(
+            [sys.executable, "-m", "paperfeed", "ingest", "snapshot", str(args.path)], env
+        )
+        # "94,905 imported, 0 updated, 0 unchanged, 0 rejected; ..."
+        counts = [int(w.replace(",", "")) for w in out.split(";")[0].split()[::2]]
+        whole = {"papers": sum(counts[:3]), "changed": sum(counts[:2]), **figures}
+        rows.append(("whole CLI command", whole))
     base = rows[0][1]["seconds"]
     print(f"corpus: {args.path} · store: SQLite (WAL) · {size_mb:,.0f} MB on disk after import")
     print(
-        f"{'phase':<26}{'papers':>9}{'changed':>9}{'seconds':>9}{'papers/s':>10}"
+        "whole CLI command: `paperfeed ingest snapshot PATH` into a fresh data folder, start to "
+        f"keyword-searchable, semantic search {'on' if args.semantic else 'off'}"
+    )
+    print(
+        f"{'phase':<26}{'papers':>9}{'changed':>9}{'seconds':>9}{'CPU s':>8}{'papers/s':>10}"
         f"{'vs baseline':>13}{'peak RSS':>11}"
     )
     for name, r in rows:
         rate = r["papers"] / r["seconds"]
         print(
             f"{name:<26}{r['papers']:>9,.0f}{r['changed']:>9,.0f}{r['seconds']:>9.2f}"
-            f"{rate:>10,.0f}{r['seconds'] / base:>12.2f}x{r['rss_mb']:>8,.0f} MB"
+            f"{r['cpu']:>8.1f}{rate:>10,.0f}{r['seconds'] / base:>12.2f}x{r['rss_mb']:>8,.0f} MB"
         )
-    fresh = rows[1][1]
-    rate = fresh["papers"] / fresh["seconds"]
-    ok = rate >= TARGET_RATE and fresh["rss_mb"] < TARGET_RSS_MB and fresh["seconds"] < 30
+    rate = whole["papers"] / whole["seconds"]
+    ok = (
+        rate >= TARGET_RATE
+        and whole["rss_mb"] <= TARGET_RSS_MB
+        and whole["seconds"] <= TARGET_SECONDS
+    )
     print(
-        f"target: >= {TARGET_RATE:,} papers/s, under 30 s, peak RSS < {TARGET_RSS_MB} MB: "
-        + ("met" if ok else "NOT met")
+        f"target for the whole command: >= {TARGET_RATE:,} papers/s, <= {TARGET_SECONDS} s, "
+        f"peak RSS <= {TARGET_RSS_MB} MB: " + ("met" if ok else "NOT met")
     )
 
 

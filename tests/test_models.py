@@ -8,6 +8,8 @@ from paperfeed.models import (
     PaperStatus,
     Rejected,
     clean_text,
+    is_paper_id,
+    paper_id_of,
     parse_arxiv_id,
     status_from_comment,
 )
@@ -37,6 +39,58 @@ def test_parse_arxiv_id_reads_ids_labels_and_urls(text: str, expected: tuple[str
 )
 def test_parse_arxiv_id_refuses_what_is_not_an_arxiv_id(text: str) -> None:
     assert parse_arxiv_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2403.01234", ("2403.01234", None)),
+        ("2403.01234v2", ("2403.01234", 2)),
+        ("hep-th/9901001", ("hep-th/9901001", None)),
+        ("math.NT/0501001v3", ("math.NT/0501001", 3)),
+        ("https://arxiv.org/abs/2403.01234v2", ("2403.01234", 2)),
+        ("1410", ("1410", None)),  # CACM's numbered papers are kept as given
+        ("cacm-3193", ("cacm-3193", None)),
+        ("doi:10.1145_361002", ("doi:10.1145_361002", None)),
+    ],
+)
+def test_paper_id_of_reads_arxiv_ids_and_keeps_plain_tokens(
+    text: str, expected: tuple[str, int | None]
+) -> None:
+    assert paper_id_of(text) == expected
+    assert is_paper_id(expected[0])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "../../dev/mailbox",
+        "a/b",
+        "x?y=1",
+        "x#frag",
+        "50%2e",
+        "a b",
+        "2403\x0001234",
+        "tab\there",
+        ".hidden",
+        "..",
+        "a..b",
+        "-leading",
+        "x" * 65,
+        "2403.01234v" + "9" * 5000,  # int() of 5,000 digits raises; no paper has that version
+        "--/0000000",
+        "é",
+    ],
+)
+def test_paper_id_of_refuses_ids_that_are_unsafe_in_a_path(text: str) -> None:
+    with pytest.raises(ValueError, match="not usable as a paper id"):
+        paper_id_of(text)
+    assert not is_paper_id(text)
+
+
+def test_is_paper_id_wants_the_id_without_its_version() -> None:
+    assert is_paper_id("2403.01234") and not is_paper_id("2403.01234v2")
+    assert parse_arxiv_id("2403.01234v" + "9" * 5000) is None
 
 
 def test_status_from_comment_spots_withdrawals() -> None:

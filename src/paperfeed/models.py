@@ -11,7 +11,13 @@ from enum import StrEnum
 
 # New-style ids (0704.0001 .. 2603.12345) and old-style ids (astro-ph/0703001, math.NT/0501001).
 _NEW_ID = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<version>\d+))?$")
-_OLD_ID = re.compile(r"^(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
+_OLD_ID = re.compile(r"^(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
+# An id that is not an arXiv id (CACM's numbered papers): a plain token a URL path can carry
+# as it is, so no `/`, `?`, `#`, `%`, spaces or control characters, and no leading dot.
+_OTHER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
+# The largest integer the store's columns hold (SQLite and PostgreSQL BIGINT).
+MAX_STORED_INT = 2**63 - 1
+MAX_VERSION_DIGITS = 6
 _URL_PREFIX = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE
 )
@@ -36,8 +42,37 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
         match = pattern.match(candidate)
         if match:
             version = match.group("version")
+            if version and len(version) > MAX_VERSION_DIGITS:
+                return None  # no paper has a million versions; int() of 5,000 digits fails
             return match.group("id"), int(version) if version else None
     return None
+
+
+def is_paper_id(text: str) -> bool:
+    """Tell whether `text` is a paper id the store may hold and a URL may carry unescaped.
+
+    That is an arXiv id without version (`2403.01234`, `hep-th/9901001`) or a plain token of
+    letters, digits, `.`, `_`, `:` and `-` (at most 64, starting with a letter or digit).
+    """
+    arxiv = _NEW_ID.fullmatch(text) or _OLD_ID.fullmatch(text)
+    if arxiv is not None:
+        return arxiv.group("version") is None
+    return _OTHER_ID.fullmatch(text) is not None and ".." not in text
+
+
+def paper_id_of(text: str) -> tuple[str, int | None]:
+    """Read an id a source gives into (paper id, version); raise ValueError if it is unusable.
+
+    arXiv ids, labels and URLs give the id without version; any other id is kept as given
+    when `is_paper_id` accepts it (`../../dev/mailbox`, `a b`, `x?y` are refused).
+    """
+    parsed = parse_arxiv_id(text)
+    if parsed is not None:
+        return parsed
+    candidate = text.strip()
+    if not is_paper_id(candidate):
+        raise ValueError(f"{candidate[:80]!r} is not usable as a paper id")
+    return candidate, None
 
 
 def normalize_space(text: str) -> str:
@@ -128,6 +163,8 @@ class ImportSummary:
     unchanged: int = 0
     featured: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # The papers one batch stored, as stored (set by the store; `add` does not sum them).
+    changed: list[PaperRecord] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def seen(self) -> int:

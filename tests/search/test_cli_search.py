@@ -83,3 +83,31 @@ def test_the_shipped_sample_vectors_match_the_model(tmp_path: Path) -> None:
     fresh = embedder.embed(texts)
     cosines = np.sum(fresh * shipped[rows], axis=1)
     assert cosines.min() > 0.99
+
+
+def test_index_with_semantic_search_off_does_not_say_papers_lack_vectors(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some papers have a vector: with semantic search off, none is said to lack one (#9)."""
+    from paperfeed.db import Database
+    from paperfeed.db.vectors import EmbeddingContract
+    from paperfeed.search.indexer import load_sample_vectors
+
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    with np.load(SAMPLE_VECTORS, allow_pickle=False) as shipped:
+        contract = EmbeddingContract(
+            model_id=str(shipped["model_id"]),
+            revision=str(shipped["revision"]),
+            input_version=int(shipped["input_version"]),
+            dim=int(shipped["vectors"].shape[1]),
+        )
+    db = Database(f"sqlite:///{data_dir / 'paperfeed.db'}")
+    try:
+        assert load_sample_vectors(db=db, contract=contract) > 0
+    finally:
+        db.dispose()
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0, result.stderr
+    assert "no vector" not in result.stderr and "reindex needed" not in result.stderr
+    assert result.stdout.strip().endswith("vector index: off")

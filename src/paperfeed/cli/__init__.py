@@ -1,10 +1,13 @@
 """The `paperfeed` command line (Typer + Rich): thin commands over the hub's functions.
 
 Exit codes: 0 success; 1 finished, but some records were rejected; 2 bad usage or input
-that cannot be read; 3 a network source could not be reached.
+that cannot be read; 3 a network source could not be reached; 70 an unexpected error (a bug).
 """
 
 from __future__ import annotations
+
+import sys
+import traceback
 
 import typer
 
@@ -23,7 +26,8 @@ app = typer.Typer(
         "Settings come from PAPERFEED_* environment variables (see docs/settings.md); "
         "the store is PAPERFEED_DATABASE_URL, by default a SQLite file in PAPERFEED_DATA_DIR.\n\n"
         "Exit codes: 0 success; 1 done, but some records were rejected; 2 bad usage or "
-        "unreadable input; 3 a network source could not be reached."
+        "unreadable input; 3 a network source could not be reached; 70 an unexpected error "
+        "(a bug: the traceback is on stderr)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -40,6 +44,16 @@ app.add_typer(_users.app, name="users")
 _digest.register(app)
 
 
+# sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some
+# records were rejected", so a crash could pass for a partly successful import.
+EXIT_BUG = 70
+
+
 def main() -> None:
-    """Run the command line."""
-    app()
+    """Run the command line; an unexpected exception exits EXIT_BUG with its traceback."""
+    try:
+        app()
+    except Exception:
+        traceback.print_exc()
+        print("paperfeed: unexpected error (a bug); exit code 70", file=sys.stderr)
+        sys.exit(EXIT_BUG)

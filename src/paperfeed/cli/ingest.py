@@ -21,7 +21,8 @@ app = typer.Typer(
         "changes nothing, a newer arXiv version replaces an older one, and an interrupted "
         "run is completed by running it again.\n\n"
         "Exit codes: 0 all records stored; 1 some records rejected (listed on stderr); "
-        "2 the input cannot be read; 3 a network source could not be reached."
+        "2 the input cannot be read; 3 a network source could not be reached; "
+        "70 an unexpected error (a bug)."
     ),
     no_args_is_help=True,
 )
@@ -32,7 +33,11 @@ DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], sh
 
 
 def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = None) -> None:
-    """Run one source with a progress bar, print the summary and exit with the right code."""
+    """Run one source with a progress bar, print the summary and exit with the right code.
+
+    The keyword index is fed from the same batches as the store, so the papers are searchable
+    when the command ends, without a rebuild.
+    """
     with progress_bar(source.unit) as progress:
         task = progress.add_task(label, total=None, papers=0)
 
@@ -41,10 +46,11 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
             papers = summary.imported + summary.updated + summary.unchanged
             progress.update(task, completed=done, total=total, papers=papers)
 
-        summary = run_ingest(hub.db, source, on_batch=on_batch)
+        with hub.search_index.import_indexing() as on_stored:
+            summary = run_ingest(hub.db, source, on_batch=on_batch, on_stored=on_stored)
     report(summary, errors=errors)
     if summary.imported or summary.updated:
-        update_search(hub)
+        update_search(hub, indexed=on_stored is not None)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -60,22 +66,26 @@ def run_network_source(hub: Hub, source: Source, *, label: str, errors: Path | N
         raise typer.Exit(3) from None
 
 
-def update_search(hub: Hub) -> None:
-    """Bring the keyword index up to date and say how many papers still need embedding."""
+def update_search(hub: Hub, *, indexed: bool) -> None:
+    """Bring the search indexes up to date and say how many papers still need embedding.
+
+    `indexed`: the keyword index already took the papers as they were stored.
+    """
     from paperfeed.search.index import contract_of
     from paperfeed.search.indexer import load_sample_vectors, pending_count
 
-    if hub.embedder is not None:
-        load_sample_vectors(db=hub.db, contract=contract_of(hub.embedder))
-    with err.status("updating the keyword index…"):
-        hub.search_index.ensure_fresh(force=True)
-        hub.search_index.save()
-    if hub.embedder is not None:
-        pending = pending_count(db=hub.db, contract=contract_of(hub.embedder))
-        if pending:
-            err.print(
-                f"{pending:,} papers have no vector yet: run `paperfeed index` for semantic search"
-            )
+    if not indexed:
+        with err.status("updating the keyword index…"):
+            hub.search_index.ensure_fresh(force=True)
+    if hub.embedder is None:
+        return
+    load_sample_vectors(db=hub.db, contract=contract_of(hub.embedder))
+    hub.search_index.refresh_vectors()
+    pending = pending_count(db=hub.db, contract=contract_of(hub.embedder))
+    if pending:
+        err.print(
+            f"{pending:,} papers have no vector yet: run `paperfeed index` for semantic search"
+        )
 
 
 def report(summary: ImportSummary, *, errors: Path | None) -> None:

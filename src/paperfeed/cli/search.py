@@ -100,6 +100,11 @@ def index(
         search_index.ensure_fresh(force=True)
     search_index.save()
     status = search_index.status()
+    if hub.embedder is None:
+        # The notes compare stored vectors with no model at all: every paper would "lack a
+        # vector" although some have one (#9). Vectors are simply not used while it is off.
+        out.print(f"keyword index: {status.keyword_documents:,} papers; vector index: off")
+        return
     out.print(
         f"keyword index: {status.keyword_documents:,} papers; "
         f"vector index: {status.vectors_current:,} vectors"

@@ -177,6 +177,7 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
             .values({c: bindparam(f"b_{c}") for c in columns if c != "paper_id"})
         )
         conn.execute(statement, updates)
+    summary.changed = list(changed.values())
     return summary
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from paperfeed.models import clean_text, parse_arxiv_id
+from paperfeed.models import (
+    MAX_STORED_INT,
+    Featuring,
+    PaperRecord,
+    clean_text,
+    is_paper_id,
+    paper_id_of,
+)
 
 MAX_TITLE = 2_000
 MAX_ABSTRACT = 20_000
@@ -41,14 +48,11 @@ def paper_id_field(obj: dict[str, Any]) -> tuple[str, int | None]:
         raw = str(raw)
     if not isinstance(raw, str) or not raw.strip():
         raise RecordError("missing 'id'")
-    parsed = parse_arxiv_id(raw)
-    if parsed:
-        return parsed
-    # Not an arXiv id (CACM's numbered papers, say): keep it as given.
-    paper_id = raw.strip()
-    if len(paper_id) > 64 or any(c.isspace() for c in paper_id):
-        raise RecordError(f"id {paper_id[:80]!r} is not usable as a paper id")
-    return paper_id, None
+    # An arXiv id, or any other id (CACM's numbered papers, say) kept as given if URL-safe.
+    try:
+        return paper_id_of(raw)
+    except ValueError as exc:
+        raise RecordError(f"bad 'id': {exc}") from None
 
 
 def text_fields(obj: dict[str, Any], *keys: str) -> tuple[str, str]:
@@ -77,3 +81,53 @@ def keywords_field(obj: dict[str, Any]) -> tuple[str, ...] | None:
         parts = [clean_text(part) for part in re.split(r"[,;]", value)]
         return tuple(part for part in parts if part) or None
     return str_list_field(obj, "keywords") or None
+
+
+# A lone surrogate (JSON's "\\ud800", or its raw bytes, which json.loads lets through) cannot be
+# encoded as UTF-8, so neither the database nor the keyword index can take it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_TEXT_FIELDS = (
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "primary_category",
+    "comment",
+    "journal_ref",
+    "doi",
+    "license",
+    "keywords",
+)
+
+
+def _text_problem(name: str, value: object) -> str | None:
+    values = value if isinstance(value, tuple) else (value,)
+    for text in values:
+        if isinstance(text, str) and _SURROGATE.search(text):
+            return f"{name!r} holds a lone surrogate (not valid Unicode)"
+    return None
+
+
+def check_record(record: PaperRecord) -> PaperRecord:
+    """Refuse a record the store could not hold (bad id, lone surrogate, huge number)."""
+    if not is_paper_id(record.paper_id):
+        raise RecordError(f"{record.paper_id[:80]!r} is not usable as a paper id")
+    if record.version is not None and not 0 <= record.version <= MAX_STORED_INT:
+        raise RecordError(f"version {record.version} is out of range")
+    for name in _TEXT_FIELDS:
+        problem = _text_problem(name, getattr(record, name))
+        if problem:
+            raise RecordError(problem)
+    return record
+
+
+def check_featuring(featuring: Featuring) -> Featuring:
+    """Refuse a featuring the store could not hold (upvotes beyond a 64-bit integer)."""
+    if not 0 <= featuring.upvotes <= MAX_STORED_INT:
+        raise RecordError(f"upvotes {featuring.upvotes} is out of range")
+    problem = _text_problem("featured_by", featuring.featured_by)
+    if problem:
+        raise RecordError(problem)
+    return featuring

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperfeed.db import Database
 from paperfeed.db.state import load_state
-from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError
+from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError, check_record
 from paperfeed.ingest._http import Clock, PageError, PoliteClient, check_url, parse_xml
 from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem, parse_time
 from paperfeed.models import (
@@ -260,7 +260,7 @@ class ArxivApiSource(RecordCounter):
             self._total = offset + feed.total
             for index, entry in enumerate(feed.entries):
                 try:
-                    record = record_from_entry(entry)
+                    record = check_record(record_from_entry(entry))
                 except RecordError as exc:
                     yield Rejected(f"{page.url} entry {start + index + 1}", str(exc))
                     continue

@@ -12,10 +12,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from paperfeed.db import Database
 from paperfeed.db.feed import feature_papers
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.state import clear_state, save_state
+from paperfeed.ingest._fields import RecordError, check_featuring, check_record
 from paperfeed.models import Featuring, ImportSummary, PaperRecord, Rejected
 
 
@@ -60,6 +63,12 @@ class RecordCounter:
 
 
 ProgressCallback = Callable[[ImportSummary, "Source"], None]
+StoredCallback = Callable[[list[PaperRecord]], None]
+
+# What storing a bad row raises: the database refusing a value (SQLAlchemy's wrappers of the
+# driver's errors), or the driver failing to bind one (an integer over 64 bits, a surrogate).
+# Not OperationalError: a locked or full database is no fault of the row, and it propagates.
+STORE_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
 
 
 def run_ingest(
@@ -68,26 +77,64 @@ def run_ingest(
     *,
     batch_size: int = 2000,
     on_batch: ProgressCallback | None = None,
+    on_stored: StoredCallback | None = None,
 ) -> ImportSummary:
-    """Read `source` to the end and store what it yields, one transaction per batch."""
+    """Read `source` to the end and store what it yields, one transaction per batch.
+
+    A record the store cannot hold is rejected alone: each one is checked before it joins a
+    batch, and should a batch still fail to store, it is stored again row by row so only the
+    bad row is rejected. `on_stored` receives the papers each batch changed, as stored, once
+    the batch is committed (to index them as the import goes).
+    """
     total = ImportSummary()
     records: list[PaperRecord] = []
     featurings: list[Featuring] = []
+    refused: set[str] = set()
+
+    def store(
+        papers: list[PaperRecord], features: list[Featuring], mark: Checkpoint | None
+    ) -> list[PaperRecord]:
+        with db.write() as conn:
+            batch = upsert_papers(conn, papers)
+            batch.featured = feature_papers(conn, features)
+            if mark is not None:
+                if mark.value is None:
+                    clear_state(conn, source=source.name, key=mark.key)
+                else:
+                    save_state(conn, source=source.name, key=mark.key, value=mark.value)
+        total.add(batch)
+        return batch.changed
+
+    def store_row_by_row(checkpoint: Checkpoint | None) -> list[PaperRecord]:
+        stored: list[PaperRecord] = []
+        by_paper: dict[str, list[Featuring]] = {}
+        for featuring in featurings:
+            by_paper.setdefault(featuring.paper_id, []).append(featuring)
+        for record in records:
+            try:
+                stored.extend(store([record], by_paper.pop(record.paper_id, []), None))
+            except STORE_ERRORS as exc:
+                refused.add(record.paper_id)
+                total.rejected.append(Rejected(_where(source, record.paper_id), _reason(exc)))
+        for paper_id, features in by_paper.items():
+            try:
+                store([], features, None)
+            except STORE_ERRORS as exc:
+                total.rejected.append(Rejected(_where(source, paper_id), _reason(exc)))
+        store([], [], checkpoint)
+        return stored
 
     def flush(checkpoint: Checkpoint | None = None) -> None:
         if not records and not featurings and checkpoint is None:
             return
-        with db.write() as conn:
-            batch = upsert_papers(conn, records)
-            batch.featured = feature_papers(conn, featurings)
-            if checkpoint is not None:
-                if checkpoint.value is None:
-                    clear_state(conn, source=source.name, key=checkpoint.key)
-                else:
-                    save_state(conn, source=source.name, key=checkpoint.key, value=checkpoint.value)
-        total.add(batch)
+        try:
+            stored = store(records, featurings, checkpoint)
+        except STORE_ERRORS:
+            stored = store_row_by_row(checkpoint)
         records.clear()
         featurings.clear()
+        if on_stored is not None and stored:
+            on_stored(stored)
         if on_batch is not None:
             on_batch(total, source)
 
@@ -97,9 +144,18 @@ def run_ingest(
             # that follow it are stored in the same transaction.
             if len(records) >= batch_size or len(featurings) >= batch_size:
                 flush()
-            records.append(item)
+            try:
+                records.append(check_record(item))
+            except RecordError as exc:
+                refused.add(item.paper_id)
+                total.rejected.append(Rejected(_where(source, item.paper_id), str(exc)))
         elif isinstance(item, Featuring):
-            featurings.append(item)
+            if item.paper_id in refused:
+                continue
+            try:
+                featurings.append(check_featuring(item))
+            except RecordError as exc:
+                total.rejected.append(Rejected(_where(source, item.paper_id), str(exc)))
         elif isinstance(item, Rejected):
             total.rejected.append(item)
         else:
@@ -108,6 +164,14 @@ def run_ingest(
     if on_batch is not None:
         on_batch(total, source)
     return total
+
+
+def _where(source: Source, paper_id: str) -> str:
+    return f"{source.name}: paper {paper_id[:80]!r}"
+
+
+def _reason(exc: BaseException) -> str:
+    return f"the store refused it: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
 
 
 def parse_day(value: object) -> dt.date | None:
@@ -127,5 +191,8 @@ def parse_time(value: object) -> dt.datetime | None:
         raise ValueError(f"expected a timestamp string, got {type(value).__name__}")
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise ValueError(f"{value[:40]!r} is out of range") from None
     return parsed

@@ -9,24 +9,26 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from paperfeed.ingest._fields import (
     RecordError,
+    check_featuring,
+    check_record,
     paper_id_field,
     str_field,
     str_list_field,
     text_fields,
 )
 from paperfeed.ingest.base import RecordCounter, SourceItem, parse_day, parse_time
-from paperfeed.ingest.snapshot import open_maybe_gzip
-from paperfeed.models import Featuring, PaperRecord, Rejected
+from paperfeed.ingest.snapshot import MAX_LINE, open_maybe_gzip, read_lines
+from paperfeed.models import MAX_STORED_INT, Featuring, PaperRecord, Rejected
 
 
 def _upvotes(value: object) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STORED_INT:
         raise RecordError(f"'upvotes' must be a non-negative integer, not {value!r}")
     return value
 
@@ -109,23 +111,23 @@ class HfDailySource(RecordCounter):
                 head = stream.read(1)
             if head == b"[":
                 try:
-                    entries = json.loads(head + stream.read())
-                except json.JSONDecodeError as exc:
-                    yield f"{self.path}", RecordError(f"invalid JSON: {exc}")
+                    entries = _loads(head + stream.read())
+                except RecordError as exc:
+                    yield f"{self.path}", exc
                     return
                 self._total = len(entries)
                 for index, entry in enumerate(entries):
                     yield f"{self.path}:entry {index + 1}", entry
                 return
-            for number, line in enumerate(stream, start=1):
-                if number == 1:
-                    line = head + line
-                if not line.strip():
-                    continue
-                try:
-                    yield f"{self.path}:{number}", json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield f"{self.path}:{number}", RecordError(f"invalid JSON: {exc}")
+            for number, line in read_lines(_Prefixed(head, stream)):
+                location = f"{self.path}:{number}"
+                if line is None:
+                    yield location, RecordError(f"line longer than {MAX_LINE} bytes")
+                elif line.strip():
+                    try:
+                        yield location, _loads(line)
+                    except RecordError as exc:
+                        yield location, exc
 
     def read(self) -> Iterator[SourceItem]:
         for location, entry in self._entries():
@@ -135,8 +137,32 @@ class HfDailySource(RecordCounter):
                 continue
             try:
                 record, featuring = entry_to_items(entry)
+                check_record(record)
+                check_featuring(featuring)
             except RecordError as exc:
                 yield Rejected(location, str(exc))
                 continue
             yield record
             yield featuring
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise RecordError(f"invalid JSON: {reason}") from None
+
+
+class _Prefixed:
+    """A byte stream with the bytes already read from its start put back in front."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readline(self, limit: int = -1) -> bytes:
+        head, self._head = self._head, b""
+        if head.endswith(b"\n") or (limit >= 0 and len(head) >= limit):
+            return head
+        return head + self._stream.readline(limit - len(head) if limit >= 0 else -1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperfeed.db import Database
 from paperfeed.db.state import load_state
-from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError
+from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError, check_record
 from paperfeed.ingest._http import Clock, PageError, PoliteClient, check_url, parse_xml
 from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem, parse_day
 from paperfeed.models import (
@@ -59,7 +59,8 @@ class ListPage:
 
 def _int_attribute(element: Element, name: str) -> int | None:
     value = (element.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and not absurdly many.
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 def parse_list_page(body: bytes) -> ListPage:
@@ -212,16 +213,16 @@ def _from_arxiv_raw(element: Element) -> PaperRecord:
     fields = _common(element, ARXIV_RAW)
     dates: dict[int, dt.datetime] = {}
     for version in element.findall(f"{{{ARXIV_RAW}}}version"):
-        match = re.fullmatch(r"v(\d+)", (version.get("version") or "").strip())
+        match = re.fullmatch(r"v(\d{1,6})", (version.get("version") or "").strip())
         date_text = (version.findtext(f"{{{ARXIV_RAW}}}date") or "").strip()
         if not match:
             raise RecordError(f"bad version {version.get('version')!r}")
         try:
             when = email.utils.parsedate_to_datetime(date_text)
-        except (TypeError, ValueError):
+            if when.tzinfo is not None:
+                when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        except (TypeError, ValueError, OverflowError):
             raise RecordError(f"bad version date {date_text[:40]!r}") from None
-        if when.tzinfo is not None:
-            when = when.astimezone(dt.UTC).replace(tzinfo=None)
         dates[int(match.group(1))] = when
     authors = split_authors(_text(element, ARXIV_RAW, "authors") or "")
     latest = max(dates) if dates else None
@@ -296,6 +297,8 @@ class OaiPmhSource(RecordCounter):
             if self.token is not None
             else self._list_params()
         )
+        seen_tokens: set[str] = set() if self.token is None else {self.token}
+        empty_pages = 0
         while True:
             page = self.http.get(self.url, params=params, accept=(400,))
             try:
@@ -314,6 +317,7 @@ class OaiPmhSource(RecordCounter):
                     # Tokens expire: list the stored window again (the store skips repeats).
                     log.warning("%s: stored resumptionToken expired; listing again", NAME)
                     resuming = False
+                    seen_tokens.clear()  # a fresh list may hand out the same tokens again
                     params = self._list_params()
                     continue
                 yield Rejected(page.url, f"OAI-PMH error {code}: {message or 'no message'}")
@@ -326,7 +330,7 @@ class OaiPmhSource(RecordCounter):
                 if stamp is not None:
                     high_water = max(high_water or stamp, stamp)
                 try:
-                    record = record_from_oai(element)
+                    record = check_record(record_from_oai(element))
                 except RecordError as exc:
                     yield Rejected(f"{page.url} record {number}", str(exc))
                     continue
@@ -337,6 +341,13 @@ class OaiPmhSource(RecordCounter):
             if listing.token is None:
                 yield Checkpoint(self.key, self._done_state(high_water))
                 return
+            empty_pages = empty_pages + 1 if not listing.records else 0
+            loop = _loop(listing.token, seen_tokens, empty_pages)
+            if loop is not None:
+                # The records so far are stored; the checkpoint keeps the last good token.
+                yield Rejected(page.url, f"stopped: {loop}")
+                return
+            seen_tokens.add(listing.token)
             yield Checkpoint(
                 self.key,
                 {
@@ -349,6 +360,18 @@ class OaiPmhSource(RecordCounter):
                 },
             )
             params = {"verb": "ListRecords", "resumptionToken": listing.token}
+
+
+MAX_EMPTY_PAGES = 20
+
+
+def _loop(token: str, seen: set[str], empty_pages: int) -> str | None:
+    """Say why the harvest is going round in circles, or None if it is moving on."""
+    if token in seen:
+        return f"the server sent resumptionToken {token[:80]!r} again, so the list would never end"
+    if empty_pages >= MAX_EMPTY_PAGES:
+        return f"{empty_pages} pages in a row without a record, so the list is not moving on"
+    return None
 
 
 def _stored_day(value: Any) -> dt.date | None:

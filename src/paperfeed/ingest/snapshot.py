@@ -13,10 +13,11 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, Protocol, cast
 
 from paperfeed.ingest._fields import (
     RecordError,
+    check_record,
     keywords_field,
     paper_id_field,
     str_field,
@@ -106,14 +107,14 @@ def record_from_kaggle(obj: dict[str, Any]) -> PaperRecord:
             raise RecordError("'versions' must be a list of objects")
         numbers = []
         for entry in versions:
-            match = re.fullmatch(r"v(\d+)", str(entry.get("version", "")))
+            match = re.fullmatch(r"v(\d{1,6})", str(entry.get("version", "")))
             if not match:
                 raise RecordError(f"bad version {entry.get('version')!r}")
             numbers.append(int(match.group(1)))
             try:
                 created = email.utils.parsedate_to_datetime(str(entry.get("created")))
-            except (TypeError, ValueError):
-                raise RecordError(f"bad version date {entry.get('created')!r}") from None
+            except (TypeError, ValueError, OverflowError):
+                raise RecordError(f"bad version date {str(entry.get('created'))[:40]!r}") from None
             created = created.replace(tzinfo=None)
             if int(match.group(1)) == 1:
                 submitted = created
@@ -149,6 +150,44 @@ def record_from_object(obj: Any) -> tuple[PaperRecord, bool]:
     return record_from_daily(obj), True
 
 
+class LineStream(Protocol):
+    """What `read_lines` reads from: a binary file, or anything with its `readline(limit)`."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+def read_lines(stream: LineStream) -> Iterator[tuple[int, bytes | None]]:
+    """Yield (line number, line) in bounded memory; a line over MAX_LINE bytes comes as None.
+
+    No more than MAX_LINE + 1 bytes of a line are ever held: the rest of an over-long line is
+    read and dropped in chunks of that size.
+    """
+    number = 0
+    while line := stream.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) <= MAX_LINE or line.endswith(b"\n"):  # at most MAX_LINE bytes and "\n"
+            yield number, line
+            continue
+        while not line.endswith(b"\n"):
+            line = stream.readline(MAX_LINE + 1)
+            if not line:
+                break
+        yield number, None
+
+
+def record_from_line(line: bytes) -> tuple[PaperRecord, bool]:
+    """Read one JSONL line of either format; raise RecordError with the reason if it is bad."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        # ValueError: bad JSON, bad UTF-8, or an integer of more than 4,300 digits.
+        # RecursionError: arrays or objects nested thousands deep.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise RecordError(f"invalid JSON: {reason}") from None
+    record, daily = record_from_object(obj)
+    return check_record(record), daily
+
+
 class SnapshotSource:
     """A JSONL snapshot file (gzip or plain) in either supported format."""
 
@@ -170,18 +209,14 @@ class SnapshotSource:
         stream, raw = open_maybe_gzip(self.path)
         self._raw = raw
         try:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
+            for number, line in read_lines(stream):
                 location = f"{self.path}:{number}"
                 try:
-                    if len(line) > MAX_LINE:
+                    if line is None:
                         raise RecordError(f"line longer than {MAX_LINE} bytes")
-                    try:
-                        obj = json.loads(line)
-                    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                        raise RecordError(f"invalid JSON: {exc}") from None
-                    record, daily = record_from_object(obj)
+                    if not line.strip():
+                        continue
+                    record, daily = record_from_line(line)
                 except RecordError as exc:
                     yield Rejected(location, str(exc))
                     continue

@@ -7,11 +7,12 @@ catches up on what changed; a vector index of another embedding contract is rebu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,12 @@ from paperfeed.search.vectors import VectorIndex
 logger = logging.getLogger(__name__)
 
 FRESHNESS_CHECK_S = 1.0
+# The keyword writer of an import: tantivy indexes on its own threads while Python parses and
+# stores the next batch. 64 MB bounds the indexing buffer (the peak RSS budget is 300 MB).
+IMPORT_HEAP_BYTES = 64_000_000
+IMPORT_WRITER_THREADS = 1
+
+StoredBatch = Callable[[list[PaperRecord]], None]
 # The contract of a hub with semantic search turned off: no stored vector ever matches it.
 KEYWORD_ONLY = EmbeddingContract(model_id="none", revision="none", input_version=0, dim=1)
 
@@ -127,6 +134,76 @@ class SearchIndex:
             if vectors_changed != self._vectors_mark:
                 self._sync_vectors()
             self._checked_at = time.monotonic()
+
+    @contextlib.contextmanager
+    def import_indexing(
+        self,
+        *,
+        heap_size: int = IMPORT_HEAP_BYTES,
+        num_threads: int = IMPORT_WRITER_THREADS,
+    ) -> Iterator[StoredBatch | None]:
+        """Keep the keyword index in step while an import stores papers, batch by batch.
+
+        Yields a callback for each committed batch of changed papers (as stored, hidden ones
+        included). On a clean exit the index is committed with the store state it reflects, so
+        the import ends keyword-searchable without a rebuild. Yields None when the index is not
+        in step with the store, or another process holds its writer: the caller then catches
+        up afterwards with `ensure_fresh`. If the import fails, what it indexed is dropped and
+        the index keeps its older marker, so the next look catches up from there.
+        """
+        with self._lock:
+            with self.db.read() as conn:
+                start = latest_change(conn)
+            if _parse(self.keyword.meta().get("papers_modified_at")) != start:
+                yield None
+                return
+            try:
+                self.keyword.open_writer(heap_size=heap_size, num_threads=num_threads)
+            except KeywordIndexLocked:
+                logger.info("keyword index busy in another process; it will catch up there")
+                yield None
+                return
+            empty = self.keyword.count() == 0
+            indexed: set[str] = set()
+
+            def on_stored(records: list[PaperRecord]) -> None:
+                # An empty index holds none of them, unless an earlier batch brought it.
+                again = [r.paper_id for r in records if not empty or r.paper_id in indexed]
+                if again:
+                    self.keyword.delete(again)
+                self.keyword.add(records)
+                indexed.update(r.paper_id for r in records)
+
+            try:
+                yield on_stored
+            except BaseException:
+                self.keyword.close()
+                raise
+            with self.db.read() as conn:
+                marks = store_marks(conn)
+            self.keyword.commit()
+            if self.keyword.count() == marks.visible_papers:
+                self.keyword.set_meta({"papers_modified_at": _iso(marks.papers_modified_at)})
+                self.keyword.commit()
+            else:  # another process changed papers meanwhile: the next look catches up
+                logger.info("store changed during the import; the keyword index will catch up")
+            self._loaded = False  # facets and titles are read again on the next search
+
+    def refresh_vectors(self) -> None:
+        """Bring only the vector index up to date with the store and save it (no facets)."""
+        with self._lock:
+            if self.vectors is None:
+                loaded = VectorIndex.load(self.folder / "vector-index")
+                if loaded is not None:
+                    index, state = loaded
+                    if state.get("contract") == self._contract_state():
+                        self.vectors = index
+                        self._vectors_mark = _parse(state.get("embedded_at"))
+            with self.db.read() as conn:
+                vectors_changed = latest_embedding(conn)
+            if vectors_changed != self._vectors_mark:
+                self._sync_vectors()
+            self.save()
 
     def _load(self) -> None:
         """Load the facets and titles from the store and the vector index from disk."""

@@ -22,6 +22,7 @@ from typing import Any, Self
 import tantivy
 
 from paperfeed.models import PaperRecord, PaperStatus
+from paperfeed.search.stop_words import REQUEST_WORDS, STOP_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -45,185 +46,6 @@ _CLITIC = re.compile(r"(?<=[^\W\d_])['’](?:d|ll|m|re|s|t|ve)\b")
 # "e.g." and "i.e.", for the same reason; written apart ("E. G. Smith") they are initials.
 _LATIN = re.compile(r"\b(?:e\.g|i\.e)\b\.?")
 
-
-# English function words (the NLTK list, trimmed): dropped from queries unless nothing else is
-# left, so a question like "I am interested in papers on X" ranks by X. Documents keep them.
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "either",
-        "etc",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-    ]
-)
-
-
-# Words that say what is asked for rather than what about ("I'd like papers describing X",
-# "find all discussions of X", "articles dealing with X, especially Y"): dropped from queries
-# like stop words. Kept short on purpose: a word that can be a topic ("list", "interest",
-# "information", "examples", "study") is not here. On CACM's 52 judged queries this moved
-# keyword nDCG@10 from 0.505 to 0.516 (see docs/search.md).
-REQUEST_WORDS = frozenset(
-    [
-        "anything",
-        "article",
-        "articles",
-        "concerning",
-        "deal",
-        "dealing",
-        "deals",
-        "describe",
-        "describes",
-        "describing",
-        "description",
-        "descriptions",
-        "discussion",
-        "discussions",
-        "eg",
-        "especially",
-        "find",
-        "ie",
-        "include",
-        "includes",
-        "including",
-        "interested",
-        "like",
-        "looking",
-        "paper",
-        "papers",
-        "particular",
-        "particularly",
-        "please",
-        "publication",
-        "publications",
-        "regarding",
-        "want",
-        "wish",
-    ]
-)
 
 # Okapi's k3: a word typed twice counts (k3 + 1) * 2 / (k3 + 2) = 1.8 times, saturating at
 # k3 + 1 (Robertson et al., "Okapi at TREC-3"). Long queries repeat their topic ("texture
@@ -392,11 +214,21 @@ class KeywordIndex:
             self._writer = None
         self._pending_meta = None
 
-    def _writer_or_open(self) -> tantivy.IndexWriter:
+    def open_writer(self, *, heap_size: int, num_threads: int) -> None:
+        """Take the writer lock now, with these resources (a bulk load wants other ones).
+
+        Raises KeywordIndexLocked if another writer holds it; a no-op if this one does.
+        """
+        self._writer_or_open(heap_size=heap_size, num_threads=num_threads)
+
+    def _writer_or_open(
+        self, *, heap_size: int | None = None, num_threads: int | None = None
+    ) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
                 self._writer = self._index.writer(
-                    heap_size=self._heap_size, num_threads=self._num_threads
+                    heap_size=heap_size or self._heap_size,
+                    num_threads=num_threads or self._num_threads,
                 )
             except ValueError as exc:
                 if "LockBusy" in str(exc):
@@ -430,6 +262,16 @@ class KeywordIndex:
         added = 0
         for record in records:
             writer.delete_documents_by_term("paper_id", record.paper_id)
+            if record.status is PaperStatus.ACTIVE:
+                writer.add_document(self._document(record))
+                added += 1
+        return added
+
+    def add(self, records: Iterable[PaperRecord]) -> int:
+        """Add these papers, known not to be in the index, skipping hidden ones; return how many."""
+        writer = self._writer_or_open()
+        added = 0
+        for record in records:
             if record.status is PaperStatus.ACTIVE:
                 writer.add_document(self._document(record))
                 added += 1
