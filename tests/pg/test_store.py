@@ -58,12 +58,15 @@ def twins(migrated_pg: Database, tmp_path_factory: pytest.TempPathFactory) -> It
     lite.migrate()
     lite_summary = run_ingest(lite, sample_source())
     pg_summary = run_ingest(migrated_pg, sample_source())
-    for db in (lite, migrated_pg):  # one reader's upvotes, so trending counts reader votes too
+    # One reader's upvotes, so trending counts reader votes too; cast at the same moment in
+    # both stores, or the decay of the time between the two loops shows in the scores.
+    cast = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for db in (lite, migrated_pg):
         with db.write() as conn:
             user = get_or_create_user(conn, "reader@example.org")
             for paper_id in _first_ids(db, 5):
-                set_upvote(conn, user.user_id, paper_id, on=True)
-    voted = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=1)
+                set_upvote(conn, user.user_id, paper_id, on=True, now=cast)
+    voted = cast + dt.timedelta(minutes=1)
     yield Twins(lite, migrated_pg, lite_summary, pg_summary, voted)
     lite.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +22,11 @@ class CardStats:
     upvoted: bool = False
 
 
-def set_upvote(conn: Connection, user_id: int, paper_id: str, *, on: bool) -> bool:
-    """Cast (on) or withdraw (off) a reader's upvote; True if anything changed.
+def set_upvote(
+    conn: Connection, user_id: int, paper_id: str, *, on: bool, now: dt.datetime | None = None
+) -> bool:
+    """Cast (on) or withdraw (off) a reader's upvote at `now` (default: the clock); True if
+    anything changed.
 
     Idempotent: a second upvote by the same reader changes nothing.
     """
@@ -37,7 +41,9 @@ def set_upvote(conn: Connection, user_id: int, paper_id: str, *, on: bool) -> bo
         try:
             with conn.begin_nested():
                 conn.execute(
-                    insert(upvotes).values(user_id=user_id, paper_id=paper_id, created_at=_now())
+                    insert(upvotes).values(
+                        user_id=user_id, paper_id=paper_id, created_at=now or _now()
+                    )
                 )
         except IntegrityError:  # a double click raced us
             return False
