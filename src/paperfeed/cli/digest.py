@@ -39,18 +39,19 @@ from paperfeed.cli._console import err, make_hub, out
 from paperfeed.db.digests import (
     Issue,
     Preferences,
-    add_subscriber,
-    add_subscribers_bulk,
     count_subscribers,
     get_issue,
     issue_counts,
     list_issues,
     list_subscribers,
-    normalize_email,
-    remove_subscriber,
 )
 from paperfeed.digest.deliver import resume_issue
 from paperfeed.digest.policy import DeliveryReport, SystemClock
+from paperfeed.digest.subscribers import (
+    add_subscriber_now,
+    import_subscribers,
+    remove_subscriber_by_email,
+)
 
 digest_app = typer.Typer(help="Compose and send email digests.", no_args_is_help=True)
 subscribers_app = typer.Typer(help="Manage digest subscribers.", no_args_is_help=True)
@@ -285,14 +286,13 @@ def add(
         err.print(f"[red]error:[/] {address!r} is not an email address")
         raise typer.Exit(2)
     hub = make_hub()
-    with hub.db.write() as conn:
-        subscriber, created = add_subscriber(
-            conn,
-            email=address,
-            now=SystemClock().now(),
-            confirmed=confirmed,
-            preferences=_preferences(frequency, weekday),
-        )
+    subscriber, created = add_subscriber_now(
+        db=hub.db,
+        email=address,
+        preferences=_preferences(frequency, weekday),
+        confirmed=confirmed,
+        now=SystemClock().now(),
+    )
     verb = "added" if created else "already there:"
     out.print(f"{verb} {subscriber.email} ({subscriber.status}, {subscriber.frequency})")
 
@@ -323,10 +323,9 @@ def import_(
             err.print(f"skipped {row[0]!r}: not an email address")
     hub = make_hub()
     prefs = _preferences(frequency, 0)
-    with hub.db.write() as conn:
-        added = add_subscribers_bulk(
-            conn, [(a, prefs) for a in found], now=SystemClock().now(), confirmed=confirmed
-        )
+    added = import_subscribers(
+        db=hub.db, addresses=found, preferences=prefs, confirmed=confirmed, now=SystemClock().now()
+    )
     out.print(
         f"{added:,} added, {len(found) - added:,} already there, {rejected:,} rejected"
         + ("" if confirmed else " (unconfirmed: they get no digest until they confirm)")
@@ -365,12 +364,11 @@ def list_(
 def remove(address: Annotated[str, typer.Argument(help="Email address.")]) -> None:
     """Delete a subscriber and its delivery history."""
     hub = make_hub()
-    with hub.db.write() as conn:
-        removed = remove_subscriber(conn, email=address)
-    if not removed:
+    removed = remove_subscriber_by_email(db=hub.db, email=address)
+    if removed is None:
         err.print(f"[red]error:[/] {address} is not a subscriber")
         raise typer.Exit(1)
-    out.print(f"removed {normalize_email(address)}")
+    out.print(f"removed {removed}")
 
 
 def worker(

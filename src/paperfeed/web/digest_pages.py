@@ -19,8 +19,6 @@ from paperfeed.db.digests import (
     Preferences,
     Subscriber,
     get_subscriber,
-    set_preferences,
-    unsubscribe,
 )
 from paperfeed.db.papers import _now
 from paperfeed.digest.subscribe import (
@@ -30,6 +28,7 @@ from paperfeed.digest.subscribe import (
     confirm,
     request_subscription,
 )
+from paperfeed.digest.subscribers import choose_preferences, stop_digests
 from paperfeed.hub import Hub
 from paperfeed.mail import MailError
 from paperfeed.web import ratelimit
@@ -245,8 +244,9 @@ def manage_page(request: Request, hub: HubDep, token: str) -> Response:
 @router.post("/digest/manage/{token}")
 def manage_post(hub: HubDep, token: str, prefs: PreferenceForm) -> Response:
     subscriber = _by_token(hub, token)
-    with hub.db.write() as conn:
-        set_preferences(conn, subscriber_id=subscriber.subscriber_id, preferences=prefs, now=_now())
+    choose_preferences(
+        db=hub.db, subscriber_id=subscriber.subscriber_id, preferences=prefs, now=_now()
+    )
     return RedirectResponse(f"/digest/manage/{token}?saved=1", 303)
 
 
@@ -263,8 +263,7 @@ def unsubscribe_page(request: Request, hub: HubDep, token: str) -> Response:
 def unsubscribe_post(request: Request, hub: HubDep, token: str) -> Response:
     """RFC 8058 one-click (body `List-Unsubscribe=One-Click`, no cookies) or the page's button."""
     subscriber = _by_token(hub, token)
-    with hub.db.write() as conn:
-        unsubscribe(conn, subscriber_id=subscriber.subscriber_id, now=_now())
+    stop_digests(db=hub.db, subscriber_id=subscriber.subscriber_id, now=_now())
     return _page(
         request, "unsubscribe.html", {"subscriber": subscriber, "token": token, "done": True}
     )
