@@ -124,10 +124,12 @@ def test_one_click_unsubscribe_is_a_cookieless_post_and_a_get_only_asks(
     client: TestClient, hub: Hub
 ) -> None:
     from paperfeed.db.digests import add_subscriber
-    from paperfeed.db.papers import _now
+    from paperfeed.db.schema import utc_now
 
     with hub.db.write() as conn:
-        subscriber, _ = add_subscriber(conn, email="carol@example.org", now=_now(), confirmed=True)
+        subscriber, _ = add_subscriber(
+            conn, email="carol@example.org", now=utc_now(), confirmed=True
+        )
     url = f"/digest/unsubscribe/{subscriber.token}"
     page = client.get(url)
     assert page.status_code == 200 and "Unsubscribe?" in page.text
@@ -197,16 +199,16 @@ def test_a_signed_in_reader_subscribing_their_own_address_is_confirmed_at_once(
 def _subscriber_in_state(hub: Hub, address: str, state: str) -> None:
     """Put `address` on the list as new (absent), pending, active or unsubscribed."""
     from paperfeed.db.digests import add_subscriber, unsubscribe
-    from paperfeed.db.papers import _now
+    from paperfeed.db.schema import utc_now
 
     if state == "new":
         return
     with hub.db.write() as conn:
         subscriber, _ = add_subscriber(
-            conn, email=address, now=_now(), confirmed=state != "pending"
+            conn, email=address, now=utc_now(), confirmed=state != "pending"
         )
         if state == "unsubscribed":
-            unsubscribe(conn, subscriber_id=subscriber.subscriber_id, now=_now())
+            unsubscribe(conn, subscriber_id=subscriber.subscriber_id, now=utc_now())
 
 
 @pytest.mark.parametrize("state", ["new", "pending", "active", "unsubscribed"])

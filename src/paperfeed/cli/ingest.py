@@ -57,7 +57,7 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
 
 def run_network_source(hub: Hub, source: Source, *, label: str, errors: Path | None) -> None:
     """Run a network source; when arXiv cannot be reached, say so and exit 3."""
-    from paperfeed.ingest._http import FetchError
+    from paperfeed.ingest import FetchError
 
     try:
         run_source(hub, source, label=label, errors=errors)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paperfeed.db.papers import _now, _record
-from paperfeed.db.schema import collection_items, collections, papers, users
+from paperfeed.db.papers import paper_from_row
+from paperfeed.db.schema import collection_items, collections, papers, users, utc_now
 from paperfeed.models import PaperRecord, PaperStatus
 
 
@@ -60,7 +60,7 @@ class DuplicateName(ValueError):
 def create_collection(
     conn: Connection, user_id: int, name: str, *, description: str = "", is_public: bool = False
 ) -> int:
-    now = _now()
+    now = utc_now()
     try:
         with conn.begin_nested():
             result = conn.execute(
@@ -97,7 +97,9 @@ def update_collection(
                     collections.c.collection_id == collection_id,
                     collections.c.user_id == user_id,
                 )
-                .values(name=name, description=description, is_public=is_public, updated_at=_now())
+                .values(
+                    name=name, description=description, is_public=is_public, updated_at=utc_now()
+                )
             )
     except IntegrityError:
         raise DuplicateName(f"you already have a collection named {name!r}") from None
@@ -164,7 +166,7 @@ def set_in_collection(
             return False
         conn.execute(
             insert(collection_items).values(
-                collection_id=collection_id, paper_id=paper_id, added_at=_now()
+                collection_id=collection_id, paper_id=paper_id, added_at=utc_now()
             )
         )
         changed = True
@@ -180,7 +182,7 @@ def set_in_collection(
         conn.execute(
             update(collections)
             .where(collections.c.collection_id == collection_id)
-            .values(updated_at=_now())
+            .values(updated_at=utc_now())
         )
     return changed
 
@@ -198,4 +200,4 @@ def collection_papers(
         )
         .order_by(collection_items.c.added_at.desc(), papers.c.paper_id)
     )
-    return [(_record(r), r.added_at) for r in conn.execute(query)]
+    return [(paper_from_row(r), r.added_at) for r in conn.execute(query)]

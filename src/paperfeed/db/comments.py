@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import comments, users
+from paperfeed.db.schema import comments, users, utc_now
 
 MAX_COMMENT_CHARS = 5000
 
@@ -28,7 +27,7 @@ class Comment:
 
 def add_comment(conn: Connection, paper_id: str, user_id: int, body: str) -> int:
     result = conn.execute(
-        insert(comments).values(paper_id=paper_id, user_id=user_id, body=body, created_at=_now())
+        insert(comments).values(paper_id=paper_id, user_id=user_id, body=body, created_at=utc_now())
     )
     key = result.inserted_primary_key
     assert key is not None
@@ -75,7 +74,7 @@ def edit_comment(conn: Connection, comment_id: int, user_id: int, body: str) -> 
     result = conn.execute(
         update(comments)
         .where(comments.c.comment_id == comment_id, comments.c.user_id == user_id)
-        .values(body=body, edited_at=_now())
+        .values(body=body, edited_at=utc_now())
     )
     return result.rowcount == 1
 
@@ -90,7 +89,7 @@ def delete_comment(conn: Connection, comment_id: int, user_id: int) -> bool:
 def set_comment_hidden(
     conn: Connection, comment_id: int, moderator_id: int, *, hidden: bool
 ) -> bool:
-    values = {"hidden_at": _now(), "hidden_by": moderator_id} if hidden else {"hidden_at": None}
+    values = {"hidden_at": utc_now(), "hidden_by": moderator_id} if hidden else {"hidden_at": None}
     result = conn.execute(
         update(comments).where(comments.c.comment_id == comment_id).values(values)
     )

@@ -23,8 +23,8 @@ from sqlalchemy import (
     tuple_,
 )
 
-from paperfeed.db.papers import _now, _record, get_papers
-from paperfeed.db.schema import feed_entries, papers, upvotes
+from paperfeed.db.papers import get_papers, paper_from_row
+from paperfeed.db.schema import feed_entries, papers, upvotes, utc_now
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 
 
@@ -46,7 +46,7 @@ def feature_papers(conn: Connection, featurings: Sequence[Featuring]) -> int:
         )
         for row in conn.execute(query):
             existing[(row.day, row.paper_id)] = row.upvotes
-    now = _now()
+    now = utc_now()
     new_rows = [
         {
             "day": f.day,
@@ -100,7 +100,10 @@ def papers_for_day(conn: Connection, day: dt.date, *, limit: int = 500) -> list[
         .order_by(feed_entries.c.upvotes.desc(), papers.c.paper_id.desc())
         .limit(limit)
     )
-    return [FeedItem(_record(row), row.day, row.upvotes, row.source) for row in conn.execute(query)]
+    return [
+        FeedItem(paper_from_row(row), row.day, row.upvotes, row.source)
+        for row in conn.execute(query)
+    ]
 
 
 def _visible(paper_id: ColumnElement[str]) -> ColumnElement[bool]:
@@ -201,7 +204,7 @@ def papers_for_period(
         .offset(offset)
     )
     return [
-        FeedItem(_record(row), row.feed_day, row.total, row.feed_source)
+        FeedItem(paper_from_row(row), row.feed_day, row.total, row.feed_source)
         for row in conn.execute(query)
     ]
 
@@ -252,7 +255,9 @@ def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> l
         .order_by(entries.c.feed_day.desc(), total.desc(), papers.c.paper_id.desc())
         .limit(limit)
     )
-    return [FeedItem(_record(row), row.feed_day, row.total, "") for row in conn.execute(query)]
+    return [
+        FeedItem(paper_from_row(row), row.feed_day, row.total, "") for row in conn.execute(query)
+    ]
 
 
 def featured_with_counts(
@@ -304,7 +309,7 @@ def feature_paper(
             source=source,
             featured_by=user_id,
             upvotes=0,
-            featured_at=_now(),
+            featured_at=utc_now(),
         )
     )
     return True

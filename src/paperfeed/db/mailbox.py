@@ -11,8 +11,7 @@ from email.utils import getaddresses
 
 from sqlalchemy import Connection, select
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import dev_mailbox
+from paperfeed.db.schema import dev_mailbox, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +44,7 @@ def store_message(conn: Connection, message: EmailMessage) -> int:
         dev_mailbox.insert().values(
             recipients=",".join(recipients_of(message)),
             subject=str(message.get("Subject", "")),
-            sent_at=_now(),
+            sent_at=utc_now(),
             # SMTP's 998-octet lines, not 78: folding would encode List-Unsubscribe, which must
             # stay a plain <url> list (RFC 2369), in the mailbox copy of a digest.
             raw=message.as_bytes(policy=email.policy.SMTP.clone(max_line_length=998)),

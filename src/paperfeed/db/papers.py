@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from paperfeed.db.schema import feed_entries, papers
+from paperfeed.db.schema import feed_entries, papers, utc_now
 from paperfeed.models import ImportSummary, PaperRecord, PaperStatus
 
 _FIELDS = (
@@ -42,10 +42,6 @@ class StoredPaper:
     @property
     def paper_id(self) -> str:
         return self.record.paper_id
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _is_older(incoming: PaperRecord, existing: PaperRecord) -> bool:
@@ -110,7 +106,8 @@ def _row(record: PaperRecord) -> dict[str, Any]:
     }
 
 
-def _record(row: Any) -> PaperRecord:
+def paper_from_row(row: Any) -> PaperRecord:
+    """Build a PaperRecord from a row of the papers table."""
     return PaperRecord(
         paper_id=row.paper_id,
         version=row.version,
@@ -141,7 +138,7 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
         for row in conn.execute(select(papers).where(papers.c.paper_id.in_(chunk))):
-            current[row.paper_id] = (_record(row), row.content_hash)
+            current[row.paper_id] = (paper_from_row(row), row.content_hash)
     stored_ids = set(current)
     changed: dict[str, PaperRecord] = {}
     for record in records:
@@ -156,7 +153,7 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
             summary.updated += 1
         current[record.paper_id] = (merged, merged.content_hash())
         changed[record.paper_id] = merged
-    now = _now()
+    now = utc_now()
     inserts = [
         {**_row(r), "created_at": now, "modified_at": now}
         for pid, r in changed.items()
@@ -191,7 +188,7 @@ def get_paper(
     row = conn.execute(query).first()
     if row is None:
         return None
-    return StoredPaper(_record(row), row.created_at, row.modified_at)
+    return StoredPaper(paper_from_row(row), row.created_at, row.modified_at)
 
 
 def get_papers(conn: Connection, paper_ids: Iterable[str]) -> dict[str, PaperRecord]:
@@ -205,7 +202,7 @@ def get_papers(conn: Connection, paper_ids: Iterable[str]) -> dict[str, PaperRec
         query = select(papers).where(papers.c.paper_id.in_(chunk))
         for row in conn.execute(query):
             if row.status == PaperStatus.ACTIVE.value:
-                found[row.paper_id] = _record(row)
+                found[row.paper_id] = paper_from_row(row)
     return found
 
 
@@ -258,7 +255,7 @@ def iter_papers(
         query = query.where(papers.c.status == PaperStatus.ACTIVE.value)
     result = conn.execution_options(yield_per=batch).execute(query)
     for rows in result.partitions(batch):
-        yield [_record(row) for row in rows]
+        yield [paper_from_row(row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import rate_limits
+from paperfeed.db.schema import rate_limits, utc_now
 
 _SWEEP = dt.timedelta(days=1)
 
@@ -25,7 +24,7 @@ def hit_rate_limit(
 
     Kept in the store rather than in memory so every worker of a hub counts together.
     """
-    now = now or _now()
+    now = now or utc_now()
     row = conn.execute(select(rate_limits).where(rate_limits.c.bucket == bucket)).first()
     if row is None or row.window_start <= now - window:
         if row is None:

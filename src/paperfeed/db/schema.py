@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -374,3 +376,8 @@ digest_papers_sent = Table(
 )
 
 Index("ix_digest_ledger_issue_id_state", digest_ledger.c.issue_id, digest_ledger.c.state)
+
+
+def utc_now() -> dt.datetime:
+    """The current time as every timestamp column stores it: naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

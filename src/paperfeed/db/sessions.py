@@ -14,8 +14,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.addresses import normalize_address
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import api_tokens, sessions, sign_in_links, site_keys, users
+from paperfeed.db.schema import api_tokens, sessions, sign_in_links, site_keys, users, utc_now
 from paperfeed.db.users import User, user_from_row
 
 
@@ -45,7 +44,7 @@ def site_key(conn: Connection, name: str) -> bytes:
         with conn.begin_nested():
             conn.execute(
                 insert(site_keys).values(
-                    name=name, secret=secrets.token_bytes(32), created_at=_now()
+                    name=name, secret=secrets.token_bytes(32), created_at=utc_now()
                 )
             )
     except IntegrityError:  # another worker made it first
@@ -71,14 +70,14 @@ class SignInLink:
     used_at: dt.datetime | None
 
     def expired(self, now: dt.datetime | None = None) -> bool:
-        return self.expires_at <= (now or _now())
+        return self.expires_at <= (now or utc_now())
 
 
 def create_sign_in_link(
     conn: Connection, email: str, *, browser_id: str, next_path: str, now: dt.datetime | None = None
 ) -> str:
     """Store a single-use link for `email`, bound to the asking browser; return its token."""
-    now = now or _now()
+    now = now or utc_now()
     token = new_token()
     conn.execute(
         insert(sign_in_links).values(
@@ -109,7 +108,7 @@ def use_sign_in_link(conn: Connection, token: str, *, now: dt.datetime | None = 
 
     One conditional UPDATE, so two clicks racing each other cannot both sign in.
     """
-    now = now or _now()
+    now = now or utc_now()
     result = conn.execute(
         update(sign_in_links)
         .where(
@@ -124,7 +123,7 @@ def use_sign_in_link(conn: Connection, token: str, *, now: dt.datetime | None = 
 
 def create_session(conn: Connection, user_id: int, *, now: dt.datetime | None = None) -> str:
     """Start a session for a user; return the cookie value."""
-    now = now or _now()
+    now = now or utc_now()
     token = new_token()
     conn.execute(
         insert(sessions).values(
@@ -147,12 +146,12 @@ class Session:
     last_seen_at: dt.datetime
 
     def needs_touch(self, now: dt.datetime | None = None) -> bool:
-        return self.last_seen_at < (now or _now()) - _SESSION_TOUCH
+        return self.last_seen_at < (now or utc_now()) - _SESSION_TOUCH
 
 
 def session_user(conn: Connection, token: str, *, now: dt.datetime | None = None) -> Session | None:
     """The live session of a cookie value, or None."""
-    now = now or _now()
+    now = now or utc_now()
     row = conn.execute(
         select(users, sessions.c.last_seen_at)
         .join(sessions, sessions.c.user_id == users.c.user_id)
@@ -163,7 +162,7 @@ def session_user(conn: Connection, token: str, *, now: dt.datetime | None = None
 
 def touch_session(conn: Connection, token: str, *, now: dt.datetime | None = None) -> None:
     """Extend a session that is in use (at most once an hour, to spare the writes)."""
-    now = now or _now()
+    now = now or utc_now()
     conn.execute(
         update(sessions)
         .where(
@@ -198,7 +197,7 @@ def create_api_token(conn: Connection, user_id: int, name: str) -> str:
     token = "pf_" + new_token()
     conn.execute(
         insert(api_tokens).values(
-            user_id=user_id, name=name, token_hash=secret_hash(token), created_at=_now()
+            user_id=user_id, name=name, token_hash=secret_hash(token), created_at=utc_now()
         )
     )
     return token
@@ -229,6 +228,6 @@ def token_user(conn: Connection, token: str) -> User | None:
     if row is None:
         return None
     conn.execute(
-        update(api_tokens).where(api_tokens.c.token_hash == digest).values(last_used_at=_now())
+        update(api_tokens).where(api_tokens.c.token_hash == digest).values(last_used_at=utc_now())
     )
     return user_from_row(row)

@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import ingest_state
+from paperfeed.db.schema import ingest_state, utc_now
 
 
 def load_state(conn: Connection, *, source: str, key: str) -> dict[str, Any] | None:
@@ -23,10 +22,12 @@ def load_state(conn: Connection, *, source: str, key: str) -> dict[str, Any] | N
 def save_state(conn: Connection, *, source: str, key: str, value: dict[str, Any]) -> None:
     """Store the state of one source and key, in the caller's transaction."""
     where = (ingest_state.c.source == source) & (ingest_state.c.key == key)
-    result = conn.execute(ingest_state.update().where(where).values(value=value, updated_at=_now()))
+    result = conn.execute(
+        ingest_state.update().where(where).values(value=value, updated_at=utc_now())
+    )
     if result.rowcount == 0:
         conn.execute(
-            ingest_state.insert().values(source=source, key=key, value=value, updated_at=_now())
+            ingest_state.insert().values(source=source, key=key, value=value, updated_at=utc_now())
         )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from paperfeed.db.feed import upvote_total
-from paperfeed.db.papers import _record
+from paperfeed.db.papers import paper_from_row
 from paperfeed.db.schema import feed_entries, papers, upvotes
 from paperfeed.models import PaperRecord, PaperStatus
 from paperfeed.trending import (
@@ -175,7 +175,7 @@ def papers_for_scores(
     for start in range(0, len(ids), 500):
         query = select(papers, total).where(papers.c.paper_id.in_(ids[start : start + 500]))
         for row in conn.execute(query):
-            rows[row.paper_id] = (_record(row), row.total)
+            rows[row.paper_id] = (paper_from_row(row), row.total)
     return [
         TrendingPaper(rows[paper_id][0], score, rows[paper_id][1], counted)
         for paper_id, score, counted in scored

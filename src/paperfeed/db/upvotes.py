@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import comments, feed_entries, upvotes
+from paperfeed.db.schema import comments, feed_entries, upvotes, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ def set_upvote(
             with conn.begin_nested():
                 conn.execute(
                     insert(upvotes).values(
-                        user_id=user_id, paper_id=paper_id, created_at=now or _now()
+                        user_id=user_id, paper_id=paper_id, created_at=now or utc_now()
                     )
                 )
         except IntegrityError:  # a double click raced us

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from paperfeed.addresses import InvalidAddress, normalize_address
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import users
+from paperfeed.db.schema import users, utc_now
 
 
 class Role(StrEnum):
@@ -84,7 +83,7 @@ def get_or_create_user(conn: Connection, address: str) -> User:
     existing = get_user_by_email(conn, email)
     if existing is not None:
         return existing
-    conn.execute(insert(users).values(email=email, role=Role.MEMBER, created_at=_now()))
+    conn.execute(insert(users).values(email=email, role=Role.MEMBER, created_at=utc_now()))
     created = get_user_by_email(conn, email)
     assert created is not None
     return created

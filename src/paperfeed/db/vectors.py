@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
-from paperfeed.db.papers import _now
-from paperfeed.db.schema import paper_vectors, papers
+from paperfeed.db.schema import paper_vectors, papers, utc_now
 from paperfeed.models import PaperStatus
 
 
@@ -101,7 +100,7 @@ def store_vectors(
         return
     if vectors.shape != (len(paper_ids), contract.dim):
         raise ValueError(f"expected {len(paper_ids)}×{contract.dim} vectors, got {vectors.shape}")
-    now = _now()
+    now = utc_now()
     data = np.ascontiguousarray(vectors, dtype="<f4")
     conn.execute(paper_vectors.delete().where(paper_vectors.c.paper_id.in_(list(paper_ids))))
     conn.execute(
@@ -128,7 +127,7 @@ def touch_vectors(conn: Connection, *, paper_ids: Sequence[str]) -> None:
         conn.execute(
             paper_vectors.update()
             .where(paper_vectors.c.paper_id.in_(list(paper_ids)))
-            .values(embedded_at=_now())
+            .values(embedded_at=utc_now())
         )
 
 

@@ -20,7 +20,7 @@ from paperfeed.db.digests import (
     Subscriber,
     get_subscriber,
 )
-from paperfeed.db.papers import _now
+from paperfeed.digest.policy import SystemClock
 from paperfeed.digest.subscribe import (
     CONFIRM_HOURS,
     SubscribeResult,
@@ -193,7 +193,7 @@ def _subscribe(
             settings=hub.settings,
             email=email,
             preferences=prefs,
-            now=_now(),
+            now=SystemClock().now(),
             user_id=user_id,
             user_email=user_email,
         )
@@ -218,7 +218,7 @@ def confirm_page(request: Request, token: str = "") -> Response:
 def confirm_post(
     request: Request, hub: HubDep, token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    subscriber = confirm(db=hub.db, token=token, now=_now())
+    subscriber = confirm(db=hub.db, token=token, now=SystemClock().now())
     if subscriber is None:
         return render_error(
             request,
@@ -245,7 +245,10 @@ def manage_page(request: Request, hub: HubDep, token: str) -> Response:
 def manage_post(hub: HubDep, token: str, prefs: PreferenceForm) -> Response:
     subscriber = _by_token(hub, token)
     choose_preferences(
-        db=hub.db, subscriber_id=subscriber.subscriber_id, preferences=prefs, now=_now()
+        db=hub.db,
+        subscriber_id=subscriber.subscriber_id,
+        preferences=prefs,
+        now=SystemClock().now(),
     )
     return RedirectResponse(f"/digest/manage/{token}?saved=1", 303)
 
@@ -263,7 +266,7 @@ def unsubscribe_page(request: Request, hub: HubDep, token: str) -> Response:
 def unsubscribe_post(request: Request, hub: HubDep, token: str) -> Response:
     """RFC 8058 one-click (body `List-Unsubscribe=One-Click`, no cookies) or the page's button."""
     subscriber = _by_token(hub, token)
-    stop_digests(db=hub.db, subscriber_id=subscriber.subscriber_id, now=_now())
+    stop_digests(db=hub.db, subscriber_id=subscriber.subscriber_id, now=SystemClock().now())
     return _page(
         request, "unsubscribe.html", {"subscriber": subscriber, "token": token, "done": True}
     )
