@@ -26,6 +26,7 @@ from paperfeed.digest.policy import Built
 from paperfeed.digest.render import Renderer
 from paperfeed.models import PaperRecord
 from paperfeed.search.embedder import Embedder
+from paperfeed.search.hybrid import search
 from paperfeed.search.index import SearchIndex
 from paperfeed.settings import Settings
 from paperfeed.trending import Window
@@ -169,8 +170,6 @@ class DigestContent:
             cached = self._searches.get(cache_key)
         if cached is not None:
             return cached
-        from paperfeed.search.hybrid import search
-
         since, until = period_days(kind, period)
         results = search(
             self.search_index(),

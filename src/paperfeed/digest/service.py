@@ -18,6 +18,7 @@ from paperfeed.db.digests import (
     Subscriber,
     due_subscriber_ids,
     get_subscriber,
+    issue_counts,
     list_issues,
     sent_paper_ids,
 )
@@ -115,8 +116,6 @@ def deliver_open_issue(
     content: DigestContent | None = None,
 ) -> DeliveryReport:
     """Deliver the claimable rows of an issue that exists already."""
-    from paperfeed.db.digests import issue_counts
-
     settings = hub.settings
     policy = policy or DeliveryPolicy.from_settings(settings)
     if on_issue is not None:

@@ -8,6 +8,8 @@ without cookies, so it is exempt from the CSRF check (web/csrf.py); a GET only s
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
@@ -21,6 +23,7 @@ from paperfeed.db.digests import (
     get_subscriber,
 )
 from paperfeed.digest.policy import SystemClock
+from paperfeed.digest.service import preview_plan
 from paperfeed.digest.subscribe import (
     CONFIRM_HOURS,
     SubscribeResult,
@@ -288,8 +291,6 @@ def _preview_subscriber(hub: Hub, token: str | None) -> Subscriber:
 @router.get("/digest/preview")
 def preview_page(request: Request, hub: HubDep, token: str | None = None) -> Response:
     """The digest a reader would get for the newest day; rendered, never sent."""
-    from paperfeed.digest.service import preview_plan
-
     subscriber = _preview_subscriber(hub, token)
     plan, _raw = preview_plan(hub, subscriber)
     context = {"plan": plan, "token": token or "", "subscriber": subscriber}
@@ -299,11 +300,6 @@ def preview_page(request: Request, hub: HubDep, token: str | None = None) -> Res
 @router.get("/digest/preview/message.html")
 def preview_message(hub: HubDep, token: str | None = None) -> Response:
     """The HTML part of the preview, for the sandboxed frame of /digest/preview."""
-    import email
-    import email.policy
-
-    from paperfeed.digest.service import preview_plan
-
     _plan, raw = preview_plan(hub, _preview_subscriber(hub, token))
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, email.message.EmailMessage)
