@@ -6,9 +6,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from paperfeed.db import Database
 from paperfeed.db.feed import papers_for_day
 from paperfeed.db.papers import count_papers, get_paper
+from paperfeed.ingest import hf_daily
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
 
@@ -82,3 +85,16 @@ def test_bad_entries_are_rejected_with_their_line(db: Database, tmp_path: Path) 
         (f"{path}:1", "'upvotes' mu"),
         (f"{path}:2", "invalid JSON"),
     ]
+
+
+def test_a_json_array_over_the_limit_is_refused_without_reading_it_whole(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hf_daily, "MAX_ARRAY", 1024)
+    path = tmp_path / "big.json"
+    entry = {"paper": {"id": "2404.00001", "title": "T" * 200, "upvotes": 1}}
+    path.write_text(json.dumps([entry] * 50))
+    summary = run_ingest(db, HfDailySource(path))
+    assert summary.imported == 0
+    assert len(summary.rejected) == 1
+    assert "write it as JSONL" in summary.rejected[0].reason

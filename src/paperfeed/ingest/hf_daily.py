@@ -24,6 +24,8 @@ from paperfeed.ingest.base import RecordCounter, SourceItem, parse_day, parse_ti
 from paperfeed.ingest.snapshot import MAX_LINE, open_maybe_gzip, read_lines
 from paperfeed.models import MAX_STORED_INT, Featuring, PaperRecord, Rejected
 
+MAX_ARRAY = 64 * 2**20  # a year of Hugging Face daily papers is a few MiB as one JSON array
+
 
 def _upvotes(value: object) -> int:
     if value is None:
@@ -110,8 +112,16 @@ class HfDailySource(RecordCounter):
             while head and head.isspace():
                 head = stream.read(1)
             if head == b"[":
+                # The array form is parsed whole, so its size is bounded; JSONL streams.
+                data = head + stream.read(MAX_ARRAY)
+                if len(data) > MAX_ARRAY:
+                    yield f"{self.path}", RecordError(
+                        f"a JSON array over {MAX_ARRAY // 2**20} MiB: write it as JSONL instead "
+                        "(one entry a line), which is read line by line"
+                    )
+                    return
                 try:
-                    entries = _loads(head + stream.read())
+                    entries = _loads(data)
                 except RecordError as exc:
                     yield f"{self.path}", exc
                     return
