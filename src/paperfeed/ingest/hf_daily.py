@@ -115,10 +115,8 @@ class HfDailySource(RecordCounter):
                 # The array form is parsed whole, so its size is bounded; JSONL streams.
                 data = head + stream.read(MAX_ARRAY)
                 if len(data) > MAX_ARRAY:
-                    yield f"{self.path}", RecordError(
-                        f"a JSON array over {MAX_ARRAY // 2**20} MiB: write it as JSONL instead "
-                        "(one entry a line), which is read line by line"
-                    )
+                    too_big = f"a JSON array over {MAX_ARRAY // 2**20} MiB: write it as JSONL"
+                    yield f"{self.path}", RecordError(f"{too_big} (one entry a line) instead")
                     return
                 try:
                     entries = _loads(data)
