@@ -84,7 +84,7 @@ def merge_record(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRe
     return replace(existing, **changes)
 
 
-def _row(record: PaperRecord) -> dict[str, Any]:
+def _row(record: PaperRecord, content_hash: str | None = None) -> dict[str, Any]:
     return {
         "paper_id": record.paper_id,
         "version": record.version,
@@ -102,7 +102,7 @@ def _row(record: PaperRecord) -> dict[str, Any]:
         "license": record.license,
         "keywords": list(record.keywords) if record.keywords is not None else None,
         "status": record.status.value,
-        "content_hash": record.content_hash(),
+        "content_hash": content_hash or record.content_hash(),
     }
 
 
@@ -144,30 +144,34 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
     for record in records:
         previous = current.get(record.paper_id)
         merged = merge_record(previous[0] if previous else None, record)
-        if merged is None or (previous and merged.content_hash() == previous[1]):
+        if merged is None:
+            summary.unchanged += 1
+            continue
+        digest = merged.content_hash()  # once a paper: it is the costliest step of a batch
+        if previous and digest == previous[1]:
             summary.unchanged += 1
             continue
         if previous is None:
             summary.imported += 1
         else:  # stored before, or a newer version later in the same batch
             summary.updated += 1
-        current[record.paper_id] = (merged, merged.content_hash())
+        current[record.paper_id] = (merged, digest)
         changed[record.paper_id] = merged
     now = utc_now()
     inserts = [
-        {**_row(r), "created_at": now, "modified_at": now}
+        {**_row(r, current[pid][1]), "created_at": now, "modified_at": now}
         for pid, r in changed.items()
         if pid not in stored_ids
     ]
     updates = [
-        {**{f"b_{k}": v for k, v in _row(r).items()}, "b_modified_at": now}
+        {**{f"b_{k}": v for k, v in _row(r, current[pid][1]).items()}, "b_modified_at": now}
         for pid, r in changed.items()
         if pid in stored_ids
     ]
     if inserts:
         conn.execute(papers.insert(), inserts)
     if updates:
-        columns = [c for c in _row(next(iter(changed.values())))] + ["modified_at"]
+        columns = [key.removeprefix("b_") for key in updates[0]]
         statement = (
             update(papers)
             .where(papers.c.paper_id == bindparam("b_paper_id"))

@@ -105,7 +105,8 @@ _TEXT_FIELDS = (
 def _text_problem(name: str, value: object) -> str | None:
     values = value if isinstance(value, tuple) else (value,)
     for text in values:
-        if isinstance(text, str) and _SURROGATE.search(text):
+        # Most metadata is ASCII, which holds no surrogate: str.isascii() is a flag look-up.
+        if isinstance(text, str) and not text.isascii() and _SURROGATE.search(text):
             return f"{name!r} holds a lone surrogate (not valid Unicode)"
     return None
 
