@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ import pytest
 from paperfeed.db import Database
 from paperfeed.db.feed import papers_for_day
 from paperfeed.db.papers import count_papers, get_paper
+from paperfeed.ingest import snapshot
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.snapshot import SnapshotSource, sample_path, sample_source
-from paperfeed.models import PaperStatus
+from paperfeed.models import PaperRecord, PaperStatus, Rejected
 
 
 def sample_records(n: int) -> list[dict[str, Any]]:
@@ -150,8 +152,9 @@ def test_ids_that_are_not_arxiv_ids_are_kept_as_given(db: Database, tmp_path: Pa
     assert untitled.record.keywords == ("formula coding", "Flexowriter", "typing")
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["here", "parsed-in-a-process"])
 def test_bad_lines_are_reported_with_file_line_and_reason_and_the_rest_imported(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, parallel: bool
 ) -> None:
     good = sample_records(4)
     lines: list[Any] = [
@@ -170,7 +173,7 @@ def test_bad_lines_are_reported_with_file_line_and_reason_and_the_rest_imported(
         good[3],
     ]
     path = write_jsonl(tmp_path / "mixed.jsonl", lines)
-    summary = run_ingest(db, SnapshotSource(path))
+    summary = run_ingest(db, SnapshotSource(path, parallel=parallel))
     assert summary.imported == 4
     reasons = {r.location: r.reason for r in summary.rejected}
     assert list(reasons) == [f"{path}:{n}" for n in (2, 4, 5, 6, 7, 8, 9, 10)]
@@ -210,15 +213,41 @@ def test_withdrawn_papers_are_stored_hidden(db: Database, tmp_path: Path) -> Non
     assert hidden is not None and hidden.record.status == PaperStatus.WITHDRAWN
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["here", "parsed-in-a-process"])
 def test_a_truncated_gzip_file_keeps_what_was_read_and_says_why(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, parallel: bool
 ) -> None:
     path = write_jsonl(tmp_path / "t.jsonl.gz", sample_records(200), gz=True)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    summary = run_ingest(db, SnapshotSource(path))
+    summary = run_ingest(db, SnapshotSource(path, parallel=parallel))
     assert 0 < summary.imported < 200
     assert summary.rejected[-1].location == str(path)
     assert "cannot read further" in summary.rejected[-1].reason
+
+
+def test_parsing_in_a_second_process_reads_exactly_what_parsing_here_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks, so the records cross in many jobs with several in flight.
+    monkeypatch.setattr(snapshot, "CHUNK_LINES", 7)
+    good = sample_records(40)
+    lines: list[Any] = [*good[:20], "{bad", "", "x" * (snapshot.MAX_LINE + 10), *good[20:]]
+    path = write_jsonl(tmp_path / "many.jsonl.gz", lines, gz=True)
+    here = list(SnapshotSource(path, parallel=False).read())
+    there = list(SnapshotSource(path, parallel=True).read())
+    assert there == here
+    assert sum(isinstance(item, PaperRecord) for item in there) == 40
+    assert [r.location for r in there if isinstance(r, Rejected)] == [f"{path}:21", f"{path}:23"]
+
+
+def test_a_large_file_is_parsed_in_a_second_process_from_the_cli_only(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "small.jsonl", sample_records(2))
+    assert SnapshotSource(path).parallel is False
+    assert SnapshotSource(path, parallel=None).parallel is False  # too small to be worth it
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as f:
+        f.truncate(snapshot.PARALLEL_MIN_BYTES)
+    assert SnapshotSource(big, parallel=None).parallel is ((os.cpu_count() or 1) > 1)
 
 
 @pytest.mark.parametrize("feature", [True, False])

@@ -144,7 +144,9 @@ def snapshot(
         err.print(f"[red]error:[/] {path} is not a file")
         raise typer.Exit(2)
     hub = make_hub()
-    run_source(hub, SnapshotSource(path, feature=feature), label=path.name, errors=errors)
+    run_source(
+        hub, SnapshotSource(path, feature=feature, parallel=None), label=path.name, errors=errors
+    )
 
 
 @app.command("hf-daily")

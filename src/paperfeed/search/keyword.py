@@ -116,11 +116,12 @@ def query_words(text: str, *, max_terms: int = MAX_QUERY_TERMS) -> list[str]:
     return words
 
 
-def _name_pairs(tokens: Sequence[str]) -> Iterator[str]:
-    """Yield each name word joined to the next one and to the one after ("gary_melnick")."""
+def _name_pairs(tokens: Sequence[str]) -> list[str]:
+    """Each name word joined to the next one and to the one after ("gary_melnick"), in order."""
+    pairs = []
     for i, token in enumerate(tokens):
-        for other in tokens[i + 1 : i + 3]:
-            yield f"{token}_{other}"
+        pairs.extend(f"{token}_{other}" for other in tokens[i + 1 : i + 3])
+    return pairs
 
 
 def _is_initial(term: str) -> bool:
@@ -243,12 +244,12 @@ class KeywordIndex:
         doc.add_text("abstract", record.abstract)
         for keyword in record.keywords or ():
             doc.add_text("keywords", keyword)
-        pairs: dict[str, None] = {}
+        pairs: list[str] = []
         for author in record.authors or ():
             doc.add_text("authors", author)
-            pairs.update(dict.fromkeys(_name_pairs(self._names.analyze(author))))
+            pairs.extend(_name_pairs(self._names.analyze(author)))
         if pairs:
-            doc.add_text("author_pairs", " ".join(pairs))
+            doc.add_text("author_pairs", " ".join(dict.fromkeys(pairs)))
         for category in record.categories or ():
             doc.add_text("categories", category)
         day = paper_day(record)
