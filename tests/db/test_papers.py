@@ -1,13 +1,23 @@
 """Upserting papers: newest version wins, nothing changes twice, hidden is not lost."""
 
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.db import Database
 from paperfeed.db.feed import feature_papers, papers_for_day
-from paperfeed.db.papers import count_papers, get_paper, get_papers, upsert_papers
+from paperfeed.db.papers import (
+    count_papers,
+    get_paper,
+    get_papers,
+    insert_rows,
+    paper_row,
+    upsert_papers,
+)
+from paperfeed.db.schema import papers
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 
 V1 = PaperRecord(
@@ -148,3 +158,43 @@ def test_days_with_only_hidden_papers_are_skipped_in_navigation(db: Database) ->
     with db.read() as conn:
         assert latest_feed_day(conn) == dt.date(2026, 3, 16)
         assert neighbour_days(conn, dt.date(2026, 3, 16)) == (None, None)
+
+
+def test_the_sqlite_bulk_insert_stores_exactly_what_the_core_insert_stores(
+    tmp_path: Path,
+) -> None:
+    records = [
+        PaperRecord(
+            paper_id="2603.00001",
+            version=3,
+            title="Bulk",
+            abstract="Ünïcode and $x^2$",
+            authors=("Ada Lovelace", "Alan Turing"),
+            categories=("cs.LG", "stat.ML"),
+            primary_category="cs.LG",
+            submitted=dt.datetime(2026, 3, 1, 12, 30, 5, 17),
+            updated=dt.datetime(999, 1, 2, 3, 4, 5),
+            announced=dt.date(2026, 3, 2),
+            comment="12 pages",
+            keywords=None,
+            status=PaperStatus.WITHDRAWN,
+        ),
+        PaperRecord(paper_id="cacm-7", title="Only a title", abstract=""),
+    ]
+    now = dt.datetime(2026, 3, 2, 8, 0, 0, 250)
+    rows = [{**paper_row(r), "created_at": now, "modified_at": now} for r in records]
+    stored = []
+    for name, write in (("core", lambda c: c.execute(papers.insert(), rows)), ("bulk", None)):
+        db = Database(f"sqlite:///{tmp_path / name}.db")
+        db.migrate()
+        with db.write() as conn:
+            if write is None:
+                insert_rows(conn, rows)
+            else:
+                write(conn)
+        raw = sqlite3.connect(tmp_path / f"{name}.db")
+        stored.append(raw.execute("SELECT * FROM papers ORDER BY paper_id").fetchall())
+        raw.close()
+        db.engine.dispose()
+    assert stored[1] == stored[0]
+    assert len(stored[0]) == 2

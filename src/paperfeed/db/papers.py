@@ -84,7 +84,8 @@ def merge_record(existing: PaperRecord | None, incoming: PaperRecord) -> PaperRe
     return replace(existing, **changes)
 
 
-def _row(record: PaperRecord, content_hash: str | None = None) -> dict[str, Any]:
+def paper_row(record: PaperRecord, content_hash: str | None = None) -> dict[str, Any]:
+    """The papers-table row of a record (its content hash computed unless given)."""
     return {
         "paper_id": record.paper_id,
         "version": record.version,
@@ -159,17 +160,17 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
         changed[record.paper_id] = merged
     now = utc_now()
     inserts = [
-        {**_row(r, current[pid][1]), "created_at": now, "modified_at": now}
+        {**paper_row(r, current[pid][1]), "created_at": now, "modified_at": now}
         for pid, r in changed.items()
         if pid not in stored_ids
     ]
     updates = [
-        {**{f"b_{k}": v for k, v in _row(r, current[pid][1]).items()}, "b_modified_at": now}
+        {**{f"b_{k}": v for k, v in paper_row(r, current[pid][1]).items()}, "b_modified_at": now}
         for pid, r in changed.items()
         if pid in stored_ids
     ]
     if inserts:
-        conn.execute(papers.insert(), inserts)
+        insert_rows(conn, inserts)
     if updates:
         columns = [key.removeprefix("b_") for key in updates[0]]
         statement = (
@@ -180,6 +181,36 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
         conn.execute(statement, updates)
     summary.changed = list(changed.values())
     return summary
+
+
+def insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows of the papers table, all with the same keys.
+
+    On SQLite the rows go to the driver's executemany as tuples, converted by the columns' own
+    bind processors: what SQLAlchemy stores, at half its cost per row (it builds and processes
+    a parameter dict per row; measured on 20,000 papers). Other databases take the Core insert.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(papers.insert(), rows)
+        return
+    names = list(rows[0])
+    dialect = conn.dialect
+    converters = [
+        papers.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    statement = (
+        f"INSERT INTO {papers.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    )
+    conn.exec_driver_sql(
+        statement,
+        [
+            tuple(
+                value if convert is None else convert(value)
+                for value, convert in zip(row.values(), converters, strict=True)
+            )
+            for row in rows
+        ],
+    )
 
 
 def get_paper(

@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -118,7 +118,7 @@ def query_words(text: str, *, max_terms: int = MAX_QUERY_TERMS) -> list[str]:
 
 def _name_pairs(tokens: Sequence[str]) -> list[str]:
     """Each name word joined to the next one and to the one after ("gary_melnick"), in order."""
-    pairs = []
+    pairs: list[str] = []
     for i, token in enumerate(tokens):
         pairs.extend(f"{token}_{other}" for other in tokens[i + 1 : i + 3])
     return pairs
