@@ -7,7 +7,6 @@ the same command again completes the job.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -172,27 +171,3 @@ def _where(source: Source, paper_id: str) -> str:
 
 def _reason(exc: BaseException) -> str:
     return f"the store refused it: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
-
-
-def parse_day(value: object) -> dt.date | None:
-    """Read a `YYYY-MM-DD` (or ISO timestamp) into a date; None stays None."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expected a date string, got {type(value).__name__}")
-    return dt.date.fromisoformat(value[:10])
-
-
-def parse_time(value: object) -> dt.datetime | None:
-    """Read an ISO timestamp into a naive UTC datetime; None stays None."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expected a timestamp string, got {type(value).__name__}")
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is not None:
-        try:
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-            raise ValueError(f"{value[:40]!r} is out of range") from None
-    return parsed

@@ -16,11 +16,13 @@ from paperfeed.ingest._fields import (
     check_featuring,
     check_record,
     paper_id_field,
+    parse_day,
+    parse_time,
     str_field,
     str_list_field,
     text_fields,
 )
-from paperfeed.ingest.base import RecordCounter, SourceItem, parse_day, parse_time
+from paperfeed.ingest.base import RecordCounter, SourceItem
 from paperfeed.ingest.snapshot import MAX_LINE, open_maybe_gzip, read_lines
 from paperfeed.models import MAX_STORED_INT, Featuring, PaperRecord, Rejected
 

@@ -16,9 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from paperfeed.db import Database
 from paperfeed.db.state import load_state
-from paperfeed.ingest._fields import MAX_ABSTRACT, MAX_TITLE, RecordError, check_record
+from paperfeed.ingest._fields import (
+    MAX_ABSTRACT,
+    MAX_TITLE,
+    RecordError,
+    check_record,
+    parse_day,
+)
 from paperfeed.ingest._http import Clock, PageError, PoliteClient, check_url, parse_xml
-from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem, parse_day
+from paperfeed.ingest.base import Checkpoint, RecordCounter, Source, SourceItem
 from paperfeed.models import (
     Featuring,
     PaperRecord,

@@ -18,18 +18,18 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import IO, Any, Protocol, cast
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from paperfeed.ingest._fields import (
     RecordError,
     check_record,
     keywords_field,
     paper_id_field,
+    parse_day,
     str_field,
     str_list_field,
     text_fields,
 )
-from paperfeed.ingest.base import SourceItem, parse_day
 from paperfeed.models import (
     Featuring,
     PaperRecord,
@@ -37,6 +37,9 @@ from paperfeed.models import (
     clean_text,
     status_from_comment,
 )
+
+if TYPE_CHECKING:  # the parsing process imports this module: no database modules in it
+    from paperfeed.ingest.base import SourceItem
 
 MAX_LINE = 1_000_000
 # Parsing is a third of an import's work; a file this large is parsed in a second process
