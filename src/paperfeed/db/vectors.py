@@ -42,12 +42,18 @@ def _current(contract: EmbeddingContract) -> ColumnElement[bool]:
 
 
 def papers_to_embed(
-    conn: Connection, *, contract: EmbeddingContract, after: str = "", limit: int = 1000
+    conn: Connection,
+    *,
+    contract: EmbeddingContract,
+    after: str = "",
+    limit: int = 1000,
+    among: Sequence[str] | None = None,
 ) -> list[PaperText]:
     """Visible papers with no vector, a vector of another contract, or text changed since.
 
-    Papers come in id order after `after`, so a caller can page through them. The caller
-    still compares text hashes: a paper modified in other fields keeps its vector.
+    Papers come in id order after `after`, so a caller can page through them; `among` limits
+    them to these ids (at most a few hundred: they go into one IN clause). The caller still
+    compares text hashes: a paper modified in other fields keeps its vector.
     """
     query = (
         select(
@@ -72,6 +78,8 @@ def papers_to_embed(
         .order_by(papers.c.paper_id)
         .limit(limit)
     )
+    if among is not None:
+        query = query.where(papers.c.paper_id.in_(list(among)))
     found = []
     for row in conn.execute(query):
         same_contract = (row.model_id, row.revision, row.input_version) == (

@@ -102,18 +102,15 @@ def load_sample_vectors(
         vectors = data["vectors"].astype(np.float32)
     wanted = dict(zip(ids, range(len(ids)), strict=True))
     stored = 0
-    after = ""
-    while True:
+    # Only the sample's own papers are looked up (a few thousand), never the whole store.
+    for start in range(0, len(ids), 500):
         with db.read() as conn:
-            todo = papers_to_embed(conn, contract=contract, after=after, limit=1000)
-        if not todo:
-            return stored
-        after = todo[-1].paper_id
+            todo = papers_to_embed(
+                conn, contract=contract, limit=500, among=ids[start : start + 500]
+            )
         rows = []
         for paper in todo:
-            row = wanted.get(paper.paper_id)
-            if row is None:
-                continue
+            row = wanted[paper.paper_id]
             text = embedding_text(title=paper.title, abstract=paper.abstract)
             if text_hash(text) == hashes[row]:
                 rows.append(row)
@@ -127,6 +124,7 @@ def load_sample_vectors(
                     vectors=vectors[rows],
                 )
             stored += len(rows)
+    return stored
 
 
 def save_sample_vectors(*, db: Database, embedder: Embedder, path: Path = SAMPLE_VECTORS) -> int:
