@@ -113,32 +113,36 @@ ErrorsOption = Annotated[
 ]
 
 
+FeatureOption = Annotated[
+    bool,
+    typer.Option(
+        "--feature/--no-feature",
+        help=(
+            "Also feature every paper on its day (the announcement day; for arXiv and OAI-PMH "
+            "the first version's day). Without it papers are only recorded, with their days, "
+            "and the feed stays curated."
+        ),
+    ),
+]
+
+
 @app.command()
-def sample() -> None:
-    """Load the bundled sample: 2,027 real arXiv papers of one week, featured on their days."""
+def sample(feature: FeatureOption = False) -> None:
+    """Load the bundled sample: 2,027 real arXiv papers of one week (16-20 March 2026)."""
     hub = make_hub()
-    run_source(hub, sample_source(), label="sample")
+    run_source(hub, sample_source(feature=feature), label="sample")
 
 
 @app.command()
 def snapshot(
     path: Annotated[Path, typer.Argument(help="A .jsonl or .jsonl.gz file.", show_default=False)],
-    feature: Annotated[
-        bool | None,
-        typer.Option(
-            "--feature/--no-feature",
-            help=(
-                "Feature each paper on its announcement day. Default: yes for the daily-listing "
-                "format (it has `first_seen`), no for the Kaggle/Cornell snapshot."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Import a JSONL snapshot: the daily-listing format or the Kaggle/Cornell arXiv snapshot.
 
-    Gzip or plain, streamed in constant memory. Ids that are not arXiv ids are kept as given.
+    Gzip or plain, streamed in constant memory. Ids that are not arXiv ids are kept as given,
+    papers are recorded with their announcement days, and none is featured without --feature.
     """
     if not path.is_file():
         err.print(f"[red]error:[/] {path} is not a file")
@@ -157,7 +161,10 @@ def hf_daily(
     ],
     errors: ErrorsOption = None,
 ) -> None:
-    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes."""
+    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes.
+
+    These are curated days, so each paper is featured on its day (with its upvote count).
+    """
     if not path.is_file():
         err.print(f"[red]error:[/] {path} is not a file")
         raise typer.Exit(2)
@@ -177,9 +184,7 @@ def arxiv(
     ],
     since: DateOption = None,
     until: DateOption = None,
-    feature: Annotated[
-        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
-    ] = False,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Fetch papers from the arXiv API by category and last-updated date (one request per 3 s).
@@ -214,9 +219,7 @@ def oai(
     prefix: Annotated[
         str, typer.Option("--prefix", help="metadataPrefix: arXiv or arXivRaw.")
     ] = "arXiv",
-    feature: Annotated[
-        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
-    ] = False,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Harvest arXiv's OAI-PMH interface (ListRecords), resuming from the stored token."""

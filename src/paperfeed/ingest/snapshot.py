@@ -189,11 +189,15 @@ def record_from_line(line: bytes) -> tuple[PaperRecord, bool]:
 
 
 class SnapshotSource:
-    """A JSONL snapshot file (gzip or plain) in either supported format."""
+    """A JSONL snapshot file (gzip or plain) in either supported format.
+
+    It records papers and their announcement days; only with `feature=True` does it also
+    feature each paper on its day (a bulk import must not flood a curated feed).
+    """
 
     unit = "bytes"
 
-    def __init__(self, path: Path, *, feature: bool | None = None, name: str = "snapshot") -> None:
+    def __init__(self, path: Path, *, feature: bool = False, name: str = "snapshot") -> None:
         self.path = path
         self.name = name
         self.feature = feature
@@ -216,13 +220,12 @@ class SnapshotSource:
                         raise RecordError(f"line longer than {MAX_LINE} bytes")
                     if not line.strip():
                         continue
-                    record, daily = record_from_line(line)
+                    record, _daily = record_from_line(line)
                 except RecordError as exc:
                     yield Rejected(location, str(exc))
                     continue
                 yield record
-                feature = self.feature if self.feature is not None else daily
-                if feature and record.announced is not None:
+                if self.feature and record.announced is not None:
                     yield Featuring(record.paper_id, record.announced, source=self.name)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             yield Rejected(f"{self.path}", f"cannot read further: {exc}")
@@ -236,6 +239,7 @@ def sample_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "arxiv_daily_sample.jsonl.gz"
 
 
-def sample_source() -> SnapshotSource:
-    """The bundled sample, featured on the days its papers were announced."""
-    return SnapshotSource(sample_path(), feature=True, name="sample")
+def sample_source(*, feature: bool = True) -> SnapshotSource:
+    """The bundled sample, featured on the days its papers were announced unless `feature` is
+    False (`paperfeed init` records it unfeatured: the demo's feed is the Hugging Face history)."""
+    return SnapshotSource(sample_path(), feature=feature, name="sample")
