@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from paperfeed.cli._console import err, make_hub, out, progress_bar
+from paperfeed.community.featuring import end_demo
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import Source, run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
@@ -32,11 +33,14 @@ MAX_LISTED = 20
 DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
 
 
-def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = None) -> None:
+def run_source(
+    hub: Hub, source: Source, *, label: str, errors: Path | None = None, demo: bool = False
+) -> None:
     """Run one source with a progress bar, print the summary and exit with the right code.
 
     The keyword index is fed from the same batches as the store, so the papers are searchable
-    when the command ends, without a rebuild.
+    when the command ends, without a rebuild. An import that features papers of its own ends
+    the demo (`paperfeed init` loads the demo itself with `demo=True`).
     """
     with progress_bar(source.unit) as progress:
         task = progress.add_task(label, total=None, papers=0)
@@ -49,6 +53,8 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
         with hub.search_index.import_indexing() as on_stored:
             summary = run_ingest(hub.db, source, on_batch=on_batch, on_stored=on_stored)
     report(summary, errors=errors)
+    if summary.featured and not demo and end_demo(db=hub.db):
+        out.print("the store is no longer the demo: home shows the latest featured day")
     if summary.imported or summary.updated:
         update_search(hub, indexed=on_stored is not None)
     if summary.rejected:
