@@ -36,7 +36,7 @@ def test_init_creates_the_store_and_loads_the_sample_once(data_dir: Path) -> Non
 
 
 def test_stats_json_prints_only_json(data_dir: Path) -> None:
-    run("ingest", "sample")
+    run("ingest", "sample", "--feature")
     code, out = run("stats", "--json")
     assert code == 0
     stats = json.loads(out)
@@ -74,7 +74,7 @@ def test_hf_daily_imports_the_fixture() -> None:
 
 
 def test_papers_show_reads_versioned_ids_and_urls() -> None:
-    run("ingest", "sample")
+    run("ingest", "sample", "--feature")
     code, out = run("papers", "show", "https://arxiv.org/abs/2603.12270v1")
     assert code == 0
     assert "Task-Specific Knowledge Distillation via Intermediate Probes" in out

@@ -30,6 +30,10 @@ WINDOWS: dict[Window, dt.timedelta] = {
 # A vote at the far edge of the window still weighs 2**-4 = 1/16 of a fresh one.
 HALF_LIVES_PER_WINDOW = 4
 
+# A live list with fewer papers than this (one page of /trending) goes on with the lists of
+# earlier windows, so that one fresh vote adds a paper to the list instead of replacing it.
+TOP_UP_TO = 30
+
 
 def window_length(window: Window) -> dt.timedelta:
     """How far back a window reaches."""

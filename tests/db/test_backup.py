@@ -33,7 +33,7 @@ def test_backup_while_an_import_runs_is_consistent(tmp_path: Path) -> None:
     db.migrate()
     env = {**os.environ, "PAPERFEED_DATABASE_URL": f"sqlite:///{db_path}"}
     importer = subprocess.Popen(
-        [sys.executable, "-m", "paperfeed", "ingest", "snapshot", str(snapshot)],
+        [sys.executable, "-m", "paperfeed", "ingest", "snapshot", str(snapshot), "--feature"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -11,7 +11,15 @@ import pytest
 
 from paperfeed.db import Database
 from paperfeed.db.schema import feed_entries
-from paperfeed.db.trending import TrendingPaper, newest_vote, trending_papers, trending_window
+from paperfeed.db.trending import (
+    TrendingPaper,
+    TrendingWindow,
+    newest_vote,
+    topped_up_scores,
+    trending_papers,
+    trending_scores,
+    trending_window,
+)
 from paperfeed.db.upvotes import set_upvote
 from paperfeed.db.users import get_or_create_user
 from paperfeed.ingest.base import run_ingest
@@ -163,3 +171,26 @@ def test_a_readers_new_votes_lift_a_paper_to_the_top(hf: Database) -> None:
     with hf.read() as conn:
         fresh = trending_papers(conn, window="week")
     assert [t.paper.paper_id for t in fresh] == [last.paper.paper_id]
+
+
+def test_a_short_list_is_topped_up_from_the_windows_of_earlier_votes(hf: Database) -> None:
+    """docs/trending.md, "Topping up a short list": the day of 5 April 2024 has 4 papers; the
+    list goes on with the windows ending at the newest earlier votes until it has 30 (#11)."""
+    with hf.read() as conn:
+        span = trending_window(conn, "day")
+        own = trending_scores(conn, span)
+        listed = topped_up_scores(conn, span, at_least=30)
+        assert newest_vote(conn, until=span.start) == dt.datetime(2024, 4, 4)
+        earlier = trending_scores(conn, TrendingWindow("day", dt.datetime(2024, 4, 4), True))
+    assert listed.own == len(own) == 4 and listed.scored[:4] == own
+    assert listed.earlier == dt.datetime(2024, 4, 4)
+    assert listed.scored[4 : 4 + len(earlier)] == earlier  # the previous day, in its order
+    ids = [paper_id for paper_id, _, _ in listed.scored]
+    assert len(ids) == len(set(ids)) >= 30
+    papers = featured(hf)
+    days = [papers[paper_id][0] for paper_id in ids]
+    assert days == sorted(days, reverse=True)  # window after window, back in time
+    # A list that is long enough is left alone.
+    with hf.read() as conn:
+        week = trending_window(conn, "week")
+        assert topped_up_scores(conn, week, at_least=30).scored == trending_scores(conn, week)

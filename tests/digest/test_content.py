@@ -165,3 +165,22 @@ def test_a_weekly_digest_leaves_out_what_the_daily_ones_already_sent(hub: Hub) -
         subscriber, kind="weekly", period=day, key=9, already_sent=sent
     )
     assert weekly.items and not {i.paper.paper_id for i in weekly.items} & sent
+
+
+def test_a_day_without_votes_is_listed_in_the_order_of_its_feed_page(hub: Hub) -> None:
+    """With no votes the digest's "trending" section is the day's featured papers, in the
+    order the web's page of that day shows them (most upvoted, then the newer id; #11)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from paperfeed.web.app import create_app
+
+    day, _ = day_papers(hub)
+    subscriber = reader(hub, "order@example.org", [], day, top_n=30, max_papers=30, personal=False)
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=1, already_sent=set())
+    page = TestClient(create_app(hub)).get(f"/papers?date={day.isoformat()}").text
+    on_page = re.findall(r'<h2 class="card-title[^"]*"[^>]*><a href="/papers/([^"]+)">', page)
+    assert len(on_page) == 30
+    assert [item.paper.paper_id for item in plan.items] == on_page
+    assert on_page[:3] == sorted(on_page[:3], reverse=True)  # no votes: the newer id first

@@ -27,7 +27,8 @@ def test_kill_9_mid_import_then_rerun_completes(tmp_path: Path) -> None:
     total = write_big_snapshot(snapshot, copies=15)
     db_path = tmp_path / "crash.db"
     env = {**os.environ, "PAPERFEED_DATABASE_URL": f"sqlite:///{db_path}"}
-    command = [sys.executable, "-m", "paperfeed", "ingest", "snapshot", str(snapshot)]
+    # --feature: each batch then writes feed entries too, and their count checks atomicity.
+    command = [sys.executable, "-m", "paperfeed", "ingest", "snapshot", str(snapshot), "--feature"]
     subprocess.run([sys.executable, "-m", "paperfeed", "migrate"], env=env, check=True)
 
     process = subprocess.Popen(

@@ -257,3 +257,33 @@ def test_feature_flag_decides_whether_papers_reach_the_feed(
     path = write_jsonl(tmp_path / "d.jsonl", sample_records(5))
     summary = run_ingest(db, SnapshotSource(path, feature=feature))
     assert summary.featured == (5 if feature else 0)
+
+
+def test_a_snapshot_records_papers_and_their_days_but_features_nothing_by_default(
+    db: Database, tmp_path: Path
+) -> None:
+    """A bulk import must not turn a curated feed into every harvested paper (#11)."""
+    records = sample_records(5)
+    summary = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "d.jsonl", records)))
+    assert (summary.imported, summary.featured) == (5, 0)
+    with db.read() as conn:
+        counts = count_papers(conn)
+        paper = get_paper(conn, records[0]["id"])
+    assert (counts.papers, counts.featured_days, counts.feed_entries) == (5, 0, 0)
+    assert paper is not None
+    assert paper.record.announced == dt.date.fromisoformat(records[0]["first_seen"])
+
+
+def test_the_snapshot_command_features_only_with_feature(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from paperfeed.cli import app
+
+    path = write_jsonl(tmp_path / "d.jsonl", sample_records(4))
+    env = {"PAPERFEED_DATA_DIR": str(tmp_path / "data"), "PAPERFEED_SEMANTIC_SEARCH": "false"}
+    plain = CliRunner(env=env).invoke(app, ["ingest", "snapshot", str(path)])
+    assert plain.exit_code == 0, plain.output
+    assert "4 imported, 0 updated, 0 unchanged, 0 rejected; 0 newly featured" in plain.stdout
+    featured = CliRunner(env=env).invoke(app, ["ingest", "snapshot", str(path), "--feature"])
+    assert featured.exit_code == 0, featured.output
+    assert "0 imported, 0 updated, 4 unchanged, 0 rejected; 4 newly featured" in featured.stdout

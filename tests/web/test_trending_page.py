@@ -52,20 +52,29 @@ def test_the_day_window_lists_the_last_days_papers_by_upvotes(client: TestClient
     with hub.db.read() as conn:
         expected = trending_papers(conn, window="day")
     assert 0 < len(expected) < 30
-    assert card_titles(page) == [t.paper.title for t in expected]
+    # The day's own papers first; a list under a page is topped up from earlier days (#11).
+    assert card_titles(page)[: len(expected)] == [t.paper.title for t in expected]
+    assert len(card_titles(page)) == 30
+    assert f"{len(expected)} papers upvoted in the last 24 hours, then" in page
+    assert "the list goes on with earlier upvotes" in page
     upvotes = [t.upvotes for t in expected]
     assert upvotes == sorted(upvotes, reverse=True)
     assert '<a href="/trending?window=day" aria-current="page">Today</a>' in page
 
 
 def test_fresh_upvotes_trend_at_the_wall_clock(client: TestClient, hub: Hub) -> None:
+    before = card_titles(client.get("/trending?window=day").text)
     with hub.db.write() as conn:
         user = get_or_create_user(conn, "reader@example.org")
         set_upvote(conn, user.user_id, "2603.12270", on=True)
     page = client.get("/trending?window=day").text
     assert "this is the list as of" not in page
-    assert card_titles(page) == ["Task-Specific Knowledge Distillation via Intermediate Probes"]
+    # The fresh vote tops the list; the list it used to be follows (#11: it is not replaced).
+    titles = card_titles(page)
+    assert titles[0] == "Task-Specific Knowledge Distillation via Intermediate Probes"
+    assert titles[1:] == before[:29]
     assert "from 1 upvote in the window" in page
+    assert "1 paper upvoted in the last 24 hours, then 33 upvoted before" in page
 
 
 @pytest.mark.parametrize("query", ["window=year", "window=", "window=week&page=0"])
@@ -122,8 +131,13 @@ def test_a_digest_ranks_trending_as_the_page_does_at_the_same_now(hub: Hub) -> N
         set_upvote(conn, user.user_id, "2603.12270", on=True)
     web = trending(db=hub.db, window="day", limit=50)
     assert not web.span.anchored and web.span == current_window(db=hub.db, window="day")
-    assert [t.paper.paper_id for t in web.papers] == ["2603.12270"]
-    assert trending(db=hub.db, window="day", limit=50, until=dt.datetime(2030, 1, 1)) == web
+    assert [t.paper.paper_id for t in web.papers][: web.own] == ["2603.12270"]
+    # The page tops its list up with earlier upvotes (#11); a digest does not, so the digest
+    # is exactly the page's own window.
+    assert web.total > web.own and web.earlier is not None
+    digest = trending(db=hub.db, window="day", limit=50, until=dt.datetime(2030, 1, 1))
+    assert digest.span == web.span and digest.papers == web.papers[: web.own]
+    assert digest.total == digest.own == web.own and digest.earlier is None
     end = dt.datetime(2024, 3, 1, 23, 59, 59)
     past = trending(db=hub.db, window="week", limit=50, until=end)
     assert past.span.now == end and not past.span.anchored

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from paperfeed.cli._console import err, make_hub, out, progress_bar
+from paperfeed.community.featuring import end_demo
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import Source, run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
@@ -32,11 +33,14 @@ MAX_LISTED = 20
 DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
 
 
-def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = None) -> None:
+def run_source(
+    hub: Hub, source: Source, *, label: str, errors: Path | None = None, demo: bool = False
+) -> None:
     """Run one source with a progress bar, print the summary and exit with the right code.
 
     The keyword index is fed from the same batches as the store, so the papers are searchable
-    when the command ends, without a rebuild.
+    when the command ends, without a rebuild. An import that features papers of its own ends
+    the demo (`paperfeed init` loads the demo itself with `demo=True`).
     """
     with progress_bar(source.unit) as progress:
         task = progress.add_task(label, total=None, papers=0)
@@ -49,6 +53,8 @@ def run_source(hub: Hub, source: Source, *, label: str, errors: Path | None = No
         with hub.search_index.import_indexing() as on_stored:
             summary = run_ingest(hub.db, source, on_batch=on_batch, on_stored=on_stored)
     report(summary, errors=errors)
+    if summary.featured and not demo and end_demo(db=hub.db):
+        out.print("the store is no longer the demo: home shows the latest featured day")
     if summary.imported or summary.updated:
         update_search(hub, indexed=on_stored is not None)
     if summary.rejected:
@@ -113,32 +119,36 @@ ErrorsOption = Annotated[
 ]
 
 
+FeatureOption = Annotated[
+    bool,
+    typer.Option(
+        "--feature/--no-feature",
+        help=(
+            "Also feature every paper on its day (the announcement day; for arXiv and OAI-PMH "
+            "the first version's day). Without it papers are only recorded, with their days, "
+            "and the feed stays curated."
+        ),
+    ),
+]
+
+
 @app.command()
-def sample() -> None:
-    """Load the bundled sample: 2,027 real arXiv papers of one week, featured on their days."""
+def sample(feature: FeatureOption = False) -> None:
+    """Load the bundled sample: 2,027 real arXiv papers of one week (16-20 March 2026)."""
     hub = make_hub()
-    run_source(hub, sample_source(), label="sample")
+    run_source(hub, sample_source(feature=feature), label="sample")
 
 
 @app.command()
 def snapshot(
     path: Annotated[Path, typer.Argument(help="A .jsonl or .jsonl.gz file.", show_default=False)],
-    feature: Annotated[
-        bool | None,
-        typer.Option(
-            "--feature/--no-feature",
-            help=(
-                "Feature each paper on its announcement day. Default: yes for the daily-listing "
-                "format (it has `first_seen`), no for the Kaggle/Cornell snapshot."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Import a JSONL snapshot: the daily-listing format or the Kaggle/Cornell arXiv snapshot.
 
-    Gzip or plain, streamed in constant memory. Ids that are not arXiv ids are kept as given.
+    Gzip or plain, streamed in constant memory. Ids that are not arXiv ids are kept as given,
+    papers are recorded with their announcement days, and none is featured without --feature.
     """
     if not path.is_file():
         err.print(f"[red]error:[/] {path} is not a file")
@@ -159,7 +169,10 @@ def hf_daily(
     ],
     errors: ErrorsOption = None,
 ) -> None:
-    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes."""
+    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes.
+
+    These are curated days, so each paper is featured on its day (with its upvote count).
+    """
     if not path.is_file():
         err.print(f"[red]error:[/] {path} is not a file")
         raise typer.Exit(2)
@@ -179,9 +192,7 @@ def arxiv(
     ],
     since: DateOption = None,
     until: DateOption = None,
-    feature: Annotated[
-        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
-    ] = False,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Fetch papers from the arXiv API by category and last-updated date (one request per 3 s).
@@ -216,9 +227,7 @@ def oai(
     prefix: Annotated[
         str, typer.Option("--prefix", help="metadataPrefix: arXiv or arXivRaw.")
     ] = "arXiv",
-    feature: Annotated[
-        bool, typer.Option("--feature/--no-feature", help="Feature papers on their v1 day.")
-    ] = False,
+    feature: FeatureOption = False,
     errors: ErrorsOption = None,
 ) -> None:
     """Harvest arXiv's OAI-PMH interface (ListRecords), resuming from the stored token."""

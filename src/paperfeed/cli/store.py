@@ -37,16 +37,22 @@ def init(
         bool,
         typer.Option(
             "--sample/--no-sample",
-            help="Load the bundled sample and upvote history when the store has no papers.",
+            help=(
+                "Load the bundled demo when the store has no papers. --no-sample on a store "
+                "that holds the demo ends it (the papers stay; the demo notice goes)."
+            ),
         ),
     ] = True,
 ) -> None:
-    """Create the data folder and the database, apply migrations, load the bundled sample.
+    """Create the data folder and the database, apply migrations, load the bundled demo.
 
-    The sample is a week of real arXiv papers plus 753 real Hugging Face daily papers with
-    their upvotes (2023-11-30..2024-04-05), which give the trending page real votes.
+    The demo is 753 real Hugging Face daily papers featured on their days with their real
+    upvotes (2023-11-30..2024-04-05), so feed, trending and digest show the same curated days
+    as of 5 April 2024, plus a week of 2,027 real arXiv papers (16-20 March 2026), recorded
+    and searchable but not featured. Pages say it is demo data until real data is featured.
     """
     from paperfeed.cli.ingest import run_source
+    from paperfeed.community.featuring import end_demo, start_demo
     from paperfeed.ingest.hf_daily import HfDailySource
     from paperfeed.ingest.snapshot import sample_source
 
@@ -59,11 +65,16 @@ def init(
         with err.status("preparing the embedding model (first run only)…"):
             prepare()
     if sample and counts.papers == 0 and counts.hidden == 0:
-        run_source(hub, sample_source(), label="sample")
+        run_source(hub, sample_source(feature=False), label="arXiv sample", demo=True)
         history = Path(__file__).resolve().parents[1] / "data" / "hf_daily_papers.jsonl.gz"
-        run_source(hub, HfDailySource(history), label="upvote history")
-    else:
-        out.print(f"{counts.papers:,} papers on {counts.featured_days:,} days; nothing to load")
+        run_source(hub, HfDailySource(history), label="Hugging Face daily papers", demo=True)
+        as_of = start_demo(db=hub.db)
+        if as_of is not None:
+            out.print(f"demo data as of {as_of}: real Hugging Face daily papers and upvotes")
+        return
+    out.print(f"{counts.papers:,} papers on {counts.featured_days:,} days; nothing to load")
+    if not sample and end_demo(db=hub.db):
+        out.print("the store is no longer the demo: home shows the latest featured day")
 
 
 def migrate() -> None:

@@ -45,7 +45,13 @@ def trending_command(
     anchored = " (the newest vote: no votes since)" if span.anchored else ""
     out.print(
         f"Trending this {span.window} as of {span.now:%Y-%m-%d %H:%M} UTC{anchored}: "
-        f"{found.total:,} papers, formula {span.formula_version}",
+        f"{found.total:,} papers, formula {span.formula_version}"
+        + (
+            f" ({found.own:,} with votes in the window, then earlier ones from the window "
+            f"ending {found.earlier:%Y-%m-%d %H:%M} UTC back)"
+            if found.earlier is not None
+            else ""
+        ),
         highlight=False,
     )
     if not found.papers:
@@ -71,6 +77,8 @@ def _list_json(found: TrendingList) -> dict[str, Any]:
         "now": span.now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),  # as /api/trending writes it
         "anchored": span.anchored,
         "total": found.total,
+        "windowTotal": found.own,  # the rest top a short list up (docs/trending.md)
+        "earlier": found.earlier.strftime("%Y-%m-%dT%H:%M:%S.000Z") if found.earlier else None,
         "papers": [_paper_json(rank, t) for rank, t in enumerate(found.papers, start=1)],
     }
 

@@ -2,7 +2,9 @@
 
 The trending page, the JSON API, the RSS/Atom feeds, the digest and `paperfeed trending` all ask
 here. The list is scored by `paperfeed.trending` (docs/trending.md) over the votes that
-`db.trending` reads, and kept until the store changes or the minute turns.
+`db.trending` reads, and kept until the store changes or the minute turns. A live list shorter
+than `TOP_UP_TO` goes on with earlier windows' lists (`db.trending.topped_up_scores`); a
+digest's list does not (an archive's old votes never make a recent digest).
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from paperfeed.db import Database
 from paperfeed.db.cache import cached, peek
 from paperfeed.db.trending import (
     TrendingPaper,
+    TrendingScores,
     TrendingWindow,
     newest_vote,
     papers_for_scores,
+    topped_up_scores,
     trending_scores,
     wall_minute,
     window_at,
 )
-from paperfeed.trending import WINDOWS, Window
+from paperfeed.trending import TOP_UP_TO, WINDOWS, Window
 
 __all__ = [
     "TrendingList",
@@ -30,6 +34,7 @@ __all__ = [
     "scored_papers",
     "trending",
     "window_named",
+    "window_scores",
     "window_until",
 ]
 
@@ -77,25 +82,41 @@ def window_until(*, window: Window, until: dt.datetime) -> TrendingWindow:
     return TrendingWindow(window, min(until, wall_minute()), anchored=False)
 
 
-def scored_papers(*, db: Database, span: TrendingWindow) -> list[tuple[str, float, int]]:
-    """(paper id, score, votes in the window) of the window, best first; cached until the
-    store changes (the minute is part of the key)."""
+def window_scores(*, db: Database, span: TrendingWindow, top_up: bool = True) -> TrendingScores:
+    """The window's list, topped up to `TOP_UP_TO` papers from earlier windows unless `top_up`
+    is False; cached until the store changes (the minute is part of the key)."""
 
-    def load() -> list[tuple[str, float, int]]:
+    def load() -> TrendingScores:
         with db.read() as conn:
-            return trending_scores(conn, span)
+            if top_up:
+                return topped_up_scores(conn, span, at_least=TOP_UP_TO)
+            scored = trending_scores(conn, span)
+            return TrendingScores(scored, len(scored))
 
-    return cached(db, ("trending", span.window, span.now), load)
+    return cached(db, ("trending", span.window, span.now, top_up), load)
+
+
+def scored_papers(
+    *, db: Database, span: TrendingWindow, top_up: bool = True
+) -> list[tuple[str, float, int]]:
+    """(paper id, score, votes in its window) of the list (`window_scores`), best first."""
+    return window_scores(db=db, span=span, top_up=top_up).scored
 
 
 @dataclass(frozen=True, slots=True)
 class TrendingList:
-    """A page of a trending list: its window, how many papers are in it, and the page."""
+    """A page of a trending list: its window, how many papers are in it, and the page.
+
+    The first `own` papers of the whole list are the window's; the rest top it up from
+    earlier windows, the first of which ends at `earlier`.
+    """
 
     span: TrendingWindow
     total: int
     offset: int
     papers: list[TrendingPaper]
+    own: int = 0
+    earlier: dt.datetime | None = None
 
 
 def trending(
@@ -106,12 +127,21 @@ def trending(
     offset: int = 0,
     until: dt.datetime | None = None,
 ) -> TrendingList:
-    """The papers trending in `window` now (or as of `until`, see `window_until`)."""
+    """The papers trending in `window` now, topped up from earlier windows (or as of `until`,
+    see `window_until`, and not topped up)."""
     if until is None:
         span = current_window(db=db, window=window)
     else:
         span = window_until(window=window, until=until)
-    scored = scored_papers(db=db, span=span)
+    listed = window_scores(db=db, span=span, top_up=until is None)
+    scored = listed.scored
     with db.read() as conn:
         papers = papers_for_scores(conn, scored[offset : offset + limit])
-    return TrendingList(span=span, total=len(scored), offset=offset, papers=papers)
+    return TrendingList(
+        span=span,
+        total=len(scored),
+        offset=offset,
+        papers=papers,
+        own=listed.own,
+        earlier=listed.earlier,
+    )

@@ -23,9 +23,12 @@ from sqlalchemy import (
     tuple_,
 )
 
-from paperfeed.db.papers import get_papers, paper_from_row
+from paperfeed.db.demo import demo_as_of
+from paperfeed.db.papers import paper_from_row
 from paperfeed.db.schema import feed_entries, papers, upvotes, utc_now
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
+
+_DAY = dt.timedelta(days=1)
 
 
 def feature_papers(conn: Connection, featurings: Sequence[Featuring]) -> int:
@@ -130,6 +133,19 @@ def latest_feed_day(
     return conn.scalar(query.order_by(feed_entries.c.day.desc()).limit(1))
 
 
+def home_day(conn: Connection) -> dt.date | None:
+    """The day the home page shows (and a digest without a date covers).
+
+    While the store is the bundled demo (`db.demo`), that is the demo's day, so a visitor's
+    submission, which lands on today, does not turn home into a one-paper day: home links to
+    the newer day instead. Otherwise it is the latest day with visible featured papers.
+    """
+    as_of = demo_as_of(conn)
+    if as_of is not None and latest_feed_day(conn, since=as_of, before=as_of + _DAY) == as_of:
+        return as_of
+    return latest_feed_day(conn)
+
+
 def neighbour_days(conn: Connection, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
     """The nearest earlier and later days that have visible featured papers."""
     earlier = conn.scalar(
@@ -186,7 +202,7 @@ def papers_for_period(
 ) -> list[FeedItem]:
     """The visible papers featured from `start` to `end` (excluded), most upvoted first.
 
-    Ties go to the newer id. `FeedItem.upvotes` is `upvote_total()`.
+    Ties go to the newer id. `FeedItem.upvotes` is `upvote_total()`. `limit=-1`: all of them.
     """
     entries = _period_entries(start, end).subquery()
     total = upvote_total().label("total")
@@ -200,7 +216,7 @@ def papers_for_period(
         .join(entries, entries.c.paper_id == papers.c.paper_id)
         .where(papers.c.status == PaperStatus.ACTIVE.value)
         .order_by(total.desc(), papers.c.paper_id.desc())
-        .limit(limit)
+        .limit(None if limit < 0 else limit)
         .offset(offset)
     )
     return [
@@ -263,17 +279,11 @@ def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> l
 def featured_with_counts(
     conn: Connection, since: dt.date, until: dt.date
 ) -> list[tuple[PaperRecord, int]]:
-    """The papers featured from `since` to `until` with their imported upvote counts, most
-    upvoted first (a paper featured twice keeps the count of its first entry in that order)."""
-    rows = conn.execute(
-        select(feed_entries.c.paper_id, feed_entries.c.upvotes)
-        .where(feed_entries.c.day >= since, feed_entries.c.day <= until)
-        .order_by(feed_entries.c.upvotes.desc(), feed_entries.c.paper_id)
-    ).all()
-    found = get_papers(conn, [r.paper_id for r in rows])
-    return list(
-        {r.paper_id: (found[r.paper_id], r.upvotes) for r in rows if r.paper_id in found}.values()
-    )
+    """The visible papers featured from `since` to `until` (included) with their upvotes
+    (`upvote_total`), in the feed pages' order: most upvoted first, ties to the newer id, so
+    a digest lists a period's papers as its page does."""
+    items = papers_for_period(conn, since, until + _DAY, limit=-1)
+    return [(item.paper, item.upvotes) for item in items]
 
 
 def recent_upvoted_ids(conn: Connection, *, user_id: int, limit: int = 200) -> list[str]:

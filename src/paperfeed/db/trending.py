@@ -68,10 +68,17 @@ def window_at(window: Window, newest: dt.datetime | None) -> TrendingWindow:
     return TrendingWindow(window, moment, anchored)
 
 
-def newest_vote(conn: Connection) -> dt.datetime | None:
-    """The time of the newest vote: a reader's upvote, or an imported count's featured day."""
-    reader = conn.scalar(select(func.max(upvotes.c.created_at)))
-    day = conn.scalar(select(func.max(feed_entries.c.day)).where(feed_entries.c.upvotes > 0))
+def newest_vote(conn: Connection, *, until: dt.datetime | None = None) -> dt.datetime | None:
+    """The time of the newest vote (cast at or before `until`, if given): a reader's upvote,
+    or an imported count's featured day."""
+    readers = select(func.max(upvotes.c.created_at))
+    imported = select(func.max(feed_entries.c.day)).where(feed_entries.c.upvotes > 0)
+    if until is not None:
+        # An imported count is cast at 00:00 of its day: at or before `until` on its date.
+        readers = readers.where(upvotes.c.created_at <= until)
+        imported = imported.where(feed_entries.c.day <= until.date())
+    reader = conn.scalar(readers)
+    day = conn.scalar(imported)
     times = [t for t in (reader, imported_vote_time(day) if day else None) if t is not None]
     return max(times) if times else None
 
@@ -139,6 +146,49 @@ def trending_scores(conn: Connection, span: TrendingWindow) -> list[tuple[str, f
     scored.sort(key=lambda s: s[0], reverse=True)  # stable: the last tie-break first
     scored.sort(key=lambda s: (-s[1], -s[2]))
     return scored
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingScores:
+    """A window's list as (paper id, score, votes in its window), topped up from earlier windows.
+
+    `scored[:own]` are the window's own papers; the rest come from the windows that end at
+    the newest earlier votes, the first of which ends at `earlier` (None: no top-up). Each
+    paper keeps the score and votes of the window it was listed in.
+    """
+
+    scored: list[tuple[str, float, int]]
+    own: int
+    earlier: dt.datetime | None = None
+
+
+# How many earlier windows a top-up looks at, at most (each is one scoring query).
+MAX_EARLIER_WINDOWS = 60
+
+
+def topped_up_scores(conn: Connection, span: TrendingWindow, *, at_least: int) -> TrendingScores:
+    """The window's `trending_scores`, and, while fewer than `at_least` papers are listed, the
+    papers of the window that ends at the newest vote before this one opens, then the one
+    before that, and so on (each paper once, in its first list's order; docs/trending.md)."""
+    scored = trending_scores(conn, span)
+    own = len(scored)
+    listed = {paper_id for paper_id, _, _ in scored}
+    earlier: dt.datetime | None = None
+    opens = span.start
+    for _ in range(MAX_EARLIER_WINDOWS):
+        if len(scored) >= at_least:
+            break
+        moment = newest_vote(conn, until=opens)  # a vote at `opens` is outside this window
+        if moment is None:
+            break
+        step = TrendingWindow(span.window, moment, anchored=True)
+        earlier = earlier or moment
+        for entry in trending_scores(conn, step):
+            if entry[0] not in listed:
+                listed.add(entry[0])
+                scored.append(entry)
+        opens = step.start
+    return TrendingScores(scored, own, earlier)
 
 
 def _visible(conn: Connection, paper_ids: list[str]) -> set[str]:

@@ -152,7 +152,8 @@ class DigestContent:
             ]
             with self.db.read() as conn:
                 featured = featured_with_counts(conn, since, until)
-            # A period with few votes still has its featured papers: they follow the voted ones.
+            # A period with few votes still has its featured papers: they follow the voted ones,
+            # in the order of the period's feed page (most upvoted, then the newer id).
             ranked = {c.paper.paper_id for c in trending_now}
             label = (
                 f"on the daily feed of {until:%d %b}" if kind == "daily" else "featured this week"

@@ -22,7 +22,7 @@ from paperfeed.db.digests import (
     list_issues,
     sent_paper_ids,
 )
-from paperfeed.db.feed import latest_feed_day
+from paperfeed.db.feed import home_day, latest_feed_day
 from paperfeed.digest.compose import DigestPlan
 from paperfeed.digest.content import DigestContent
 from paperfeed.digest.deliver import deliver, open_issue
@@ -74,9 +74,10 @@ def digest_content(hub: DigestParts) -> DigestContent:
 
 
 def default_period(hub: DigestParts, kind: str) -> dt.date:
-    """The newest featured day (the digest of the hub's latest papers), else today (UTC)."""
+    """The day the home page shows (`db.feed.home_day`: the newest featured day, or the demo's
+    day while the store is the demo), else today (UTC)."""
     with hub.db.read() as conn:
-        day = latest_feed_day(conn)
+        day = home_day(conn)
     return day or dt.datetime.now(dt.UTC).date()
 
 

@@ -308,6 +308,9 @@ def _parse_in_process(chunks: Iterator[Chunk]) -> Generator[list[Parsed]]:
 class SnapshotSource:
     """A JSONL snapshot file (gzip or plain) in either supported format.
 
+    It records papers and their announcement days; only with `feature=True` does it also
+    feature each paper on its day (a bulk import must not flood a curated feed).
+
     `parallel`: parse in a second process (None: when the file is large and there is a second
     core); the records, their order and the rejections are the same either way. The process is
     spawned, so a script that asks for it needs Python's `if __name__ == "__main__":` guard.
@@ -319,7 +322,7 @@ class SnapshotSource:
         self,
         path: Path,
         *,
-        feature: bool | None = None,
+        feature: bool = False,
         name: str = "snapshot",
         parallel: bool | None = False,
     ) -> None:
@@ -349,8 +352,7 @@ class SnapshotSource:
                         yield Rejected(f"{self.path}:{number}", item)
                         continue
                     yield item
-                    feature = self.feature if self.feature is not None else daily
-                    if feature and item.announced is not None:
+                    if self.feature and item.announced is not None:
                         yield Featuring(item.paper_id, item.announced, source=self.name)
         except READ_ERRORS as exc:
             yield Rejected(f"{self.path}", f"cannot read further: {exc}")
@@ -365,6 +367,7 @@ def sample_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "arxiv_daily_sample.jsonl.gz"
 
 
-def sample_source() -> SnapshotSource:
-    """The bundled sample, featured on the days its papers were announced."""
-    return SnapshotSource(sample_path(), feature=True, name="sample")
+def sample_source(*, feature: bool = True) -> SnapshotSource:
+    """The bundled sample, featured on the days its papers were announced unless `feature` is
+    False (`paperfeed init` records it unfeatured: the demo's feed is the Hugging Face history)."""
+    return SnapshotSource(sample_path(), feature=feature, name="sample")

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from paperfeed.community.trending import current_window, scored_papers
+from paperfeed.community.trending import current_window, window_scores
 from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
     FeedItem,
@@ -126,7 +126,15 @@ class TrendingPublic(BaseModel):
     anchored: bool = Field(
         description="true when the window was moved back to the newest vote in the hub"
     )
-    total: int = Field(description="papers with a vote in the window")
+    total: int = Field(description="papers in the list (docs/trending.md)")
+    window_total: int = Field(
+        alias="windowTotal",
+        description="how many of them have a vote in the window; a list shorter than 30 goes on "
+        "with earlier windows' papers, each scored in its own window",
+    )
+    earlier: str | None = Field(
+        default=None, description="the end of the first earlier window the list goes on with"
+    )
     papers: list[TrendingPaperPublic]
 
 
@@ -309,7 +317,8 @@ def trending(
 ) -> Response:
     """Papers ranked by decay-weighted upvotes over the window (docs/trending.md)."""
     span = current_window(db=hub.db, window=window)
-    scored = scored_papers(db=hub.db, span=span)
+    listed = window_scores(db=hub.db, span=span)
+    scored = listed.scored
     with hub.db.read() as conn:
         items = papers_for_scores(conn, scored[p * limit : (p + 1) * limit])
         stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=None)
@@ -320,6 +329,8 @@ def trending(
         now=_time(span.now) or "",
         anchored=span.anchored,
         total=len(scored),
+        windowTotal=listed.own,
+        earlier=_time(listed.earlier),
         papers=[
             TrendingPaperPublic(
                 rank=p * limit + n,

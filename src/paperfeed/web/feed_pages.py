@@ -1,4 +1,5 @@
-"""The feed pages: `/` (the latest day) and `/papers?date=|week=|month=`, paginated.
+"""The feed pages: `/` (the latest day; the demo's day while the store is the demo) and
+`/papers?date=|week=|month=`, paginated.
 
 Each page lists the papers featured in one day, ISO week or month, most upvoted first, with
 tabs for the three periods, links to the nearest periods that have papers, and RSS/Atom links.
@@ -11,14 +12,17 @@ import math
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import jinja2
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import Connection
 
+from paperfeed.community.featuring import demo_as_of
 from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
     count_featured,
+    home_day,
     latest_feed_day,
     nearest_feed_days,
     papers_for_period,
@@ -71,9 +75,18 @@ def period_url(period: Period, page: int = 1) -> str:
     return f"/papers?{period.query()}" + (f"&page={page}" if page > 1 else "")
 
 
+@jinja2.pass_context
+def demo_day(context: jinja2.runtime.Context) -> dt.date | None:
+    """The demo's "as of" day while the store is the demo (for the notice on every page)."""
+    request = context.get("request")
+    hub = getattr(request.app.state, "hub", None) if request is not None else None
+    return demo_as_of(db=hub.db) if isinstance(hub, Hub) else None
+
+
 templates.env.filters.update(
     period_label=period_label, period_short=period_short, period_url=period_url
 )
+templates.env.globals.update(demo_day=demo_day)
 
 _TABS: tuple[tuple[PeriodKind, str], ...] = (("day", "Day"), ("week", "Week"), ("month", "Month"))
 _TITLES: dict[PeriodKind, str] = {
@@ -85,7 +98,7 @@ _TITLES: dict[PeriodKind, str] = {
 
 @router.api_route("/", methods=["GET", "HEAD"], name="home")
 async def home(request: Request, hub: LoopHub, page: str | None = None) -> Response:
-    """Show the feed of the latest day that has featured papers."""
+    """Show the feed of the latest day that has featured papers (`db.feed.home_day`)."""
     # Most requests are anonymous and repeat: they are answered on the event loop from the
     # cache; the rest go to the thread pool, where the store is read.
     fast = cached_page(request, hub, "feed.html")
@@ -97,9 +110,9 @@ async def home(request: Request, hub: LoopHub, page: str | None = None) -> Respo
 def _home(request: Request, hub: Hub, page: str | None) -> Response:
     def load() -> dt.date | None:
         with hub.db.read() as conn:
-            return latest_feed_day(conn)
+            return home_day(conn)
 
-    day = cached(hub.db, ("latest-day",), load)
+    day = cached(hub.db, ("home-day",), load)
     if day is None:
         return templates.TemplateResponse(request, "feed.html", _no_feed_context())
     return _feed_page(request, hub, Period("day", day), page_number(page))

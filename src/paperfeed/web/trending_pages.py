@@ -10,7 +10,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from paperfeed.community.trending import cached_window, current_window, scored_papers, window_named
+from paperfeed.community.trending import (
+    cached_window,
+    current_window,
+    window_named,
+    window_scores,
+)
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
@@ -53,7 +58,8 @@ async def trending(
 
 def _trending(request: Request, hub: Hub, chosen: Window, number: int) -> Response:
     span = current_window(db=hub.db, window=chosen)
-    scored = scored_papers(db=hub.db, span=span)
+    listed = window_scores(db=hub.db, span=span)
+    scored = listed.scored
     pages = max(1, math.ceil(len(scored) / PAGE_SIZE))
     if number > pages:
         raise HTTPException(status_code=404, detail=f"This trending list has {pages} pages.")
@@ -73,6 +79,8 @@ def _trending(request: Request, hub: Hub, chosen: Window, number: int) -> Respon
             "items": items,
             "stats": stats,
             "total": len(scored),
+            "own": listed.own,  # the window's own papers; the rest top the list up
+            "earlier": listed.earlier,
             "offset": offset,
             "page": number,
             "pages": pages,
