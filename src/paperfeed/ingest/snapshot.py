@@ -347,7 +347,7 @@ class SnapshotSource:
         parsed = (_parse_in_process if self.parallel else _parse_here)(chunks)
         try:
             for batch in parsed:
-                for number, item, daily in batch:
+                for number, item, _daily in batch:
                     if isinstance(item, str):
                         yield Rejected(f"{self.path}:{number}", item)
                         continue
