@@ -303,7 +303,7 @@ class FacetTable:
     def load(cls, path: Path) -> FacetTable:
         """Read a saved table; raise UnusableFacets if missing, damaged or of another format."""
         try:
-            with np.load(path, allow_pickle=False) as saved:
+            with open(path, "rb") as file, np.load(file, allow_pickle=False) as saved:
                 if "format" not in saved.files or int(saved["format"]) != FORMAT:
                     raise UnusableFacets(f"{path} is of another format")
                 missing = [name for name in _ARRAYS if name not in saved.files]
@@ -312,7 +312,7 @@ class FacetTable:
                 arrays = {name: saved[name] for name in _ARRAYS}
         except FileNotFoundError:
             raise UnusableFacets(f"{path} is missing") from None
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as error:
             raise UnusableFacets(f"{path} is damaged ({error})") from error
         mark_text = str(arrays["mark"])
         table = cls(
@@ -353,9 +353,9 @@ class FacetTable:
 def saved_mark(path: Path) -> str | None:
     """The store state a saved table reflects, as saved (None: no usable file)."""
     try:
-        with np.load(path, allow_pickle=False) as saved:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as saved:
             return str(saved["mark"]) if int(saved["format"]) == FORMAT else None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 
