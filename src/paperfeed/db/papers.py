@@ -294,6 +294,54 @@ def iter_papers(
 
 
 @dataclass(frozen=True, slots=True)
+class PaperFacetRow:
+    """What search filters and exact-title look-ups need of a paper: no abstract, no authors."""
+
+    paper_id: str
+    title: str
+    categories: tuple[str, ...]
+    announced: dt.date | None
+    submitted: dt.datetime | None
+    visible: bool
+
+
+def iter_paper_facets(
+    conn: Connection,
+    *,
+    modified_since: dt.datetime | None = None,
+    include_hidden: bool = True,
+    batch: int = 20_000,
+) -> Iterator[list[PaperFacetRow]]:
+    """Yield the facets of papers in id order, optionally only those modified since a time."""
+    query = select(
+        papers.c.paper_id,
+        papers.c.title,
+        papers.c.categories,
+        papers.c.announced,
+        papers.c.submitted,
+        papers.c.status,
+    ).order_by(papers.c.paper_id)
+    if modified_since is not None:
+        query = query.where(papers.c.modified_at >= modified_since)
+    if not include_hidden:
+        query = query.where(papers.c.status == PaperStatus.ACTIVE.value)
+    result = conn.execution_options(yield_per=batch).execute(query)
+    active = PaperStatus.ACTIVE.value
+    for rows in result.partitions(batch):
+        yield [
+            PaperFacetRow(
+                row.paper_id,
+                row.title,
+                tuple(row.categories or ()),
+                row.announced,
+                row.submitted,
+                row.status == active,
+            )
+            for row in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class StoreMarks:
     """Where the store stands, to tell whether a derived index is stale."""
 

@@ -1,8 +1,10 @@
 """SearchIndex: the keyword and vector indexes kept in step with the store, never silently stale.
 
-Both indexes live in folders beside the database and record the store state they reflect. Every
-search first compares that record with the store (two cheap queries, at most once a second) and
-catches up on what changed; a vector index of another embedding contract is rebuilt.
+Both indexes live in folders beside the database and record the store state they reflect, and so
+does the facets file (days, categories, title keys: see facets.py), so a process opens search
+without walking the store. Every search first compares those records with the store (two cheap
+queries, at most once a second) and catches up on what changed; a vector index of another
+embedding contract is rebuilt, and so is a facets file that is missing, damaged or stale.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,25 @@ from typing import Any
 import numpy as np
 
 from paperfeed.db import Database
-from paperfeed.db.papers import iter_papers, latest_change, store_marks
+from paperfeed.db.papers import iter_paper_facets, iter_papers, latest_change, store_marks
 from paperfeed.db.vectors import (
     EmbeddingContract,
     count_vectors,
     iter_vectors,
     latest_embedding,
 )
-from paperfeed.models import PaperRecord, PaperStatus, normalize_space
+from paperfeed.models import PaperRecord
 from paperfeed.search.embedder import EMBEDDING_INPUT_VERSION, Embedder
-from paperfeed.search.keyword import KeywordIndex, KeywordIndexLocked, paper_day
+from paperfeed.search.facets import (
+    FILE_NAME,
+    Facets,
+    FacetTable,
+    UnusableFacets,
+    facet_row,
+    saved_mark,
+    title_key,
+)
+from paperfeed.search.keyword import KeywordIndex, KeywordIndexLocked
 from paperfeed.search.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -55,17 +66,43 @@ def contract_of(embedder: Embedder) -> EmbeddingContract:
     )
 
 
-def title_key(title: str) -> str:
-    """Normalise a title for exact-title look-ups."""
-    return normalize_space(title).casefold().rstrip(".")
+__all__ = ["Facets", "SearchIndex", "contract_of", "title_key"]
 
 
-@dataclass(frozen=True, slots=True)
-class Facets:
-    """What the filters need of a paper."""
+class _FacetView(Mapping[str, Facets]):
+    """The facets of the visible papers by id, read from the table as asked."""
 
-    day: dt.date | None
-    categories: frozenset[str]
+    def __init__(self, table: FacetTable) -> None:
+        self._table = table
+
+    def __getitem__(self, paper_id: str) -> Facets:
+        found = self._table.facets(paper_id)
+        if found is None:
+            raise KeyError(paper_id)
+        return found
+
+    def __contains__(self, paper_id: object) -> bool:
+        return paper_id in self._table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.paper_ids())
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class _TitleView:
+    """Exact-title look-ups: a title key to the visible paper of that title."""
+
+    def __init__(self, table: FacetTable) -> None:
+        self._table = table
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        found = self._table.titled(key)
+        return found if found is not None else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._table.titled(key) is not None
 
 
 @dataclass
@@ -98,16 +135,28 @@ class SearchIndex:
         self.contract = contract
         self.keyword = KeywordIndex.open(folder / "keyword-index")
         self.vectors: VectorIndex | None = None
-        self.facets: dict[str, Facets] = {}
-        self.titles: dict[str, str] = {}
-        self._title_of: dict[str, str] = {}
-        self.by_category: dict[str, set[str]] = {}
+        self._table = FacetTable.empty()
         self._allowed_cache: dict[tuple[object, ...], frozenset[str]] = {}
         self._lock = threading.RLock()
         self._checked_at = 0.0
-        self._papers_mark: dt.datetime | None = None
+        self._papers_mark: dt.datetime | None = None  # the keyword index's
         self._vectors_mark: dt.datetime | None = None
         self._loaded = False
+
+    @property
+    def facets(self) -> Mapping[str, Facets]:
+        """The day and categories of each visible paper."""
+        return _FacetView(self._table)
+
+    @property
+    def titles(self) -> _TitleView:
+        """Title keys (see `title_key`) to the visible paper of that title."""
+        return _TitleView(self._table)
+
+    @property
+    def facets_path(self) -> Path:
+        """The facets file: what search needs to open, beside the indexes."""
+        return self.folder / FILE_NAME
 
     # -- keeping in step -------------------------------------------------------------------
 
@@ -129,7 +178,7 @@ class SearchIndex:
             with self.db.read() as conn:
                 papers_changed = latest_change(conn)
                 vectors_changed = latest_embedding(conn)
-            if papers_changed != self._papers_mark:
+            if papers_changed != self._papers_mark or papers_changed != self._table.mark:
                 self._sync_papers()
             if vectors_changed != self._vectors_mark:
                 self._sync_vectors()
@@ -185,9 +234,16 @@ class SearchIndex:
             if self.keyword.count() == marks.visible_papers:
                 self.keyword.set_meta({"papers_modified_at": _iso(marks.papers_modified_at)})
                 self.keyword.commit()
+                self._papers_mark = marks.papers_modified_at
             else:  # another process changed papers meanwhile: the next look catches up
                 logger.info("store changed during the import; the keyword index will catch up")
-            self._loaded = False  # facets and titles are read again on the next search
+            # The facets file follows (a light query of the changed papers), so the next
+            # process to search opens without walking the store.
+            if not self._loaded:
+                self._table = self._open_facets()
+            hidden = self._sync_facets()
+            if hidden and self.vectors is not None:
+                self.vectors.remove(hidden)
 
     def refresh_vectors(self) -> None:
         """Bring only the vector index up to date with the store and save it (no facets)."""
@@ -206,10 +262,9 @@ class SearchIndex:
             self.save()
 
     def _load(self) -> None:
-        """Load the facets and titles from the store and the vector index from disk."""
-        with self.db.read() as conn:
-            for batch in iter_papers(conn, include_hidden=False):
-                self._remember(batch)
+        """Open the facets file (rebuilt if unusable) and the vector index, both from disk."""
+        self._table = self._open_facets()
+        self._allowed_cache.clear()
         meta = self.keyword.meta()
         self._papers_mark = _parse(meta.get("papers_modified_at"))
         loaded = VectorIndex.load(self.folder / "vector-index")
@@ -224,26 +279,58 @@ class SearchIndex:
         c = self.contract
         return {"model_id": c.model_id, "revision": c.revision, "input": c.input_version}
 
-    def _remember(self, records: list[PaperRecord]) -> None:
-        self._allowed_cache.clear()
-        for record in records:
-            old = self.facets.pop(record.paper_id, None)
-            for category in old.categories if old is not None else ():
-                self.by_category.get(category, set()).discard(record.paper_id)
-            old_title = self._title_of.pop(record.paper_id, None)
-            if old_title is not None and self.titles.get(old_title) == record.paper_id:
-                del self.titles[old_title]
-            if record.status is not PaperStatus.ACTIVE:
-                continue
-            self.facets[record.paper_id] = Facets(
-                paper_day(record), frozenset(record.categories or ())
+    def _open_facets(self) -> FacetTable:
+        """The saved facets, if usable and not ahead of the store; else rebuilt and saved."""
+        try:
+            table = FacetTable.load(self.facets_path)
+        except UnusableFacets as exc:
+            logger.info("%s: rebuilding the search facets from the store", exc)
+            return self._build_facets()
+        with self.db.read() as conn:
+            marks = store_marks(conn)
+        latest = marks.papers_modified_at
+        if table.mark is not None and (latest is None or table.mark > latest):
+            logger.info("search facets reflect a newer store than this one: rebuilding them")
+            return self._build_facets()
+        if table.mark == latest and len(table) != marks.visible_papers:
+            logger.info(
+                "search facets hold %d papers, the store %d: rebuilding them",
+                len(table),
+                marks.visible_papers,
             )
-            for category in record.categories or ():
-                self.by_category.setdefault(category, set()).add(record.paper_id)
-            if record.title:
-                key = title_key(record.title)
-                self.titles.setdefault(key, record.paper_id)
-                self._title_of[record.paper_id] = key
+            return self._build_facets()
+        return table
+
+    def _build_facets(self) -> FacetTable:
+        """Read the facets of every visible paper from the store (one light query) and save."""
+        with self.db.read() as conn:
+            marks = store_marks(conn)
+            table = FacetTable.build(
+                iter_paper_facets(conn, include_hidden=False), mark=marks.papers_modified_at
+            )
+        self._save_facets(table)
+        return table
+
+    def _sync_facets(self) -> list[str]:
+        """Catch the facets up with the store's changed papers; return the ids now hidden."""
+        hidden: list[str] = []
+        with self.db.read() as conn:
+            latest = latest_change(conn)
+            if latest == self._table.mark:
+                return hidden
+            for batch in iter_paper_facets(conn, modified_since=self._table.mark):
+                hidden.extend(self._table.apply(batch))
+        self._table.mark = latest
+        self._allowed_cache.clear()
+        if saved_mark(self.facets_path) != _iso(latest):
+            self._save_facets(self._table)
+        return hidden
+
+    def _save_facets(self, table: FacetTable) -> None:
+        try:
+            table.save(self.facets_path)
+        except OSError as exc:  # a read-only data folder: search still works, opening is slower
+            logger.warning("could not save the search facets to %s: %s", self.facets_path, exc)
 
     def allowed_ids(
         self,
@@ -259,21 +346,7 @@ class SearchIndex:
         cached = self._allowed_cache.get(key)
         if cached is not None:
             return cached
-        if categories:
-            candidates: set[str] = set()
-            for category in set(categories):
-                candidates |= self.by_category.get(category, set())
-        else:
-            candidates = set(self.facets)
-        if since is not None or until is not None:
-            low, high = since or dt.date.min, until or dt.date.max
-            facets = self.facets
-            candidates = {
-                pid
-                for pid in candidates
-                if (day := facets[pid].day) is not None and low <= day <= high
-            }
-        result = frozenset(candidates)
+        result = self._table.allowed(since=since, until=until, categories=categories)
         if len(self._allowed_cache) > 64:
             self._allowed_cache.clear()
         self._allowed_cache[key] = result
@@ -281,22 +354,28 @@ class SearchIndex:
 
     def _sync_papers(self) -> None:
         """Bring the keyword index and facets up to the store's latest paper change."""
+        hidden = self._sync_facets()
+        if hidden and self.vectors is not None:
+            self.vectors.remove(hidden)
         with self.db.read() as conn:
             marks = store_marks(conn)
-            hidden: list[str] = []
+            if marks.papers_modified_at == self._papers_mark:
+                return
+            # Another process (an import) may have brought the keyword index up to date.
+            self.keyword.reload()
+            stored = _parse(self.keyword.meta().get("papers_modified_at"))
+            if stored == marks.papers_modified_at:
+                self._papers_mark = stored
+                return
             try:
-                for batch in iter_papers(conn, modified_since=self._papers_mark):
+                for batch in iter_papers(conn, modified_since=stored):
                     self.keyword.upsert(batch)
-                    self._remember(batch)
-                    hidden.extend(r.paper_id for r in batch if r.status is not PaperStatus.ACTIVE)
                 self.keyword.set_meta({"papers_modified_at": _iso(marks.papers_modified_at)})
                 self.keyword.commit()
             except KeywordIndexLocked:
                 logger.info("keyword index busy in another process; it will catch up there")
                 self.keyword.reload()
                 return
-        if hidden and self.vectors is not None:
-            self.vectors.remove(hidden)
         self._papers_mark = marks.papers_modified_at
 
     def _sync_vectors(self) -> None:
@@ -328,7 +407,7 @@ class SearchIndex:
         self._vectors_mark = counts.last_embedded_at
 
     def save(self) -> None:
-        """Persist the vector index (the keyword index persists itself at each commit)."""
+        """Persist the vector index (the keyword index and the facets persist as they change)."""
         with self._lock:
             if self.vectors is not None:
                 self.vectors.save(
@@ -345,8 +424,11 @@ class SearchIndex:
             with self.db.read() as conn:
                 marks = store_marks(conn)
 
+                table = FacetTable.empty(mark=marks.papers_modified_at)
+
                 def records() -> Any:
                     for batch in iter_papers(conn, include_hidden=False):
+                        table.apply([facet_row(record) for record in batch])
                         yield from batch
                         if progress is not None:
                             progress(len(batch))
@@ -354,12 +436,8 @@ class SearchIndex:
                 self.keyword.rebuild_from(
                     records(), meta={"papers_modified_at": _iso(marks.papers_modified_at)}
                 )
-            self.facets.clear()
-            self.titles.clear()
-            self._title_of.clear()
-            self.by_category.clear()
-            self._allowed_cache.clear()
-            self._load()  # facets and titles from the store
+            self._save_facets(table)
+            self._load()  # the facets just saved, and the vector index from disk
             self._papers_mark = marks.papers_modified_at
             self.vectors = None  # rebuilt from the stored vectors, not from disk
             self._vectors_mark = None
