@@ -131,6 +131,9 @@ class TrendingPublic(BaseModel):
 
 
 class ErrorPublic(BaseModel):
+    """An error, in the shape huggingface_hub reads (`error`) and FastAPI's (`detail`)."""
+
+    error: str
     detail: str
 
 
