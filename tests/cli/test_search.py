@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,14 @@ def test_an_unknown_paper_exits_not_found_not_rejected() -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == EXIT_NOT_FOUND, args
         assert "no paper" in result.stderr and result.stdout == ""
+
+
+def test_similar_json_scores_are_similarities_not_fusion_values() -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["similar", "2603.12270", "--json", "--limit", "5"])
+    assert result.exit_code == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 5
+    # Semantic search is off here: keyword neighbours, scored BM25 over the best BM25.
+    assert hits[0]["score"] == 1.0
+    assert all(0.0 < hit["score"] <= 1.0 for hit in hits)
