@@ -82,7 +82,7 @@ def test_papers_show_reads_versioned_ids_and_urls() -> None:
     paper = json.loads(out)
     assert paper["authors"] == ["Ryan Brown", "Chris Russell"]
     assert paper["featured_on"] == ["2026-03-16"]
-    assert run("papers", "show", "0000.00000")[0] == 1
+    assert run("papers", "show", "0000.00000")[0] == 4  # not found, not "records rejected"
 
 
 def test_backup_copies_a_consistent_database(tmp_path: Path) -> None:

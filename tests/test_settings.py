@@ -40,3 +40,17 @@ def test_host_and_proxy_lists_are_comma_separated(monkeypatch: pytest.MonkeyPatc
     settings = Settings()
     assert settings.allowed_hosts == ["hub.example.org", "*.example.net"]
     assert settings.forwarded_allow_ips == ["10.0.0.1", "10.0.0.0/8"]
+
+
+def test_the_public_url_follows_host_and_port_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAPERFEED_PUBLIC_URL", raising=False)
+    monkeypatch.delenv("PAPERFEED_HOST", raising=False)
+    monkeypatch.delenv("PAPERFEED_PORT", raising=False)
+    assert Settings().public_url == "http://127.0.0.1:8000"
+    monkeypatch.setenv("PAPERFEED_PORT", "8123")
+    assert Settings().public_url == "http://127.0.0.1:8123"
+    assert Settings(host="localhost").public_url == "http://localhost:8123"
+    assert Settings(host="::1", port=9000).public_url == "http://[::1]:9000"
+    assert Settings(host="0.0.0.0").public_url == "http://127.0.0.1:8123"
+    monkeypatch.setenv("PAPERFEED_PUBLIC_URL", "https://papers.example.org/hub")
+    assert Settings().public_url == "https://papers.example.org/hub"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, computed_field, field_validator
+from pydantic import Field, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     )
     site_name: str = Field(default="paperfeed", description="Name shown in page titles.")
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Address readers reach the hub at; links in emails and feeds start with it.",
+        default="",
+        description="Address readers reach the hub at; links in emails and feeds start with it. "
+        "Unset: http://HOST:PORT from host and port.",
     )
     # Exposure (docs/web.md, "Security").
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
@@ -144,6 +145,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _public_url_follows_host_and_port(self) -> Self:
+        if not self.public_url:
+            self.public_url = served_url(host=self.host, port=self.port)
+        return self
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def dev_mailbox(self) -> bool:
@@ -173,3 +180,16 @@ class Settings(BaseSettings):
             url.render_as_string(hide_password=True).encode(), digest_size=6
         ).hexdigest()
         return self.data_dir / f"search-{digest}"
+
+
+# Addresses that mean "every interface": a browser cannot go there, this machine's loopback can.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+def served_url(*, host: str, port: int) -> str:
+    """The http URL of a server listening on host:port (the default `public_url`)."""
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{port}"

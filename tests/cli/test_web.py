@@ -18,6 +18,8 @@ import uvicorn
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
+from paperfeed.cli._console import EXIT_USAGE
+from paperfeed.db.mailbox import list_messages
 
 runner = CliRunner()
 
@@ -152,3 +154,55 @@ def test_a_real_server_cuts_off_a_streamed_body(real_server: Any) -> None:
     except httpx.WriteError:  # the server answered and closed while the body was still going
         pass
     assert httpx.get(url + "/static/style.css").status_code == 200
+
+
+@pytest.fixture
+def served_apps(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """uvicorn.run replaced by a recorder of the apps it was given."""
+    apps: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: apps.append(app))
+    return apps
+
+
+def test_links_follow_the_port_unless_a_public_url_is_set(
+    served_apps: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.web.community_helpers import ask_for_link
+
+    port = _free_port()
+    assert runner.invoke(app, ["serve", "--port", str(port)]).exit_code == 0
+    monkeypatch.setenv("PAPERFEED_PORT", str(_free_port()))
+    assert runner.invoke(app, ["serve"]).exit_code == 0
+    monkeypatch.setenv("PAPERFEED_PUBLIC_URL", "https://papers.example.org")
+    assert runner.invoke(app, ["serve", "--port", str(port)]).exit_code == 0
+    by_flag, by_env, explicit = (served.state.hub for served in served_apps)
+    assert by_flag.settings.public_url == f"http://127.0.0.1:{port}"
+    assert by_env.settings.public_url == f"http://127.0.0.1:{os.environ['PAPERFEED_PORT']}"
+    assert explicit.settings.public_url == "https://papers.example.org"
+    with TestClient(served_apps[0], base_url=f"http://127.0.0.1:{port}") as client:
+        ask_for_link(client, "ada@example.org")
+        with by_flag.db.read() as conn:
+            (mail,) = list_messages(conn, to="ada@example.org", limit=1)
+        body = mail.parsed().get_body(preferencelist=("plain",))
+        assert body is not None
+        assert f"http://127.0.0.1:{port}/sign-in/verify?token=" in body.get_content()
+        feed = client.get("/papers.rss")
+        assert feed.status_code == 200 and f"<link>http://127.0.0.1:{port}/" in feed.text
+        assert ":8000" not in feed.text
+    for served in served_apps:
+        served.state.hub.close()
+
+
+def test_a_busy_port_is_named_before_serving_with_a_hint(served: list[dict[str, Any]]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == EXIT_USAGE == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert f"--port {port + 1}" in result.stderr and "PAPERFEED_PORT" in result.stderr
+    assert "serving" not in result.stderr and "Errno" not in result.stderr
+    assert served == []

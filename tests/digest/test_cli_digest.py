@@ -52,7 +52,7 @@ def test_subscribers_add_import_list_remove(env: dict[str, str], tmp_path: Path)
     code, out = run(env, "subscribers", "remove", "bob@example.org")
     assert code == 0
     code, _ = run(env, "subscribers", "remove", "bob@example.org")
-    assert code == 1
+    assert code == 4  # not found
 
 
 def test_digest_send_goes_to_the_dev_mailbox_and_only_to_confirmed_readers(
@@ -93,7 +93,7 @@ def test_preview_prints_the_digest_without_sending(env: dict[str, str]) -> None:
         assert list_messages(conn) == []
     db.dispose()
     code, _ = run(env, "digest", "preview", "nobody@example.org")
-    assert code == 1
+    assert code == 4  # not found
 
 
 def test_bad_dates_are_usage_errors(env: dict[str, str]) -> None:
@@ -105,4 +105,4 @@ def test_resume_without_a_paused_issue_says_so(env: dict[str, str]) -> None:
     code, _ = run(env, "digest", "resume")
     assert code == 0
     code, _ = run(env, "digest", "resume", "99")
-    assert code == 1
+    assert code == 4  # not found

@@ -51,6 +51,7 @@ def test_bad_periods_are_a_json_400(client: TestClient, query: str) -> None:
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"
     assert "detail" in response.json()
+    assert response.json()["error"] == response.json()["detail"]  # huggingface_hub reads `error`
 
 
 def test_limits_out_of_range_are_refused(client: TestClient) -> None:

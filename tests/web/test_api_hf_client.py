@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from huggingface_hub import HfApi
-from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 
 from paperfeed.db.feed import papers_for_period
 from paperfeed.db.upvotes import set_upvote
@@ -114,3 +114,20 @@ def test_list_papers_searches(endpoint: str) -> None:
     assert papers and papers[0].id == "2401.10241"
     assert papers[0].title == "Zero Bubble Pipeline Parallelism"
     assert list(api.list_papers(query="   ")) == []
+
+
+def test_huggingface_hub_shows_the_apis_error_messages(endpoint: str) -> None:
+    api = HfApi(endpoint=endpoint, token=False)
+    with pytest.raises(BadRequestError) as bad:
+        list(api.list_daily_papers(date="2024-13-01"))
+    shown = str(bad.value)
+    assert "Bad request:" in shown
+    assert shown.split("Bad request:", 1)[1].strip()  # not an empty "Bad request:"
+    assert "2024-13-01" in shown or "date" in shown.lower()
+    with pytest.raises(HfHubHTTPError) as missing:
+        api.paper_info("2401.99999")
+    assert "There is no paper '2401.99999' here." in str(missing.value)
+    with pytest.raises(HfHubHTTPError) as too_many:
+        list(api.list_daily_papers(date="2024-03-01", limit=1000))
+    assert too_many.value.response.status_code == 422
+    assert "limit: Input should be less than or equal to 100" in str(too_many.value)

@@ -57,7 +57,7 @@ def test_a_streamed_json_body_is_cut_off_at_the_limit(client: TestClient) -> Non
         headers={"Content-Type": "application/json", "Authorization": "Bearer nope"},
     )
     assert response.status_code == 413
-    assert response.json() == {"detail": "Content Too Large"}
+    assert response.json() == {"error": "Content Too Large", "detail": "Content Too Large"}
 
 
 def test_a_form_over_the_limit_gets_413_and_changes_nothing(client: TestClient, hub: Hub) -> None:

@@ -26,7 +26,7 @@ def test_role_and_list(store: Database) -> None:
     empty = runner.invoke(app, ["users", "list"])
     assert empty.exit_code == 0 and "No users yet" in empty.output
     missing = runner.invoke(app, ["users", "role", "ada@example.org", "admin"])
-    assert missing.exit_code == 2 and "--create" in missing.output
+    assert missing.exit_code == 4 and "--create" in missing.output  # not found
     made = runner.invoke(app, ["users", "role", "Ada@Example.org", "admin", "--create"])
     assert made.exit_code == 0, made.output
     assert "ada@example.org is now admin" in made.output

@@ -1,7 +1,9 @@
 """The `paperfeed` command line (Typer + Rich): thin commands over the hub's functions.
 
-Exit codes: 0 success; 1 finished, but some records were rejected; 2 bad usage or input
-that cannot be read; 3 a network source could not be reached; 70 an unexpected error (a bug).
+Exit codes (cli/_console.py): 0 success; 1 finished, but some records were rejected; 2 bad
+usage, input that cannot be read, or a server that cannot start as asked (a busy port); 3 a
+network source could not be reached; 4 not found (no such paper, subscriber, user or issue);
+70 an unexpected error (a bug).
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ app = typer.Typer(
         "paperfeed: a self-hostable research-paper hub (daily feed, trending, search, digests).\n\n"
         "Settings come from PAPERFEED_* environment variables (see docs/settings.md); "
         "the store is PAPERFEED_DATABASE_URL, by default a SQLite file in PAPERFEED_DATA_DIR.\n\n"
-        "Exit codes: 0 success; 1 done, but some records were rejected; 2 bad usage or "
-        "unreadable input; 3 a network source could not be reached; 70 an unexpected error "
-        "(a bug: the traceback is on stderr)."
+        "Exit codes: 0 success; 1 done, but some records were rejected; 2 bad usage, "
+        "unreadable input or a busy port; 3 a network source could not be reached; 4 not "
+        "found (no such paper, subscriber, user or issue); 70 an unexpected error (a bug: the "
+        "traceback is on stderr)."
     ),
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    # Plain Click help: Rich markup would eat "[default: …]" in help texts and Typer's Rich
+    # panels print a "<bool>" type beside every flag. Every group below does the same.
+    rich_markup_mode=None,
+    context_settings={"show_default": True},
     pretty_exceptions_enable=False,
 )
 _store.register(app)

@@ -23,13 +23,19 @@ from rich.text import Text
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
 
+# Exit codes, documented in the main help, docs/cli.md and the README. 70 (a bug) is in __init__.
+EXIT_REJECTED = 1  # done, but some records were rejected
+EXIT_USAGE = 2  # bad usage, unreadable input, or a server that cannot start as asked
+EXIT_UNREACHABLE = 3  # a network source could not be reached
+EXIT_NOT_FOUND = 4  # no such paper, subscriber, user or issue
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
-def make_hub(*, migrate: bool = True) -> Hub:
-    """Build the hub from the environment's settings."""
-    return Hub.from_settings(Settings(), migrate=migrate)
+def make_hub(*, migrate: bool = True, settings: Settings | None = None) -> Hub:
+    """Build the hub from `settings`, by default the environment's."""
+    return Hub.from_settings(settings or Settings(), migrate=migrate)
 
 
 class _PapersRate(ProgressColumn):

@@ -35,7 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from paperfeed.addresses import InvalidAddress, is_address, normalize_address
-from paperfeed.cli._console import err, make_hub, out
+from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
 from paperfeed.db.digests import (
     Issue,
     Preferences,
@@ -53,8 +53,12 @@ from paperfeed.digest.subscribers import (
     remove_subscriber_by_email,
 )
 
-digest_app = typer.Typer(help="Compose and send email digests.", no_args_is_help=True)
-subscribers_app = typer.Typer(help="Manage digest subscribers.", no_args_is_help=True)
+digest_app = typer.Typer(
+    help="Compose and send email digests.", no_args_is_help=True, rich_markup_mode=None
+)
+subscribers_app = typer.Typer(
+    help="Manage digest subscribers.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 class Kind(StrEnum):
@@ -217,7 +221,7 @@ def resume(
             paused = list_issues(conn, status=("paused",), limit=100)
     if not paused:
         err.print("no paused issue" + (f" with id {issue_id}" if issue_id else ""))
-        raise typer.Exit(1 if issue_id is not None else 0)
+        raise typer.Exit(EXIT_NOT_FOUND if issue_id is not None else 0)
     code = 0
     for issue in paused:
         resume_issue(hub.db, issue_id=issue.issue_id)
@@ -248,7 +252,7 @@ def preview(
     )
     if found is None:
         err.print(f"[red]error:[/] {address} is not a subscriber")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NOT_FOUND)
     _plan, data = found
     if raw:
         out.print(data.decode("utf-8", "replace"), markup=False)
@@ -367,7 +371,7 @@ def remove(address: Annotated[str, typer.Argument(help="Email address.")]) -> No
     removed = remove_subscriber_by_email(db=hub.db, email=address)
     if removed is None:
         err.print(f"[red]error:[/] {address} is not a subscriber")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NOT_FOUND)
     out.print(f"removed {removed}")
 
 

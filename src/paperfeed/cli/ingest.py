@@ -26,6 +26,7 @@ app = typer.Typer(
         "70 an unexpected error (a bug)."
     ),
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 MAX_LISTED = 20

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from paperfeed.cli._console import err, make_hub, out
+from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
 from paperfeed.hub import Hub
 from paperfeed.search.hybrid import MAX_LIMIT, SearchHit
 
@@ -141,7 +141,9 @@ def _print_hits(hits: list[SearchHit], *, offset: int = 0) -> None:
 
 
 Limit = Annotated[int, typer.Option(min=1, max=MAX_LIMIT, help="How many results (at most 1,000).")]
-DateOpt = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], show_default=False)]
+DateOpt = Annotated[
+    dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", show_default=False)
+]
 
 
 def search(
@@ -197,7 +199,7 @@ def similar(
         )
     except PaperNotFound as exc:
         err.print(f"[red]error:[/] no paper {exc.args[0]!r} in the store")
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_NOT_FOUND) from None
     if as_json:
         print(json.dumps([_hit_json(hit) for hit in hits], ensure_ascii=False))
         return

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from paperfeed.cli._console import err, make_hub, out
+from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
 from paperfeed.db.feed import days_featured
 from paperfeed.db.migrate import current_revision
 from paperfeed.db.papers import count_papers, get_paper
 
-papers_app = typer.Typer(help="Look at papers in the store.", no_args_is_help=True)
+papers_app = typer.Typer(
+    help="Look at papers in the store.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def _json_default(value: object) -> Any:
@@ -134,7 +136,7 @@ def show(
         days = days_featured(conn, key) if stored else []
     if stored is None:
         err.print(f"[red]error:[/] no paper {key!r} in the store")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NOT_FOUND)
     record = stored.record
     if as_json:
         data = dataclasses.asdict(record)

@@ -8,12 +8,13 @@ import typer
 from rich.table import Table
 
 from paperfeed.addresses import InvalidAddress
-from paperfeed.cli._console import err, make_hub, out
+from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
 from paperfeed.community.accounts import NoSuchUser, Role, list_users, set_role_by_email
 
 app = typer.Typer(
     help="Users and roles: member, curator (features papers, moderates), admin (gives roles).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -60,7 +61,7 @@ def role_command(
             f"No user {email}: they appear after their first sign-in "
             "(or pass --create to add them now)."
         )
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_NOT_FOUND) from None
     finally:
         hub.close()
     out.print(f"{user.email} is now {role.value}.")

@@ -4,6 +4,9 @@ No model call: the paper's vector comes from the index. The query is the paper's
 mean of its `expansion` nearest neighbours (average query expansion, Chum et al., ICCV 2007),
 and papers listed in the same arXiv categories get a small bonus (`category_bonus` times the
 Jaccard overlap of the two category sets). A paper without a vector gets keyword neighbours.
+
+The order is that ranking's; each hit's `score` is what a reader can interpret: the cosine of the
+two papers' stored vectors (keyword neighbours: BM25 over the best BM25, in [0, 1]).
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ def similar_papers(
     expansion: int = 5,
     category_bonus: float = 0.03,
 ) -> list[SearchHit]:
-    """Return the papers closest to `paper_id`, the paper itself excluded, best first."""
+    """Return the papers closest to `paper_id`, the paper itself excluded, best first.
+
+    Each hit's `score` is its cosine similarity to the paper (see the module docstring), not
+    the fused value that ordered it.
+    """
     parsed = parse_arxiv_id(paper_id)
     key = parsed[0] if parsed else paper_id.strip()
     limit = max(0, min(limit, MAX_LIMIT))
@@ -52,6 +59,7 @@ def similar_papers(
     depth = max(depth, limit)
     vector_ids: list[str] = []
     vector = index.vectors.vector(key) if index.vectors is not None else None
+    own_vector = vector
     if vector is not None and index.vectors is not None:
         vectors = index.vectors
         if expansion > 0:
@@ -71,12 +79,13 @@ def similar_papers(
 
         hits = sorted(hits, key=lambda hit: -(hit[1] + category_bonus * overlap(hit[0])))
         vector_ids = [pid for pid, _ in hits]
-    keyword_ids: list[str] = []
+    keyword_hits: list[tuple[str, float]] = []
     if keyword_weight > 0 or not vector_ids:
         text = f"{record.title} {record.abstract}"
-        keyword_ids = [
-            pid for pid, _ in index.keyword.search(text, limit=depth + 1, since=since) if pid != key
+        keyword_hits = [
+            hit for hit in index.keyword.search(text, limit=depth + 1, since=since) if hit[0] != key
         ]
+    keyword_ids = [pid for pid, _ in keyword_hits]
     fused = rrf(
         [vector_ids, keyword_ids],
         k=rrf_k,
@@ -84,15 +93,21 @@ def similar_papers(
     )[:limit]
     vector_rank = {pid: rank for rank, pid in enumerate(vector_ids, start=1)}
     keyword_rank = {pid: rank for rank, pid in enumerate(keyword_ids, start=1)}
+    chosen = [pid for pid, _ in fused]
+    if own_vector is not None and index.vectors is not None and chosen:
+        similarity = dict(index.vectors.search(own_vector, k=len(chosen), mask_ids=set(chosen)))
+    else:
+        best = max((score for _, score in keyword_hits), default=0.0) or 1.0
+        similarity = {pid: score / best for pid, score in keyword_hits}
     with index.db.read() as conn:
-        papers = get_papers(conn, [pid for pid, _ in fused])
+        papers = get_papers(conn, chosen)
     return [
         SearchHit(
             paper=papers[pid],
-            score=score,
+            score=similarity.get(pid, 0.0),
             keyword_rank=keyword_rank.get(pid),
             vector_rank=vector_rank.get(pid),
         )
-        for pid, score in fused
+        for pid in chosen
         if pid in papers
     ]

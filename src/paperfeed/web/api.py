@@ -99,10 +99,13 @@ class DailyPaperPublic(BaseModel):
 
 
 class SimilarPaperPublic(BaseModel):
-    """A paper close to another one, with its fused similarity score."""
+    """A paper close to another one, with how similar it is."""
 
     paper: PaperPublic
-    score: float
+    score: float = Field(
+        description="cosine similarity of the two papers' stored vectors, -1 to 1 (a paper "
+        "without a vector: keyword neighbours, BM25 over the best BM25, 0 to 1)"
+    )
 
 
 class TrendingPaperPublic(BaseModel):
@@ -139,6 +142,9 @@ class TrendingPublic(BaseModel):
 
 
 class ErrorPublic(BaseModel):
+    """An error, in the shape huggingface_hub reads (`error`) and FastAPI's (`detail`)."""
+
+    error: str
     detail: str
 
 
@@ -366,7 +372,10 @@ def similar(
     paper_id: str,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response:
-    """The papers closest to this one (stored vectors and keywords, fused by rank)."""
+    """The papers closest to this one, in the order of docs/search.md ("Similar papers").
+
+    `score` is each paper's cosine similarity to this one, not the ranking's internal value.
+    """
     record = _stored_paper(hub, paper_id)
     try:
         hits = similar_papers(hub.search_index, record.paper_id, limit=limit)

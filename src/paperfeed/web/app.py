@@ -7,7 +7,9 @@ middleware that guards exposure (Host, body size, dev mailbox) is described in d
 from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -103,6 +105,7 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(feed_pages.router)
     app.include_router(trending_pages.router)
@@ -128,11 +131,35 @@ def create_app(hub: Hub) -> FastAPI:
     return app
 
 
+def _api_error(status_code: int, message: str) -> JSONResponse:
+    """An /api error body: `error` is what huggingface_hub's clients print, `detail` FastAPI's."""
+    return JSONResponse({"error": message, "detail": message}, status_code=status_code)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith("/api/"):
-        return await http_exception_handler(request, exc)
-    response = render_error(request, exc.status_code, exc.detail)
+        if exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        response: Response = _api_error(exc.status_code, str(exc.detail))
+    else:
+        response = render_error(request, exc.status_code, exc.detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """422 for a parameter out of range; on /api, said in words and never echoing the input."""
+    assert isinstance(exc, RequestValidationError)
+    if not request.url.path.startswith("/api/"):
+        return await request_validation_exception_handler(request, exc)
+    problems = [
+        {"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"]}
+        for error in exc.errors()
+    ]
+    message = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'][1:]) or 'request'}: {problem['msg']}"
+        for problem in problems
+    )
+    return JSONResponse({"error": message, "detail": problems}, status_code=422)

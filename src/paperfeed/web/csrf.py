@@ -187,5 +187,5 @@ async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
 
 def _refuse(request: Request, message: str) -> Response:
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=403)
+        return JSONResponse({"error": message, "detail": message}, status_code=403)
     return render_error(request, 403, message)

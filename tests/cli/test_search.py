@@ -1,0 +1,41 @@
+"""`paperfeed similar` exit codes, on a real SQLite store in tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paperfeed.cli import app
+from paperfeed.cli._console import EXIT_NOT_FOUND, EXIT_REJECTED
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
+    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+def test_an_unknown_paper_exits_not_found_not_rejected() -> None:
+    assert EXIT_NOT_FOUND not in (0, EXIT_REJECTED, 2, 3, 70)
+    for args in (["similar", "NOPE"], ["similar", "2403.99999", "--json"], ["papers", "show", "X"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == EXIT_NOT_FOUND, args
+        assert "no paper" in result.stderr and result.stdout == ""
+
+
+def test_similar_json_scores_are_similarities_not_fusion_values() -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["similar", "2603.12270", "--json", "--limit", "5"])
+    assert result.exit_code == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 5
+    # Semantic search is off here: keyword neighbours, scored BM25 over the best BM25.
+    assert hits[0]["score"] == 1.0
+    assert all(0.0 < hit["score"] <= 1.0 for hit in hits)
