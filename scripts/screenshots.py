@@ -59,7 +59,7 @@ def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
             return server
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
@@ -124,7 +124,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=20)
-    print(f"screenshots in {args.out}")
+    sys.stdout.write(f"screenshots in {args.out}\n")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from paperfeed.community.trending import cached_window, current_window, scored_papers, window_named
+from paperfeed.db.feed_facets import featurings
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
@@ -66,12 +67,15 @@ def _trending(request: Request, hub: Hub, chosen: Window, number: int) -> Respon
     def context() -> dict[str, Any]:
         with hub.db.read() as conn:
             items = papers_for_scores(conn, scored[offset : offset + PAGE_SIZE])
-            stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=user_id)
+            ids = [t.paper.paper_id for t in items]
+            stats = card_stats(conn, ids, user_id=user_id)
+            featured = featurings(conn, ids)
         return {
             "window": chosen,
             "span": span,
             "items": items,
             "stats": stats,
+            "featured": featured,
             "total": len(scored),
             "offset": offset,
             "page": number,
