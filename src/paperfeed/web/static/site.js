@@ -129,7 +129,7 @@
     var open = !box.classList.contains("is-open");
     box.classList.toggle("is-open", open);
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
-    toggle.firstChild.textContent = open ? "Show less" : "Show more";
+    toggle.firstChild.textContent = open ? "less" : "more";
   }
 
   document.addEventListener("click", toggleAbstract);
