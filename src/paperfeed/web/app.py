@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -15,6 +16,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paperfeed import __version__
 from paperfeed.hub import Hub
 from paperfeed.web import (
     api,
@@ -96,7 +98,11 @@ def create_app(hub: Hub) -> FastAPI:
     """Build the web app around `hub`."""
     # The JSON API's schema; its docs (/api/docs) are self-hosted by web/api.py (no CDN).
     app = FastAPI(
-        title=hub.settings.site_name,
+        title=f"{hub.settings.site_name} API",
+        summary="Daily research papers, trending, search and community, as JSON.",
+        description=_API_DESCRIPTION,
+        version=__version__,
+        openapi_tags=_API_TAGS,
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -125,7 +131,34 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
+    _name_operations(api.router, api_community.router, digest_pages.api_router)
     return app
+
+
+_API_DESCRIPTION = """\
+The papers of this hub as JSON: the daily feed, trending, search and similar papers in the
+shapes of huggingface.co's Papers API (so `huggingface_hub` can read them), and the
+community actions (upvotes, submissions, collections, digests) for signed-in readers.
+
+**Authentication**: community calls take an API token (make one in your settings page) as
+`Authorization: Bearer pf_…`. [Back to the papers](/)
+"""
+
+_API_TAGS = [
+    {"name": "papers", "description": "The feed, trending, search and similar papers. Open."},
+    {"name": "community", "description": "Upvotes, submissions and collections. A token."},
+    {"name": "digest", "description": "Subscribing to the email digest."},
+]
+
+
+def _name_operations(*routers: APIRouter) -> None:
+    # An operation without a summary would be titled after its function ("Api Upvote"); the
+    # first line of its docstring reads better ("Upvote a paper").
+    for route in (route for router in routers for route in router.routes):
+        if isinstance(route, APIRoute) and route.include_in_schema and not route.summary:
+            line = (route.description or "").strip().split("\n", 1)[0]
+            line = line.split(" (", 1)[0].split(":", 1)[0].split(";", 1)[0].rstrip(".")
+            route.summary = line or route.name.removeprefix("api_").replace("_", " ").capitalize()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
