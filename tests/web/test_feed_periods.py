@@ -15,6 +15,7 @@ from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
 from paperfeed.web.feed_pages import PAGE_SIZE
+from paperfeed.web.rendering import human_date
 
 WEEK_12 = (dt.date(2026, 3, 16), dt.date(2026, 3, 23))  # the sample week, Monday to Sunday
 
@@ -108,8 +109,9 @@ def test_an_empty_week_links_to_the_nearest_days_with_papers(
     assert response.status_code == 200
     page = response.text
     assert "No papers were featured in Week 20 · 11–17 May 2026." in page
-    assert '<a href="/papers?date=2026-03-20">Friday, 20 March 2026</a> (before)' in page
-    assert '<a href="/papers?date=2026-06-10">Wednesday, 10 June 2026</a> (after)' in page
+    before, after = human_date(dt.date(2026, 3, 20)), human_date(dt.date(2026, 6, 10))
+    assert f'<a href="/papers?date=2026-03-20">{before}</a> (before)' in page
+    assert f'<a href="/papers?date=2026-06-10">{after}</a> (after)' in page
     assert "paperfeed ingest sample" not in page
 
 

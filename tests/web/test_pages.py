@@ -14,7 +14,7 @@ from paperfeed.db.papers import upsert_papers
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 from paperfeed.web.app import SECURITY_HEADERS
-from paperfeed.web.rendering import long_date, short_authors
+from paperfeed.web.rendering import human_date, long_date, short_authors
 from tests.web.conftest import SITE_NAME
 
 LAST_DAY = dt.date(2026, 3, 20)
@@ -119,10 +119,14 @@ def test_feed_cards_show_upvotes_categories_authors_and_links(
     assert "A Much Upvoted Paper" in card, "the most upvoted paper comes first"
     assert '<span class="upvote-count">42</span>' in card
     assert "Author 1, Author 2, Author 3 … and 6 more" in card
-    badges = re.findall(r'<li class="badge[^"]*">([^<]+)</li>', card)
+    badges = re.findall(r'<a class="badge[^"]*" href="[^"]+"[^>]*>([^<]+)</a>', card)
     assert badges == ["cs.LG", "cs.AI", "stat.ML"]
-    assert '<li class="badge badge-primary">cs.LG</li>' in card
-    assert '<details class="abstract">' in card and "An abstract worth opening." in card
+    # Each category chip narrows the same day's list to its category.
+    day = re.search(r"date=(\d{4}-\d{2}-\d{2})", card)
+    assert day is not None
+    assert f'class="badge badge-primary" href="/papers?date={day[1]}&amp;category=cs.LG"' in card
+    assert '<div class="abstract">' in card and "An abstract worth opening." in card
+    assert 'class="abstract-toggle"' in card
     assert 'href="/papers/2603.99999"' in card
     assert 'href="https://arxiv.org/abs/2603.99999"' in card
     assert 'href="https://arxiv.org/pdf/2603.99999"' in card
@@ -135,12 +139,12 @@ def test_paper_page_shows_the_paper_and_the_days_it_was_featured(client: TestCli
     assert "Task-Specific Knowledge Distillation via Intermediate Probes" in page
     assert "Knowledge distillation from large language models (LLMs) assumes" in page
     assert "Ryan Brown, Chris Russell" in page
-    assert '<li class="badge badge-primary">cs.CL</li>' in page
-    assert '<li class="badge">cs.AI</li>' in page
+    assert '<a class="badge badge-primary" href="/search?category=cs.CL"' in page
+    assert '<a class="badge" href="/search?category=cs.AI"' in page
     assert 'href="https://arxiv.org/abs/2603.12270"' in page
     assert 'href="https://arxiv.org/pdf/2603.12270"' in page
     assert '<a href="/papers?date=2026-03-16"><time datetime="2026-03-16">' in page
-    assert "Announced" in page and "Monday, 16 March 2026" in page
+    assert "Announced" in page and human_date(dt.date(2026, 3, 16)) in page
 
 
 def test_paper_page_lists_every_author_and_the_publication_details(
@@ -166,7 +170,8 @@ def test_paper_page_lists_every_author_and_the_publication_details(
     page = client.get("/papers/2603.99998").text
     assert ", ".join(authors) in page
     assert "arXiv:2603.99998v3" in page
-    assert "Monday, 2 March 2026" in page and "Wednesday, 18 March 2026" in page
+    for day in (dt.date(2026, 3, 2), dt.date(2026, 3, 18)):
+        assert f'<time datetime="{day.isoformat()}">{human_date(day)}</time>' in page
     assert "12 pages, 4 figures" in page and "J. Test. 12 (2026) 1-12" in page
     assert 'href="https://doi.org/10.1000/xyz%3C123%3E">10.1000/xyz&lt;123&gt;</a>' in page
     assert "Not featured in the daily feed yet." in page

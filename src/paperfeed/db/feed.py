@@ -197,10 +197,25 @@ def _period_entries(start: dt.date, end: dt.date) -> Select[tuple[str, dt.date]]
     )
 
 
+def in_category(category: str) -> ColumnElement[bool]:
+    """Whether a paper is in `category`, primary or cross-listed (a plain arXiv category name:
+    letters, digits, '-', '.'; it is matched inside the stored JSON list)."""
+    listed = cast(papers.c.categories, Text).like(f'%"{category}"%')
+    return or_(papers.c.primary_category == category, listed)
+
+
 def papers_for_period(
-    conn: Connection, start: dt.date, end: dt.date, *, limit: int = 30, offset: int = 0
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    *,
+    limit: int = 30,
+    offset: int = 0,
+    category: str | None = None,
+    newest: bool = False,
 ) -> list[FeedItem]:
-    """The visible papers featured from `start` to `end` (excluded), most upvoted first.
+    """The visible papers featured from `start` to `end` (excluded), most upvoted first, or
+    with `newest` the latest featured day first; only those in `category` if given.
 
     Ties go to the newer id. `FeedItem.upvotes` is `upvote_total()`. `limit=-1`: all of them.
     """
@@ -215,22 +230,32 @@ def papers_for_period(
         select(papers, entries.c.day.label("feed_day"), total, source.label("feed_source"))
         .join(entries, entries.c.paper_id == papers.c.paper_id)
         .where(papers.c.status == PaperStatus.ACTIVE.value)
-        .order_by(total.desc(), papers.c.paper_id.desc())
+        .order_by(entries.c.day.desc() if newest else total.desc(), papers.c.paper_id.desc())
         .limit(None if limit < 0 else limit)
         .offset(offset)
     )
+    if category:
+        query = query.where(in_category(category))
     return [
         FeedItem(paper_from_row(row), row.feed_day, row.total, row.feed_source)
         for row in conn.execute(query)
     ]
 
 
-def count_featured(conn: Connection, start: dt.date, end: dt.date) -> int:
-    """How many visible papers were featured from `start` to `end` (excluded)."""
+def count_featured(
+    conn: Connection, start: dt.date, end: dt.date, *, category: str | None = None
+) -> int:
+    """How many visible papers (in `category`, if given) were featured from `start` to `end`
+    (excluded)."""
+    visible = _visible(feed_entries.c.paper_id)
+    if category:
+        visible = exists().where(
+            papers.c.paper_id == feed_entries.c.paper_id,
+            papers.c.status == PaperStatus.ACTIVE.value,
+            in_category(category),
+        )
     query = select(func.count(func.distinct(feed_entries.c.paper_id))).where(
-        feed_entries.c.day >= start,
-        feed_entries.c.day < end,
-        _visible(feed_entries.c.paper_id),
+        feed_entries.c.day >= start, feed_entries.c.day < end, visible
     )
     return conn.scalar(query) or 0
 

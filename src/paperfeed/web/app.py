@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,6 +18,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paperfeed import __version__
 from paperfeed.hub import Hub
 from paperfeed.web import (
     api,
@@ -98,7 +100,11 @@ def create_app(hub: Hub) -> FastAPI:
     """Build the web app around `hub`."""
     # The JSON API's schema; its docs (/api/docs) are self-hosted by web/api.py (no CDN).
     app = FastAPI(
-        title=hub.settings.site_name,
+        title=f"{hub.settings.site_name} API",
+        summary="Daily research papers, trending, search and community, as JSON.",
+        description=_API_DESCRIPTION,
+        version=__version__,
+        openapi_tags=_API_TAGS,
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -128,12 +134,39 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
+    _name_operations(api.router, api_community.router, digest_pages.api_router)
     return app
 
 
 def _api_error(status_code: int, message: str) -> JSONResponse:
     """An /api error body: `error` is what huggingface_hub's clients print, `detail` FastAPI's."""
     return JSONResponse({"error": message, "detail": message}, status_code=status_code)
+
+
+_API_DESCRIPTION = """\
+The papers of this hub as JSON: the daily feed, trending, search and similar papers in the
+shapes of huggingface.co's Papers API (so `huggingface_hub` can read them), and the
+community actions (upvotes, submissions, collections, digests) for signed-in readers.
+
+**Authentication**: community calls take an API token (make one in your settings page) as
+`Authorization: Bearer pf_…`. [Back to the papers](/)
+"""
+
+_API_TAGS = [
+    {"name": "papers", "description": "The feed, trending, search and similar papers. Open."},
+    {"name": "community", "description": "Upvotes, submissions and collections. A token."},
+    {"name": "digest", "description": "Subscribing to the email digest."},
+]
+
+
+def _name_operations(*routers: APIRouter) -> None:
+    # An operation without a summary would be titled after its function ("Api Upvote"); the
+    # first line of its docstring reads better ("Upvote a paper").
+    for route in (route for router in routers for route in router.routes):
+        if isinstance(route, APIRoute) and route.include_in_schema and not route.summary:
+            line = (route.description or "").strip().split("\n", 1)[0]
+            line = line.split(" (", 1)[0].split(":", 1)[0].split(";", 1)[0].rstrip(".")
+            route.summary = line or route.name.removeprefix("api_").replace("_", " ").capitalize()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

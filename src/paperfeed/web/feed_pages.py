@@ -1,8 +1,10 @@
 """The feed pages: `/` (the latest day; the demo's day while the store is the demo) and
 `/papers?date=|week=|month=`, paginated.
 
-Each page lists the papers featured in one day, ISO week or month, most upvoted first, with
-tabs for the three periods, links to the nearest periods that have papers, and RSS/Atom links.
+Each page lists the papers featured in one day, ISO week or month, most upvoted first (or
+newest first, `?sort=newest`), optionally only one category's (`?category=cs.CL`, with the
+period's totals per category), with tabs for the three periods, links to the nearest periods
+that have papers, and RSS/Atom links. The filter and the order stay in every link of the page.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -27,16 +30,18 @@ from paperfeed.db.feed import (
     nearest_feed_days,
     papers_for_period,
 )
+from paperfeed.db.feed_facets import category_counts, featurings
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.periods import BadPeriod, Period, PeriodKind, parse_period, period_of
 from paperfeed.web.cards import reader_id
 from paperfeed.web.cookies import cookie_policy
-from paperfeed.web.feed_links import alternate_links
+from paperfeed.web.feed_links import CATEGORY_NAME, alternate_links
 from paperfeed.web.paging import LoopHub, page_number
 from paperfeed.web.rendering import MONTHS, long_date, short_date, templates
 
 PAGE_SIZE = 30
+_MAX_CATEGORIES = 40  # in the category filter's list, the most frequent first
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
@@ -70,9 +75,38 @@ def period_short(period: Period) -> str:
     return f"{MONTHS[period.start.month - 1][:3]} {period.start.year}"
 
 
-def period_url(period: Period, page: int = 1) -> str:
-    """Return the path of a period's feed page."""
-    return f"/papers?{period.query()}" + (f"&page={page}" if page > 1 else "")
+def period_url(period: Period, page: int = 1, filters: str = "") -> str:
+    """Return the path of a period's feed page; `filters` is `ListFilter.query`."""
+    return f"/papers?{period.query()}{filters}" + (f"&page={page}" if page > 1 else "")
+
+
+SORTS = {"upvotes": "Most upvoted", "newest": "Newest"}
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    """`?category=` and `?sort=` of a list page, checked (else a 400 page)."""
+
+    category: str = ""
+    sort: str = "upvotes"
+
+    @classmethod
+    def parse(cls, category: str | None, sort: str | None) -> ListFilter:
+        name = (category or "").strip()
+        if name and (len(name) > 40 or not CATEGORY_NAME.match(name)):
+            raise HTTPException(
+                status_code=400, detail="A category is an arXiv category name, such as cs.CL."
+            )
+        order = (sort or "upvotes").strip() or "upvotes"
+        if order not in SORTS:
+            raise HTTPException(status_code=400, detail="Sort by upvotes or newest.")
+        return cls(name, order)
+
+    @property
+    def query(self) -> str:
+        """The filter as a query-string suffix ("&category=cs.CL&sort=newest"), or ""."""
+        parts = {"category": self.category, "sort": "" if self.sort == "upvotes" else self.sort}
+        return "".join(f"&{key}={value}" for key, value in parts.items() if value)
 
 
 @jinja2.pass_context
@@ -97,17 +131,24 @@ _TITLES: dict[PeriodKind, str] = {
 
 
 @router.api_route("/", methods=["GET", "HEAD"], name="home")
-async def home(request: Request, hub: LoopHub, page: str | None = None) -> Response:
+async def home(
+    request: Request,
+    hub: LoopHub,
+    page: str | None = None,
+    category: str | None = None,
+    sort: str | None = None,
+) -> Response:
     """Show the feed of the latest day that has featured papers (`db.feed.home_day`)."""
     # Most requests are anonymous and repeat: they are answered on the event loop from the
     # cache; the rest go to the thread pool, where the store is read.
     fast = cached_page(request, hub, "feed.html")
     if fast is not None:
         return fast
-    return await run_in_threadpool(_home, request, hub, page)
+    chosen = ListFilter.parse(category, sort)
+    return await run_in_threadpool(_home, request, hub, page, chosen)
 
 
-def _home(request: Request, hub: Hub, page: str | None) -> Response:
+def _home(request: Request, hub: Hub, page: str | None, chosen: ListFilter) -> Response:
     def load() -> dt.date | None:
         with hub.db.read() as conn:
             return home_day(conn)
@@ -115,7 +156,7 @@ def _home(request: Request, hub: Hub, page: str | None) -> Response:
     day = cached(hub.db, ("home-day",), load)
     if day is None:
         return templates.TemplateResponse(request, "feed.html", _no_feed_context())
-    return _feed_page(request, hub, Period("day", day), page_number(page))
+    return _feed_page(request, hub, Period("day", day), page_number(page), chosen)
 
 
 @router.api_route("/papers", methods=["GET", "HEAD"], name="feed")
@@ -126,6 +167,8 @@ async def feed(
     week: str | None = None,
     month: str | None = None,
     page: str | None = None,
+    category: str | None = None,
+    sort: str | None = None,
 ) -> Response:
     """Show the feed of one day, ISO week or month; without one, go to the latest day."""
     try:
@@ -133,12 +176,13 @@ async def feed(
     except BadPeriod as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     number = page_number(page)
+    chosen = ListFilter.parse(category, sort)
     if period is None:
         return RedirectResponse("/", status_code=307)
     fast = cached_page(request, hub, "feed.html")
     if fast is not None:
         return fast
-    return await run_in_threadpool(_feed_page, request, hub, period, number)
+    return await run_in_threadpool(_feed_page, request, hub, period, number, chosen)
 
 
 def _no_feed_context() -> dict[str, Any]:
@@ -147,7 +191,13 @@ def _no_feed_context() -> dict[str, Any]:
         "title": _TITLES["day"],
         "items": [],
         "stats": {},
+        "featured": {},
         "total": 0,
+        "all_total": 0,
+        "filter": ListFilter(),
+        "sorts": SORTS,
+        "category_counts": [],
+        "chip_base": "/search?category=",
         "earlier": None,
         "later": None,
         "earlier_day": None,
@@ -203,16 +253,18 @@ def cached_page(
     return HTMLResponse(body)
 
 
-def _feed_page(request: Request, hub: Hub, period: Period, page: int) -> Response:
+def _feed_page(
+    request: Request, hub: Hub, period: Period, page: int, chosen: ListFilter
+) -> Response:
     offset = (page - 1) * PAGE_SIZE
 
     def load() -> dict[str, Any]:
         # Everything here is the same for every anonymous reader, so it is cached until the
         # store changes (db/cache.py).
         with hub.db.read() as conn:
-            return _load_period(conn, period, offset)
+            return _load_period(conn, period, offset, chosen)
 
-    data = cached(hub.db, ("feed", period, page), load)
+    data = cached(hub.db, ("feed", period, page, chosen), load)
     user_id = reader_id(request)
     if user_id is not None:
         ids = [item.paper.paper_id for item in data["items"]]
@@ -230,12 +282,16 @@ def _feed_page(request: Request, hub: Hub, period: Period, page: int) -> Respons
     context = {
         **data,
         "period": period,
+        "filter": chosen,
+        "sorts": SORTS,
+        # A category chip narrows this same list to that category.
+        "chip_base": period_url(period, 1, ListFilter(sort=chosen.sort).query) + "&category=",
         "title": _TITLES[period.kind],
         "tabs": [
             {
                 "kind": kind,
                 "label": label,
-                "url": period_url(period_of(kind, anchor)),
+                "url": period_url(period_of(kind, anchor), filters=chosen.query),
                 "current": kind == period.kind,
             }
             for kind, label in _TABS
@@ -244,27 +300,45 @@ def _feed_page(request: Request, hub: Hub, period: Period, page: int) -> Respons
         "offset": offset,
         "page": page,
         "pages": pages,
-        "prev_page_url": period_url(period, page - 1) if page > 1 else None,
-        "next_page_url": period_url(period, page + 1) if page < pages else None,
+        "prev_page_url": period_url(period, page - 1, chosen.query) if page > 1 else None,
+        "next_page_url": period_url(period, page + 1, chosen.query) if page < pages else None,
     }
     if user_id is not None:
         return templates.TemplateResponse(request, "feed.html", context)
     return anonymous_page(request, hub, "feed.html", lambda: context)
 
 
-def _load_period(conn: Connection, period: Period, offset: int) -> dict[str, Any]:
-    total = count_featured(conn, period.start, period.end)
-    items = papers_for_period(conn, period.start, period.end, limit=PAGE_SIZE, offset=offset)
+def _load_period(
+    conn: Connection, period: Period, offset: int, chosen: ListFilter
+) -> dict[str, Any]:
+    all_total = count_featured(conn, period.start, period.end)
+    category = chosen.category or None
+    total = (
+        count_featured(conn, period.start, period.end, category=category) if category else all_total
+    )
+    items = papers_for_period(
+        conn,
+        period.start,
+        period.end,
+        limit=PAGE_SIZE,
+        offset=offset,
+        category=category,
+        newest=chosen.sort == "newest",
+    )
     earlier_day, later_day = nearest_feed_days(conn, period.start, period.end)
     latest = latest_feed_day(conn, since=period.start, before=period.end)
+    ids = [item.paper.paper_id for item in items]
     return {
         "items": items,
-        "stats": card_stats(conn, [item.paper.paper_id for item in items], user_id=None),
+        "stats": card_stats(conn, ids, user_id=None),
+        "featured": featurings(conn, ids),
+        "category_counts": category_counts(conn, period.start, period.end)[:_MAX_CATEGORIES],
         "total": total,
+        "all_total": all_total,
         "latest": latest,
         "earlier_day": earlier_day,
         "later_day": later_day,
         "earlier": period_of(period.kind, earlier_day) if earlier_day else None,
         "later": period_of(period.kind, later_day) if later_day else None,
-        "store_empty": total == 0 and earlier_day is None and later_day is None,
+        "store_empty": all_total == 0 and earlier_day is None and later_day is None,
     }

@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
-from paperfeed.db.feed import days_featured
+from paperfeed.db.feed import days_featured, recent_in_category
+from paperfeed.db.feed_facets import featurings
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
@@ -71,6 +72,7 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
 
 PAGE_SIZE = 20
 MAX_PAGE = 50
+RECENT_SIZE = 50  # papers listed for a category without a query
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], name="search")
@@ -101,8 +103,21 @@ def search_page(
         "prev_url": None,
         "next_url": None,
         "stats": {},
+        "featured": {},
         "feeds": [],
+        "recent": [],
     }
+    if not query and CATEGORY_NAME.match(context["category"]):
+        # A category alone (a card's category chip): its most recently featured papers.
+        with hub.db.read() as conn:
+            recent = recent_in_category(conn, context["category"], limit=RECENT_SIZE)
+            ids = [item.paper.paper_id for item in recent]
+            context["featured"] = featurings(conn, ids)
+        context.update(
+            recent=recent,
+            stats=card_stats(db=hub.db, paper_ids=ids, user_id=reader_id(request)),
+            feeds=_search_feeds(context["category"], {}, context["category"])[2:],
+        )
     if query:
         results = search(
             hub.search_index,
@@ -130,6 +145,8 @@ def search_page(
         stats = card_stats(
             db=hub.db, paper_ids=[hit.paper.paper_id for hit in hits], user_id=reader_id(request)
         )
+        with hub.db.read() as conn:
+            context["featured"] = featurings(conn, [hit.paper.paper_id for hit in hits])
         context.update(
             hits=hits,
             stats=stats,

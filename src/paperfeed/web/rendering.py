@@ -20,6 +20,7 @@ from paperfeed.web.auth import viewer
 from paperfeed.web.csrf_tokens import csrf_token
 from paperfeed.web.linkify import linkify
 from paperfeed.web.request_context import current_path
+from paperfeed.web.tex import clean_tex
 
 STYLESHEET = "style.css"
 
@@ -51,6 +52,27 @@ def long_date(day: dt.date) -> str:
 def short_date(day: dt.date) -> str:
     """Format a day as "Fri 20 Mar" for the day navigation."""
     return f"{_WEEKDAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]}"
+
+
+def human_date(moment: dt.date | dt.datetime | None, *, today: dt.date | None = None) -> str:
+    """Format a day as every card and list shows it: "20 Mar 2026", or "20 Mar" in the
+    current year (UTC). A datetime shows its day."""
+    if moment is None:
+        return ""
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    this_year = (today or dt.datetime.now(dt.UTC).date()).year
+    text = f"{day.day} {MONTHS[day.month - 1][:3]}"
+    return text if day.year == this_year else f"{text} {day.year}"
+
+
+def human_time(moment: dt.datetime) -> str:
+    """Format a moment (naive UTC) as "20 Mar 2026, 14:05 UTC", the year as in human_date."""
+    return f"{human_date(moment)}, {moment.strftime('%H:%M')} UTC"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """Count things in English: "1 upvote", "2 upvotes", "1,024 papers", "0 comments"."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 def short_authors(authors: Sequence[str] | None, *, keep: int = 3, most: int = 5) -> str:
@@ -130,6 +152,10 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         long_date=long_date,
         short_date=short_date,
+        date=human_date,  # "20 Mar 2026"; the one style of dates in cards, lists and comments
+        time=human_time,
+        plural=plural,  # {{ n|plural("upvote") }} → "1 upvote", "2 upvotes"
+        tex=clean_tex,  # TeX text commands out of titles and abstracts, math kept for KaTeX
         short_authors=short_authors,
         categories=ordered_categories,
         title_of=title_of,

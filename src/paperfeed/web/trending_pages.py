@@ -16,6 +16,7 @@ from paperfeed.community.trending import (
     window_named,
     window_scores,
 )
+from paperfeed.db.feed_facets import featurings
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
@@ -72,12 +73,15 @@ def _trending(request: Request, hub: Hub, chosen: Window, number: int) -> Respon
     def context() -> dict[str, Any]:
         with hub.db.read() as conn:
             items = papers_for_scores(conn, scored[offset : offset + PAGE_SIZE])
-            stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=user_id)
+            ids = [t.paper.paper_id for t in items]
+            stats = card_stats(conn, ids, user_id=user_id)
+            featured = featurings(conn, ids)
         return {
             "window": chosen,
             "span": span,
             "items": items,
             "stats": stats,
+            "featured": featured,
             "total": len(scored),
             "own": listed.own,  # the window's own papers; the rest top the list up
             "earlier": listed.earlier,

@@ -3,6 +3,9 @@
 "use strict";
 
 (function () {
+  // Styles that need this script (the two-line abstracts) apply under html.js only.
+  document.documentElement.classList.add("js");
+
   function renderMath() {
     if (typeof window.renderMathInElement !== "function") {
       return;
@@ -104,9 +107,52 @@
 
   document.addEventListener("keydown", moveBetweenCards);
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", renderMath);
-  } else {
+  // Abstracts in lists show two lines; "Show more" opens the rest in place. The button only
+  // appears where the text is longer than two lines.
+  function setUpAbstracts() {
+    var boxes = document.querySelectorAll(".abstract");
+    for (var i = 0; i < boxes.length; i++) {
+      var text = boxes[i].querySelector(".abstract-text");
+      var toggle = boxes[i].querySelector(".abstract-toggle");
+      if (text && toggle && text.scrollHeight > text.clientHeight + 1) {
+        toggle.hidden = false;
+      }
+    }
+  }
+
+  function toggleAbstract(event) {
+    var toggle = event.target instanceof Element ? event.target.closest(".abstract-toggle") : null;
+    if (!toggle) {
+      return;
+    }
+    var box = toggle.closest(".abstract");
+    var open = !box.classList.contains("is-open");
+    box.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.firstChild.textContent = open ? "less" : "more";
+  }
+
+  document.addEventListener("click", toggleAbstract);
+
+  // A list's category and sort menus apply as soon as one is changed.
+  function applyFilter(event) {
+    var field = event.target;
+    if (field instanceof HTMLSelectElement && field.form &&
+        field.form.classList.contains("auto-submit")) {
+      field.form.submit();
+    }
+  }
+
+  document.addEventListener("change", applyFilter);
+
+  function ready() {
     renderMath();
+    setUpAbstracts();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();
