@@ -18,16 +18,16 @@ from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
 from tests.loop.fake_arxiv import listing_feed
 from tests.search.fakes import FakeEmbedder
 
-# Sunday 2026-03-15 20:00 New York time (EDT): Monday 2026-03-16's listing is announced.
-MONDAY = dt.date(2026, 3, 16)
-ANNOUNCED = dt.datetime(2026, 3, 16, 0, 0, tzinfo=dt.UTC)
+# Monday 2026-03-16 20:00 New York time (EDT): Tuesday 2026-03-17's listing is announced.
+TUESDAY = dt.date(2026, 3, 17)
+ANNOUNCED = dt.datetime(2026, 3, 17, 0, 0, tzinfo=dt.UTC)
 
 
 @dataclass
 class FakeArxiv:
     """What the fake arXiv serves: each category's listing of `day` (None: 404), or faults."""
 
-    day: dt.date | None = MONDAY
+    day: dt.date | None = TUESDAY
     empty: bool = False
     faults: list[Reply] = field(default_factory=list)
 

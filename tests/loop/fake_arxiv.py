@@ -2,7 +2,7 @@
 the real records of the bundled sample (a week of `../shared/data/arxiv_daily/`, by first_seen).
 
 New submissions are the category's primary papers first seen that day, cross-lists the papers
-listing it as a secondary category, replacements (v2) the first few of the day before.
+listing it as a secondary category, replacements (v2) the first few of the listing day before.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def day_listing(category: str, day: dt.date, *, replacements: int = 3) -> list[t
     today = [r for r in records if r["first_seen"] == day.isoformat()]
     new = [(r, "new") for r in today if r["primary_category"] == category]
     cross = [(r, "cross") for r in today if category in (r["categories"] or [])[1:]]
-    before = (day - dt.timedelta(days=1)).isoformat()
+    before = max(
+        (r["first_seen"] for r in records if r["first_seen"] < day.isoformat()), default=""
+    )
     older = [r for r in records if r["first_seen"] == before and r["primary_category"] == category]
     return new + cross + [(r, "replace") for r in older[:replacements]]
 
