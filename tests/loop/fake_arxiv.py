@@ -58,9 +58,13 @@ def _entry(record: dict[str, Any], announce: str, day: dt.date) -> str:
     )
 
 
-def listing_feed(category: str, day: dt.date, *, empty: bool = False) -> bytes:
-    """The Atom feed of a category's listing of `day` (`empty`: the day's feed, no entries)."""
+def listing_feed(
+    category: str, day: dt.date, *, empty: bool = False, dated: dt.date | None = None
+) -> bytes:
+    """The Atom feed of a category's listing of `day` (`empty`: the day's feed, no entries;
+    `dated`: the same papers dated another day, for tests that run on the real clock)."""
     lines = [] if empty else day_listing(category, day)
+    day = dated or day
     entries = "".join(_entry(record, announce, day) for record, announce in lines)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -90,7 +90,8 @@ def test_a_late_listing_means_look_again_later_and_no_empty_day(
     # ... and once the listing is out, the day is stored.
     fake.empty = False
     third = run_due(hub, now=ANNOUNCED + dt.timedelta(minutes=62), http_clock=http_clock)
-    assert [(o.job, o.state, o.attempt) for o in third.outcomes][0] == ("fetch", "done", 3)
+    outcome = third.outcomes[0]
+    assert (outcome.job, outcome.state, outcome.attempt) == ("fetch", "done", 3)
     with hub.db.read() as conn:
         assert len(announced_on(conn, TUESDAY)) > 50
 

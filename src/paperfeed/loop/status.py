@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 
@@ -59,6 +60,46 @@ class LoopStatus:
     @property
     def healthy(self) -> bool:
         return self.store_ok and self.indexes_ok and self.schedule_ok
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready data: what `paperfeed status --json` prints and `/healthz` answers."""
+        return {
+            "healthy": self.healthy,
+            "store": self.store_ok,
+            "indexes": self.indexes_ok,
+            "schedule": self.schedule_ok,
+            "latest_announcement": _iso(self.latest_announcement),
+            "expected_announcement": _iso(self.expected_announcement),
+            "lag_days": self.lag_days,
+            "papers_without_vectors": self.papers_without_vectors,
+            "jobs": [
+                {
+                    "job": j.job,
+                    "period": j.period,
+                    "late": j.late,
+                    "next_at": _iso(j.next_at.astimezone(dt.UTC)) if j.next_at else None,
+                    "last": _run_json(j.last) if j.last else None,
+                }
+                for j in self.jobs
+            ],
+            "problems": self.problems,
+        }
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _run_json(run: JobRun) -> dict[str, Any]:
+    return {
+        "state": run.state,
+        "attempt": run.attempt,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "next_attempt_at": _iso(run.next_attempt_at),
+        "counts": run.counts,
+        "error": run.error,
+    }
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

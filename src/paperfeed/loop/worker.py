@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -223,3 +224,15 @@ def run_worker(
             now = clock.now()
             wake = next_wake(parts, now=now, schedule=schedule, max_sleep=max_sleep)
             clock.sleep(max(1.0, (wake - now).total_seconds()))
+
+
+class SystemClock:
+    """The real clock: aware UTC now, `time.sleep`."""
+
+    def now(self) -> dt.datetime:
+        """Return the current time, aware, in UTC."""
+        return dt.datetime.now(dt.UTC)
+
+    def sleep(self, seconds: float) -> None:
+        """Call `time.sleep`."""
+        time.sleep(seconds)

@@ -23,6 +23,7 @@ from paperfeed.web import (
     digest_pages,
     feed_pages,
     feeds,
+    health,
     pages,
     sign_in,
     submit,
@@ -116,6 +117,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api_community.router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
+    app.include_router(health.router)
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
