@@ -15,6 +15,7 @@ from paperfeed.db.digests import Preferences
 from paperfeed.db.feed import papers_for_day
 from paperfeed.db.jobs import list_runs
 from paperfeed.db.mailbox import list_messages
+from paperfeed.db.papers import upsert_papers
 from paperfeed.db.upvotes import set_upvote
 from paperfeed.db.users import get_or_create_user
 from paperfeed.db.vectors import get_vector
@@ -22,6 +23,7 @@ from paperfeed.digest.subscribers import add_subscriber_now
 from paperfeed.hub import Hub
 from paperfeed.loop.jobs import feature_day
 from paperfeed.loop.worker import Pass, WorkerBusy, run_due, run_worker, worker_lock
+from paperfeed.models import PaperRecord
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
@@ -212,3 +214,25 @@ def test_the_digest_waits_while_the_listing_is_late(
     fake.day = TUESDAY
     later = run_due(hub, now=ANNOUNCED + dt.timedelta(minutes=45), http_clock=http_clock)
     assert [o.job for o in later.outcomes] == ["fetch", "embed", "feature", "digest"]
+
+
+def test_a_paper_submitted_between_listings_is_embedded_by_the_next_pass(
+    hub: Hub, http_clock: FakeClock
+) -> None:
+    run_due(hub, now=ANNOUNCED, http_clock=http_clock)
+    submitted = PaperRecord(
+        paper_id="2603.99999",
+        title="Retrieval augmented sonnets for lighthouse keepers",
+        abstract="We write sonnets about lighthouses with retrieval augmentation.",
+    )
+    with hub.db.write() as conn:
+        upsert_papers(conn, [submitted])
+    later = run_due(hub, now=ANNOUNCED + dt.timedelta(hours=2), http_clock=http_clock)
+    assert later.outcomes == []  # no job was due: the straggler is embedded all the same
+    results = search(hub.search_index, hub.embedder, "lighthouse sonnets", limit=3)
+    assert [hit.paper.paper_id for hit in results.hits][:1] == ["2603.99999"]
+    assert hub.embedder is not None
+    with hub.db.read() as conn:
+        assert (
+            get_vector(conn, paper_id="2603.99999", contract=contract_of(hub.embedder)) is not None
+        )

@@ -72,17 +72,21 @@ def _day(text: str | None) -> dt.date | None:
         return None
 
 
+def _split_names(text: str) -> list[str]:
+    # arXiv writes "A, B and C" (and "A and B"): commas, then a final " and ".
+    *first, last = text.split(",")
+    cleaned = (clean_text(part) for part in [*first, *last.split(" and ")])
+    return [name for name in cleaned if name]
+
+
 def _authors(entry: Element) -> tuple[str, ...] | None:
-    names = [
-        clean_text(a.findtext(f"{{{ATOM}}}name") or "") for a in entry.iter(f"{{{ATOM}}}author")
-    ]
+    names: list[str] = []
+    for author in entry.iter(f"{{{ATOM}}}author"):
+        names.extend(_split_names(author.findtext(f"{{{ATOM}}}name") or ""))
     creator = entry.findtext(f"{{{DC}}}creator")
-    if creator:
-        names.extend(clean_text(n) for n in creator.split(","))
-    found = tuple(n for n in names if n)
-    if len(found) == 1 and "," in found[0]:  # one <name> holding the whole comma list
-        found = tuple(n for n in (clean_text(x) for x in found[0].split(",")) if n)
-    return found or None
+    if creator and not names:
+        names = _split_names(creator)
+    return tuple(names) or None
 
 
 def listed_paper(entry: Element, *, category: str, day: dt.date) -> ListedPaper:

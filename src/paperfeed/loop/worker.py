@@ -20,10 +20,12 @@ from filelock import FileLock, Timeout
 
 from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import JobRun, finish_run, get_run, start_run
+from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts, send_issue
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
 from paperfeed.loop.jobs import NotYet, embed_new, feature_day, fetch_day, send_digests
 from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
+from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -176,7 +178,20 @@ def run_due(
     if not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         run(DIGEST, digest_day, lambda: send_digests(parts, day=digest_day))
     _finish_open_issues(parts)
+    _embed_stragglers(parts)
     return done
+
+
+def _embed_stragglers(parts: DigestParts) -> None:
+    """Embed papers that arrived between listings (a member's submission), so they are
+    searchable by the next pass rather than the next announcement."""
+    if parts.embedder is None:
+        return
+    with parts.db.read() as conn:
+        missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
+    if missing:
+        log.info("embedding %d papers without a vector", missing)
+        embed_new(parts)
 
 
 def _finish_open_issues(parts: DigestParts) -> None:
