@@ -116,3 +116,9 @@ def interest_paper_ids(conn: Connection, *, since: dt.datetime) -> list[str]:
     saved = select(collection_items.c.paper_id).where(collection_items.c.added_at >= since)
     both = union(voted, saved).subquery()
     return sorted(conn.execute(select(both.c.paper_id)).scalars())
+
+
+def announcement_days(conn: Connection, *, limit: int = 30) -> list[dt.date]:
+    """The listing days stored, newest first."""
+    query = select(announcements.c.day).distinct().order_by(announcements.c.day.desc()).limit(limit)
+    return list(conn.execute(query).scalars())

@@ -28,6 +28,7 @@ from paperfeed.web import (
     sign_in,
     submit,
     trending_pages,
+    triage,
 )
 from paperfeed.web.assets import STATIC_DIR
 from paperfeed.web.csrf import CsrfMiddleware
@@ -118,6 +119,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
     app.include_router(health.router)
+    app.include_router(triage.router)
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
