@@ -77,3 +77,37 @@ def listing_feed(
         'type="application/atom+xml"/>'
         f"{entries}</feed>"
     ).encode()
+
+
+def serve(*, port: int, day: dt.date, dated: dt.date | None) -> None:
+    """Serve `/atom/{category}`: the sample's listing of `day`, dated `dated` (until Ctrl-C)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            category = self.path.rstrip("/").rsplit("/", 1)[-1]
+            body = listing_feed(category, day, dated=dated)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    with ThreadingHTTPServer(("127.0.0.1", port), Handler) as server:
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    # The demo's fake arXiv (docs/daily-loop.md): the real listing of a sample day, dated as
+    # the listing the worker expects now, so `paperfeed worker --once` fetches it.
+    import argparse
+
+    from paperfeed.loop.schedule import Schedule
+    from paperfeed.settings import Settings
+
+    parser = argparse.ArgumentParser(description="A fake arXiv listing feed on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 3, 17))
+    args = parser.parse_args()
+    expected, _fire = Schedule.from_settings(Settings()).fetch_period(dt.datetime.now(dt.UTC))
+    serve(port=args.port, day=args.day, dated=expected)
