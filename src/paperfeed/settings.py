@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -137,8 +139,53 @@ class Settings(BaseSettings):
         default=None, description="PEM private key to DKIM-sign digests with; unset: no signing."
     )
     digest_dkim_selector: str = Field(default="paperfeed", description="DKIM selector (s=).")
+    # The daily loop run by `paperfeed worker` (docs/daily-loop.md).
+    arxiv_categories: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="arXiv categories whose daily listing the worker fetches (comma-separated, "
+        "e.g. cs.CL,cs.LG); empty: the worker fetches nothing.",
+    )
+    arxiv_listing_url: str = Field(
+        default="https://rss.arxiv.org/atom/{category}",
+        description="arXiv's per-category listing feed (Atom); {category} is replaced.",
+    )
+    announce_cron: str = Field(
+        default="0 20 * * 0-4",
+        description="When arXiv announces (cron, in announce_timezone): Sunday-Thursday 20:00.",
+    )
+    announce_timezone: str = Field(
+        default="America/New_York", description="Time zone of announce_cron."
+    )
+    fetch_retry_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wait before looking again when the day's listing is not out yet.",
+    )
+    fetch_give_up_hours: float = Field(
+        default=10.0,
+        gt=0,
+        description="Stop looking for a day's listing this long after the announcement time "
+        "(a holiday: no listing that day).",
+    )
+    auto_feature: str = Field(
+        default="none",
+        description="Which new papers the worker features: none (curators only), all, or top:N "
+        "(the N closest to what members upvoted and collected lately).",
+    )
+    auto_feature_window_days: int = Field(
+        default=30, ge=1, description="How far back top:N looks at members' upvotes and saves."
+    )
+    digest_time: str = Field(
+        default="08:00", description="When the worker sends the day's digests (HH:MM)."
+    )
+    digest_timezone: str = Field(default="UTC", description="Time zone of digest_time.")
+    schedule_grace_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="How late a due job may be before /healthz calls the schedule stale.",
+    )
 
-    @field_validator("allowed_hosts", "forwarded_allow_ips", mode="before")
+    @field_validator("allowed_hosts", "forwarded_allow_ips", "arxiv_categories", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -150,6 +197,31 @@ class Settings(BaseSettings):
         if not self.public_url:
             self.public_url = served_url(host=self.host, port=self.port)
         return self
+
+    @field_validator("announce_timezone", "digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. America/New_York, UTC)") from None
+        return value
+
+    @field_validator("auto_feature")
+    @classmethod
+    def _feature_policy(cls, value: str) -> str:
+        cleaned = value.strip().lower()
+        if cleaned in ("none", "all") or re.fullmatch(r"top:[1-9]\d{0,3}", cleaned):
+            return cleaned
+        raise ValueError(f"auto_feature is none, all or top:N (N from 1 to 9999), not {value!r}")
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if match is None:
+            raise ValueError(f"digest_time is HH:MM, not {value!r}")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -180,6 +252,12 @@ class Settings(BaseSettings):
             url.render_as_string(hide_password=True).encode(), digest_size=6
         ).hexdigest()
         return self.data_dir / f"search-{digest}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def worker_lock_path(self) -> Path:
+        """The file `paperfeed worker` locks: one worker per store (beside the search indexes)."""
+        return self.search_dir.with_name(f"{self.search_dir.name}.worker.lock")
 
 
 # Addresses that mean "every interface": a browser cannot go there, this machine's loopback can.

@@ -15,6 +15,7 @@ import typer
 
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import ingest as _ingest
+from paperfeed.cli import loop as _loop
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import trending as _trending
@@ -48,6 +49,7 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 _digest.register(app)
+_loop.register(app)
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

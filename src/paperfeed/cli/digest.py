@@ -1,4 +1,4 @@
-"""`paperfeed digest send|status|resume|preview`, `paperfeed subscribers …`, `paperfeed worker`.
+"""`paperfeed digest send|status|resume|preview`, `paperfeed subscribers …`.
 
 Thin commands over paperfeed.digest.service and paperfeed.db.digests (docs/digests.md).
 Exit codes of `digest send|resume`: 0 every mail of the issue is final and none failed;
@@ -13,7 +13,6 @@ import datetime as dt
 import email
 import email.policy
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -70,7 +69,6 @@ def register(app: typer.Typer) -> None:
     """Add the digest commands to the main app."""
     app.add_typer(digest_app, name="digest")
     app.add_typer(subscribers_app, name="subscribers")
-    app.command()(worker)
 
 
 def _parse_date(value: str | None) -> dt.date | None:
@@ -373,21 +371,3 @@ def remove(address: Annotated[str, typer.Argument(help="Email address.")]) -> No
         err.print(f"[red]error:[/] {address} is not a subscriber")
         raise typer.Exit(EXIT_NOT_FOUND)
     out.print(f"removed {removed}")
-
-
-def worker(
-    once: Annotated[bool, typer.Option("--once", help="Run the schedule once and exit.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between two passes.")] = 300.0,
-) -> None:
-    """Run the schedule: today's daily and weekly digests, and unfinished issues, every INTERVAL."""
-    from paperfeed.digest.service import run_schedule_once
-
-    hub = make_hub()
-    while True:
-        tick = run_schedule_once(hub)
-        for report in tick.reports:
-            if report.counts.total:
-                _summary(report)
-        if once:
-            return
-        time.sleep(interval)

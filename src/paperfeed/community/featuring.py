@@ -10,6 +10,7 @@ import datetime as dt
 
 from paperfeed.community.papers import active_paper
 from paperfeed.db import demo
+from paperfeed.db.announcements import clear_veto, veto_feature
 from paperfeed.db.cache import cached
 from paperfeed.db.engine import Database
 from paperfeed.db.feed import feature_paper as store_feature
@@ -28,13 +29,20 @@ def feature_paper(
     """Feature an active paper on `day`; False if it already is. `NoSuchPaper` otherwise."""
     active_paper(db=db, paper_id=paper_id)
     with db.write() as conn:
+        clear_veto(conn, paper_id=paper_id, day=day)
         return store_feature(conn, paper_id, day, user_id=user_id, source=source)
 
 
-def unfeature_paper(*, db: Database, paper_id: str, day: dt.date) -> bool:
-    """Take an active paper off `day`'s feed; False if it was not on it."""
+def unfeature_paper(
+    *, db: Database, paper_id: str, day: dt.date, user_id: int | None = None
+) -> bool:
+    """Take an active paper off `day`'s feed; False if it was not on it.
+
+    The unfeature is remembered, so the worker's feature policy never puts the paper back.
+    """
     active_paper(db=db, paper_id=paper_id)
     with db.write() as conn:
+        veto_feature(conn, paper_id=paper_id, day=day, user_id=user_id)
         return store_unfeature(conn, paper_id, day)
 
 

@@ -377,6 +377,57 @@ digest_papers_sent = Table(
 
 Index("ix_digest_ledger_issue_id_state", digest_ledger.c.issue_id, digest_ledger.c.state)
 
+# The daily loop (m009): each job's run per period, the day's listing, curators' unfeatures.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(32), primary_key=True, comment="fetch, embed, feature, digest"),
+    Column("period", String(32), primary_key=True, comment="the day it is for, YYYY-MM-DD"),
+    Column("state", String(16), nullable=False, comment="running, done, retry, failed"),
+    Column("attempt", Integer, nullable=False, comment="runs so far (1 on the first)"),
+    Column("started_at", DateTime, nullable=False, comment="start of the latest attempt"),
+    Column("finished_at", DateTime, nullable=True, comment="end of the latest attempt"),
+    Column("next_attempt_at", DateTime, nullable=True, comment="retry or failed: not before"),
+    Column("counts", JSON, nullable=True, comment="what the run did, e.g. papers stored"),
+    Column("error", Text, nullable=True, comment="why the latest attempt did not finish"),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("day", Date, primary_key=True, comment="the arXiv listing day"),
+    Column("category", String(32), primary_key=True, comment="the listing it appeared in"),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False, comment="new, cross-list or replacement"),
+    Column("version", Integer, nullable=True, comment="the version announced"),
+)
+
+feed_vetoes = Table(
+    "feed_vetoes",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the curator who took it off the feed",
+    ),
+    Column("vetoed_at", DateTime, nullable=False),
+)
+
 
 def utc_now() -> dt.datetime:
     """The current time as every timestamp column stores it: naive UTC."""

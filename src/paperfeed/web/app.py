@@ -27,10 +27,12 @@ from paperfeed.web import (
     digest_pages,
     feed_pages,
     feeds,
+    health,
     pages,
     sign_in,
     submit,
     trending_pages,
+    triage,
 )
 from paperfeed.web.assets import STATIC_DIR
 from paperfeed.web.csrf import CsrfMiddleware
@@ -125,6 +127,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api_community.router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
+    app.include_router(health.router)
+    app.include_router(triage.router)
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.

@@ -1,0 +1,127 @@
+"""`paperfeed worker` and `paperfeed status`: run the daily loop, and show how it stands.
+
+Thin commands over paperfeed.loop (docs/daily-loop.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from paperfeed.cli._console import err, make_hub, out
+from paperfeed.loop.status import loop_status
+from paperfeed.loop.worker import Pass, SystemClock, WorkerBusy, run_worker
+
+# sysexits.h's EX_TEMPFAIL: another worker holds the store; try again later (cron).
+EXIT_BUSY = 75
+
+
+def register(app: typer.Typer) -> None:
+    """Add the daily loop's commands to the main app."""
+    app.command()(worker)
+    app.command()(status)
+
+
+def _print_pass(result: Pass) -> None:
+    for o in result.outcomes:
+        detail = json.dumps(o.counts) if o.counts is not None else (o.error or "")
+        colour = {"done": "green", "retry": "yellow"}.get(o.state, "red")
+        out.print(
+            f"{o.job} {o.period}: [{colour}]{o.state}[/] (attempt {o.attempt}) {detail}",
+            highlight=False,
+        )
+
+
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due now, then exit (for cron and tests).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(help="Longest sleep between two passes, in seconds.")
+    ] = 300.0,
+) -> None:
+    """Run the daily loop: fetch arXiv's listing, embed, feature, send digests, on schedule.
+
+    Sleeps until the next due job. One worker per store (a lock file beside the search
+    indexes). Exit codes: 0 done (with --once: every due job done or waiting for arXiv);
+    1 (--once) a job failed; 75 another worker runs on this store.
+    """
+    hub = make_hub()
+    failed: list[str] = []
+
+    def on_pass(result: Pass) -> None:
+        _print_pass(result)
+        failed.extend(o.job for o in result.outcomes if o.state == "failed")
+
+    try:
+        run_worker(
+            hub,
+            clock=SystemClock(),
+            once=once,
+            max_sleep=dt.timedelta(seconds=interval),
+            on_pass=on_pass,
+        )
+    except WorkerBusy as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_BUSY) from None
+    finally:
+        hub.close()
+    raise typer.Exit(1 if failed else 0)
+
+
+def _when(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """Show the daily loop: each job's last and next run, the lag behind arXiv, papers without
+    vectors, and whether store, indexes and schedule are healthy (exit code 1 when not)."""
+    hub = make_hub()
+    try:
+        found = loop_status(hub, now=SystemClock().now())
+    finally:
+        hub.close()
+    if as_json:
+        out.print_json(json.dumps(found.as_json(), default=str))
+        raise typer.Exit(0 if found.healthy else 1)
+    table = Table("job", "period", "state", "attempt", "started", "finished", "next", "note")
+    for j in found.jobs:
+        last = j.last
+        note = "LATE" if j.late else ""
+        if last is not None and last.error:
+            note = f"{note} {last.error}".strip()
+        table.add_row(
+            j.job,
+            j.period or "(no categories)",
+            last.state if last else "",
+            str(last.attempt) if last else "",
+            _when(last.started_at.replace(tzinfo=dt.UTC)) if last else "",
+            _when(last.finished_at.replace(tzinfo=dt.UTC)) if last and last.finished_at else "",
+            _when(j.next_at),
+            note,
+        )
+    out.print(table)
+    lag = found.lag_days
+    out.print(
+        f"latest announcement stored: {found.latest_announcement or 'none'}"
+        + (f" (expected {found.expected_announcement}; lag {lag} days)" if lag is not None else "")
+    )
+    if found.papers_without_vectors is not None:
+        out.print(f"papers without vectors: {found.papers_without_vectors:,}")
+    verdict = "[green]healthy[/]" if found.healthy else "[red]unhealthy[/]"
+    out.print(
+        f"{verdict}: store {'ok' if found.store_ok else 'DOWN'}, "
+        f"indexes {'ok' if found.indexes_ok else 'STALE'}, "
+        f"schedule {'ok' if found.schedule_ok else 'STALE'}"
+    )
+    for problem in found.problems:
+        err.print(f"[yellow]{problem}[/]")
+    raise typer.Exit(0 if found.healthy else 1)

@@ -1,0 +1,114 @@
+"""The daily loop's four jobs, each run for one period (the listing day, or the digest's day):
+fetch the listing, embed and index it, apply the feature policy, send the digests.
+
+Each returns the counts recorded with its run; `NotYet` means "nothing yet, look again later".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from paperfeed.db.announcements import Announcement, record_announcements
+from paperfeed.db.papers import upsert_papers
+from paperfeed.digest.service import DigestParts, run_schedule_once
+from paperfeed.ingest.arxiv_listing import Clock as HttpClock
+from paperfeed.ingest.arxiv_listing import ListedPaper, ListingNotReady, fetch_day_listings
+from paperfeed.loop.feature import Policy, apply_policy
+from paperfeed.search.index import contract_of
+from paperfeed.search.indexer import embed_papers
+
+log = logging.getLogger(__name__)
+
+
+class NotYet(Exception):
+    """Nothing to do yet (the listing is not out): look again later, record no empty day."""
+
+
+def fetch_day(
+    parts: DigestParts, *, day: dt.date, http_clock: HttpClock | None = None
+) -> dict[str, Any]:
+    """Fetch the listing of `day` for every configured category and store it (no featuring).
+
+    All categories or none: while one listing is not out, nothing is stored and `NotYet` is
+    raised; so is it when every listing is empty (a day with no papers is no day).
+    """
+    try:
+        listings = fetch_day_listings(settings=parts.settings, day=day, clock=http_clock)
+    except ListingNotReady as exc:
+        raise NotYet(str(exc)) from None
+    listed: list[ListedPaper] = [p for listing in listings for p in listing.papers]
+    rejected = sum(len(listing.rejected) for listing in listings)
+    for listing in listings:
+        for item in listing.rejected:
+            log.warning("%s: %s", item.location, item.reason)
+    if not listed:
+        raise NotYet(f"the listings of {day} are empty")
+    with parts.db.write() as conn:
+        summary = upsert_papers(conn, [p.record for p in listed])
+        lines = record_announcements(
+            conn,
+            [
+                Announcement(day, p.category, p.record.paper_id, p.kind, p.record.version)
+                for p in listed
+            ],
+        )
+    kinds = {kind: 0 for kind in ("new", "cross-list", "replacement")}
+    for paper in {p.record.paper_id: p for p in listed if p.kind in kinds}.values():
+        kinds[paper.kind] += 1
+    return {
+        "papers": len({p.record.paper_id for p in listed}),
+        **kinds,
+        "listing_lines": lines,
+        "imported": summary.imported,
+        "updated": summary.updated,
+        "rejected": rejected,
+    }
+
+
+def embed_new(parts: DigestParts) -> dict[str, Any]:
+    """Embed every paper without a current vector, and bring the search indexes up to date."""
+    counts: dict[str, Any] = {"embedded": 0, "unchanged": 0}
+    if parts.embedder is not None:
+        report = embed_papers(parts.db, parts.embedder)
+        counts = {"embedded": report.embedded, "unchanged": report.unchanged}
+    index = parts.search_index
+    index.ensure_fresh(force=True)
+    index.save()
+    counts["keyword_documents"] = index.keyword.count()
+    return counts
+
+
+def feature_day(parts: DigestParts, *, day: dt.date, now: dt.datetime) -> dict[str, Any]:
+    """Apply the feature policy to the new papers of `day`."""
+    settings = parts.settings
+    policy = Policy.parse(settings.auto_feature)
+    picks = apply_policy(
+        db=parts.db,
+        day=day,
+        policy=policy,
+        contract=contract_of(parts.embedder) if parts.embedder is not None else None,
+        now=now.astimezone(dt.UTC).replace(tzinfo=None),
+        window=dt.timedelta(days=settings.auto_feature_window_days),
+    )
+    return {"policy": settings.auto_feature, "featured": len(picks)}
+
+
+def send_digests(parts: DigestParts, *, day: dt.date) -> dict[str, Any]:
+    """Send `day`'s daily issue (when the day has a feed), its weekly issue (to readers who chose
+    that weekday) and whatever unfinished issues remain; the ledger sends each mail once."""
+    tick = run_schedule_once(parts, today=day)
+    return {
+        "issues": [
+            {
+                "kind": r.issue.kind,
+                "period": r.issue.period.isoformat(),
+                "status": r.issue.status,
+                "sent": r.sent,
+                "deferred": r.deferred,
+                "failed": r.failed,
+            }
+            for r in tick.reports
+        ]
+    }
