@@ -136,7 +136,6 @@ class SearchIndex:
         self.keyword = KeywordIndex.open(folder / "keyword-index")
         self.vectors: VectorIndex | None = None
         self._table = FacetTable.empty()
-        self._allowed_cache: dict[tuple[object, ...], frozenset[str]] = {}
         self._lock = threading.RLock()
         self._checked_at = 0.0
         self._papers_mark: dt.datetime | None = None  # the keyword index's
@@ -264,7 +263,6 @@ class SearchIndex:
     def _load(self) -> None:
         """Open the facets file (rebuilt if unusable) and the vector index, both from disk."""
         self._table = self._open_facets()
-        self._allowed_cache.clear()
         meta = self.keyword.meta()
         self._papers_mark = _parse(meta.get("papers_modified_at"))
         loaded = VectorIndex.load(self.folder / "vector-index")
@@ -318,10 +316,12 @@ class SearchIndex:
             latest = latest_change(conn)
             if latest == self._table.mark:
                 return hidden
-            for batch in iter_paper_facets(conn, modified_since=self._table.mark):
-                hidden.extend(self._table.apply(batch))
-        self._table.mark = latest
-        self._allowed_cache.clear()
+            # Changed on a copy: searches on other threads read the table without the lock.
+            table = self._table.copy()
+            for batch in iter_paper_facets(conn, modified_since=table.mark):
+                hidden.extend(table.apply(batch))
+        table.mark = latest
+        self._table = table
         if saved_mark(self.facets_path) != _iso(latest):
             self._save_facets(self._table)
         return hidden
@@ -342,15 +342,7 @@ class SearchIndex:
         """The visible papers that pass the filters (None: no filter); cached until a change."""
         if since is None and until is None and not categories:
             return None
-        key = (since, until, tuple(sorted(set(categories or ()))))
-        cached = self._allowed_cache.get(key)
-        if cached is not None:
-            return cached
-        result = self._table.allowed(since=since, until=until, categories=categories)
-        if len(self._allowed_cache) > 64:
-            self._allowed_cache.clear()
-        self._allowed_cache[key] = result
-        return result
+        return self._table.allowed(since=since, until=until, categories=categories)
 
     def _sync_papers(self) -> None:
         """Bring the keyword index and facets up to the store's latest paper change."""
