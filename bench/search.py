@@ -9,17 +9,28 @@ vectors `bench/vectors.py` grows to 1M papers for the ANN recall, build time and
 (built once, ~5 GB): the real papers plus SYNTHETIC copies of them, with new ids ("syn01:2603.…")
 and the same text, whose vectors are the real vectors plus noise (cosine ~0.89 to the original,
 as in bench/vectors.py) rather than re-embedded. The queries still come from the real papers.
+
+Cold starts (issue #11), first, on the real store: a whole `paperfeed search` process and the
+web's first search after a restart and after an ingest, against `paperfeed --help` measured in
+the same run (wall time, median of `--cold-runs`, and peak RSS). The ingest re-imports 200
+papers of the bundled sample with a new comment (`paperfeed ingest snapshot`), so it leaves the
+store's papers with that comment; `--cold` runs these rows only.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
+import os
 import random
 import re
 import resource
 import shutil
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +43,7 @@ from paperfeed.db import schema
 from paperfeed.db.papers import iter_papers
 from paperfeed.db.vectors import iter_vectors, store_vectors
 from paperfeed.hub import Hub
+from paperfeed.ingest.snapshot import sample_path
 from paperfeed.search.hybrid import search
 from paperfeed.search.similar import similar_papers
 from paperfeed.settings import Settings
@@ -154,15 +166,127 @@ def interleaved(fns: list[Callable[[str], object]], inputs: list[str]) -> list[n
     return [np.array(t) for t in times]
 
 
+PAPERFEED = Path(sys.executable).with_name("paperfeed")
+# The web process: the app as uvicorn serves it, one search after its start, and one more when
+# the parent says an ingest is done (a line on stdin). Each prints its time and the peak RSS.
+WEB_FIRST_SEARCHES = """
+import json, resource, sys, time
+from fastapi.testclient import TestClient
+from paperfeed.hub import Hub
+from paperfeed.web.app import create_app
+
+def first(query):
+    start = time.perf_counter()
+    response = client.get("/search", params={"q": query})
+    assert response.status_code == 200 and "<article" in response.text, response.status_code
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"s": time.perf_counter() - start, "rss": rss}), flush=True)
+
+app = create_app(Hub.from_settings(migrate=False))
+with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+    first("graph neural networks for molecules")
+    sys.stdin.readline()
+    first("diffusion models for video generation")
+"""
+COLD_ROWS = (
+    "cold process: paperfeed --help",
+    "cold process: paperfeed search",
+    "web first search after restart",
+    "web first search after ingest",
+)
+
+
+def _process(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command to its end; return its wall time (s) and peak RSS (MB)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        detail = child.stderr.read().decode() if child.stderr is not None else ""
+        sys.exit(f"{' '.join(args)} failed: {detail}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def _touched_sample(folder: Path, papers: int = 200) -> Path:
+    """The first papers of the bundled sample with a new comment: an ingest that changes them."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    with gzip.open(sample_path(), "rt", encoding="utf-8") as f:
+        lines = [json.loads(line) for _, line in zip(range(papers), f, strict=False)]
+    path = folder / "touched.jsonl"
+    comment = f"bench-search ingest {stamp}"
+    path.write_text(
+        "".join(json.dumps({**line, "comment": comment}) + "\n" for line in lines),
+        encoding="utf-8",
+    )
+    return path
+
+
+def cold_starts(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Time whole processes on the real store: wall times (s) and peak RSS (MB) by row."""
+    env = {**os.environ, "PAPERFEED_DATA_DIR": str(STORE)}
+    rows: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in COLD_ROWS}
+    query = "graph neural networks for molecules"
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(runs):  # interleaved, so a change of machine load weighs on all alike
+            for name, args in zip(
+                COLD_ROWS[:2],
+                ([str(PAPERFEED), "--help"], [str(PAPERFEED), "search", query]),
+                strict=True,
+            ):
+                wall, rss = _process(args, env)
+                rows[name][0].append(wall)
+                rows[name][1].append(rss)
+            web = subprocess.Popen(
+                [sys.executable, "-c", WEB_FIRST_SEARCHES],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert web.stdin is not None and web.stdout is not None
+            restart = json.loads(web.stdout.readline())
+            touched = _touched_sample(Path(scratch))
+            _process([str(PAPERFEED), "ingest", "snapshot", str(touched)], env)
+            web.stdin.write("ingested\n")
+            web.stdin.flush()
+            ingest = json.loads(web.stdout.readline())
+            if web.wait() != 0:
+                sys.exit("the web process failed")
+            for name, measured in zip(COLD_ROWS[2:], (restart, ingest), strict=True):
+                rows[name][0].append(measured["s"])
+                rows[name][1].append(measured["rss"])
+    return rows
+
+
+def print_cold_starts(rows: dict[str, tuple[list[float], list[float]]]) -> None:
+    """Print the cold-start table, each row against `paperfeed --help` of the same run."""
+    runs = len(rows[COLD_ROWS[0]][0])
+    print(f"cold starts on {STORE.name}: {runs} runs each, interleaved; web rows: the request")
+    print(f"{'what':<34}{'median s':>9}{'max s':>8}{'peak RSS MB':>13}{'vs --help':>11}")
+    base = float(np.median(rows[COLD_ROWS[0]][0]))
+    for name, (walls, rss) in rows.items():
+        median = float(np.median(walls))
+        print(
+            f"{name:<34}{median:>9.2f}{max(walls):>8.2f}{max(rss):>13,.0f}{median / base:>10.2f}x"
+        )
+    print("target: paperfeed search <= 1.5 s as a whole process; web first search <= 1 s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=1_000, help="queries per row")
     parser.add_argument(
         "--papers", type=int, default=0, help="grow the store to this many papers (synthetic)"
     )
+    parser.add_argument("--cold-runs", type=int, default=3, help="runs of each cold-start row")
+    parser.add_argument("--cold", action="store_true", help="run the cold-start rows only")
     args = parser.parse_args()
     if not (STORE / "paperfeed.db").is_file():
         sys.exit(f"no store in {STORE}: see this script's docstring")
+    print_cold_starts(cold_starts(args.cold_runs))
+    if args.cold:
+        return
     real = Hub.from_settings(Settings(data_dir=STORE))
     qs = queries(real, args.n)
     if args.papers:

@@ -312,7 +312,7 @@ def iter_paper_facets(
     include_hidden: bool = True,
     batch: int = 20_000,
 ) -> Iterator[list[PaperFacetRow]]:
-    """Yield the facets of papers in id order, optionally only those modified since a time."""
+    """Yield the facets of papers, in no set order, optionally only those modified since a time."""
     query = select(
         papers.c.paper_id,
         papers.c.title,
@@ -320,8 +320,8 @@ def iter_paper_facets(
         papers.c.announced,
         papers.c.submitted,
         papers.c.status,
-    ).order_by(papers.c.paper_id)
-    if modified_since is not None:
+    )
+    if modified_since is not None:  # unordered, so SQLite reads the modified_at index
         query = query.where(papers.c.modified_at >= modified_since)
     if not include_hidden:
         query = query.where(papers.c.status == PaperStatus.ACTIVE.value)

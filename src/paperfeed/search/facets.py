@@ -117,6 +117,8 @@ class FacetTable:
         self._title_offsets = title_offsets
         self._title_bytes = title_bytes
         self._entry_rows: np.ndarray | None = None
+        # Filters asked again and again (a digest's window, a category page): kept per table.
+        self._allowed: dict[tuple[object, ...], frozenset[str]] = {}
         self.mark = mark
 
     @classmethod
@@ -143,6 +145,18 @@ class FacetTable:
         for batch in batches:
             table.apply(batch)
         return table
+
+    def copy(self) -> FacetTable:
+        """A table that `apply` can change while readers still use this one."""
+        other = FacetTable.empty(mark=self.mark)
+        other.__dict__.update(self.__dict__)
+        other._ids = list(self._ids)
+        other._rows = dict(self._rows) if self._rows is not None else None
+        other._alive = self._alive.copy()
+        other._categories = list(self._categories)
+        other._code_of = dict(self._code_of)
+        other._allowed = {}
+        return other
 
     @property
     def _row(self) -> dict[str, int]:
@@ -210,6 +224,7 @@ class FacetTable:
             [self._title_bytes, np.frombuffer(b"".join(keys), dtype=np.uint8)]
         )
         self._entry_rows = None
+        self._allowed = {}
         return hidden
 
     def facets(self, paper_id: str) -> Facets | None:
@@ -244,6 +259,10 @@ class FacetTable:
         categories: Sequence[str] | None,
     ) -> frozenset[str]:
         """The visible papers of a day range (inclusive) in any of these categories."""
+        key = (since, until, tuple(sorted(set(categories or ()))))
+        cached = self._allowed.get(key)
+        if cached is not None:
+            return cached
         mask = self._alive.copy()
         if categories:
             codes = [c for c in map(self._code_of.get, set(categories)) if c is not None]
@@ -259,7 +278,11 @@ class FacetTable:
             high = until.toordinal() if until is not None else dt.date.max.toordinal()
             mask &= (self._day >= low) & (self._day <= high)
         ids = self._ids
-        return frozenset([ids[row] for row in np.flatnonzero(mask).tolist()])
+        result = frozenset([ids[row] for row in np.flatnonzero(mask).tolist()])
+        if len(self._allowed) >= 64:
+            self._allowed.clear()
+        self._allowed[key] = result
+        return result
 
     def save(self, path: Path) -> None:
         """Write the live rows to `path` atomically (a temporary file, fsync, rename)."""
