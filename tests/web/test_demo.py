@@ -166,6 +166,10 @@ def test_a_submission_today_does_not_empty_home(
     newer = f"/papers?date={made.featured_on.isoformat()}"
     assert f'href="{newer}"' in after  # the newer day is linked
     assert card_ids(client.get(newer).text) == [ARXIV_PAPER]
+    # The API's and the feeds' default day is home's day too, and so is the digest's.
+    api = client.get("/api/daily_papers").json()
+    assert [entry["paper"]["id"] for entry in api] == card_ids(home)
+    assert "Papers of Friday, 5 April 2024" in client.get("/papers.rss").text
     assert default_period(hub, "daily") == AS_OF
 
 

@@ -24,7 +24,7 @@ from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
     FeedItem,
     days_featured,
-    latest_feed_day,
+    home_day,
     papers_for_period,
 )
 from paperfeed.db.papers import get_paper
@@ -247,7 +247,7 @@ async def daily_papers(
         with hub.db.read() as conn:
             chosen = period
             if chosen is None:
-                latest = latest_feed_day(conn)
+                latest = home_day(conn)  # the day home shows
                 if latest is None:
                     return b"[]"
                 chosen = Period("day", latest)

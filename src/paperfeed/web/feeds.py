@@ -23,7 +23,7 @@ from feedgen.feed import FeedGenerator
 from paperfeed.community.collections import NoSuchCollection, collection_items, visible_collection
 from paperfeed.community.trending import current_window, scored_papers
 from paperfeed.db.cache import cached
-from paperfeed.db.feed import latest_feed_day, papers_for_period, recent_in_category
+from paperfeed.db.feed import home_day, papers_for_period, recent_in_category
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
@@ -155,7 +155,7 @@ def period_feed(
         with hub.db.read() as conn:
             chosen = period
             if chosen is None:
-                latest = latest_feed_day(conn)
+                latest = home_day(conn)  # the day home shows
                 chosen = Period("day", latest or dt.date.today())
             items = papers_for_period(conn, chosen.start, chosen.end, limit=FEED_SIZE)
         label = period_label(chosen)
