@@ -100,6 +100,9 @@ def _shoot_mode(browser: Browser, url: str, out: Path, mode: str) -> None:
     shot("search", "/search?q=language+models")
     _sign_in(page, url)
     shot("home-signed-in", "/")
+    if mode == "mobile":
+        page.get_by_text("Menu").click()
+        shot("menu-signed-in")
     if mode != "mobile":
         page.set_viewport_size({"width": 1024, "height": 900})
         shot("home-signed-in-1024", "/")

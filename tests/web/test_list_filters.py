@@ -9,11 +9,13 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from paperfeed.db.feed import count_featured, feature_papers
+from paperfeed.db.feed import count_featured, feature_paper, feature_papers
 from paperfeed.db.feed_facets import category_counts, featurings
+from paperfeed.db.users import get_or_create_user, set_display_name
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring
 from paperfeed.periods import Period
+from paperfeed.web.rendering import human_date
 
 DAY = dt.date(2026, 3, 20)
 WEEK = Period("week", dt.date(2026, 3, 16))
@@ -130,3 +132,20 @@ def test_featurings_name_the_submitter_and_the_latest_day(sample_hub: Hub) -> No
     assert list(found) == [paper_id]
     assert found[paper_id].day == DAY
     assert found[paper_id].submitter is None  # imported, not featured by a reader
+
+
+def test_a_papers_page_says_when_and_by_whom_it_was_featured(
+    client: TestClient, sample_hub: Hub
+) -> None:
+    with sample_hub.db.write() as conn:
+        user = get_or_create_user(conn, "curator@example.org")
+        set_display_name(conn, user.user_id, "Ada Curator")
+        feature_paper(
+            conn, "2603.12270", dt.date(2026, 3, 21), user_id=user.user_id, source="curator"
+        )
+    page = client.get("/papers/2603.12270").text
+    assert f'Featured <time datetime="2026-03-21">{human_date(dt.date(2026, 3, 21))}</time>' in page
+    assert "submitted by <strong>Ada Curator</strong>" in page
+    # On the day's list, the card names the submitter too.
+    day = client.get("/papers?date=2026-03-21").text
+    assert "Submitted by <strong>Ada Curator</strong>" in day

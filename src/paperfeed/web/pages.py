@@ -61,10 +61,11 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
             what = "withdrawn" if stored.record.status is PaperStatus.WITHDRAWN else "removed"
             return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
         days = days_featured(conn, paper_id)
+        featured = featurings(conn, [paper_id]).get(paper_id)
     community = paper_community(db=hub.db, paper_id=paper_id, user=viewer(request))
     context: dict[str, Any] = {f.name: getattr(community, f.name) for f in fields(community)}
     similar = _similar(hub, paper_id)
-    context.update(paper=stored.record, days=days, similar=similar)
+    context.update(paper=stored.record, days=days, similar=similar, featured=featured)
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
     context["submitted"] = request.query_params.get("submitted") == "1"
     return templates.TemplateResponse(request, "paper.html", context)
