@@ -22,7 +22,7 @@ from paperfeed.db.feed import days_featured
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
-from paperfeed.search.hybrid import SearchHit, search
+from paperfeed.search.hybrid import SearchHit, checked_query, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.auth import viewer
 from paperfeed.web.cards import reader_id
@@ -84,7 +84,7 @@ def search_page(
     page: str | None = None,
 ) -> Response:
     """Search papers (keyword + semantic), with date and category filters, paginated."""
-    query = q.strip()[:1000]
+    query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
     number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
@@ -102,6 +102,7 @@ def search_page(
         "next_url": None,
         "stats": {},
         "feeds": [],
+        "similar_to": None,
     }
     if query:
         results = search(
@@ -136,6 +137,7 @@ def search_page(
             feeds=_search_feeds(query, base, context["category"]),
             notices=results.notices,
             mode=results.mode,
+            similar_to=results.paper_id,  # the query named this paper: offer its similar ones
             prev_url=page_url(number - 1) if number > 1 else None,
             next_url=page_url(number + 1)
             if len(results.hits) > PAGE_SIZE and number < MAX_PAGE
