@@ -39,3 +39,30 @@ def test_similar_json_scores_are_similarities_not_fusion_values() -> None:
     # Semantic search is off here: keyword neighbours, scored BM25 over the best BM25.
     assert hits[0]["score"] == 1.0
     assert all(0.0 < hit["score"] <= 1.0 for hit in hits)
+
+
+def test_search_refuses_a_query_over_the_limit_without_repeating_it() -> None:
+    result = runner.invoke(app, ["search", "zq" * 1_000])
+    assert result.exit_code == 2
+    assert "at most 1,000 characters" in result.stderr and "zqzq" not in result.stderr
+
+
+def test_an_arxiv_id_answers_that_paper_and_names_its_similar_command() -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    result = runner.invoke(app, ["search", "https://arxiv.org/abs/2603.12270v1", "--json"])
+    assert result.exit_code == 0
+    assert [hit["id"] for hit in json.loads(result.stdout)] == ["2603.12270"]
+    assert "paperfeed similar 2603.12270" in result.stderr
+
+
+@pytest.mark.slow  # builds the int8 model from the packaged weights
+def test_junk_answers_nothing_with_the_real_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "true")
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    for junk in ("xqzvbnmlkj", "asdkjh qwpoeiru zmxncb", "qwertyuiop", "blorp fizzle wug"):
+        result = runner.invoke(app, ["search", junk, "--json"])
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout) == [], junk
+    # Semantic hits without a keyword match still come back when they are close enough.
+    result = runner.invoke(app, ["search", "ways to make neural networks smaller", "--json"])
+    assert any(hit["vector_rank"] for hit in json.loads(result.stdout))

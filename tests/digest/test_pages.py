@@ -222,10 +222,11 @@ def test_the_subscribe_api_answers_alike_whatever_the_address_state(
     ]
     assert [a.status_code for a in answers] == [202, 202, 429]
     assert [a.json() for a in answers[:2]] == [{"status": "confirmation_sent"}] * 2
-    assert answers[2].json() == {
-        "detail": "We already sent confirmation mails to this address today; "
+    said = (
+        "We already sent confirmation mails to this address today; "
         "look for them, or try again tomorrow."
-    }
+    )
+    assert answers[2].json() == {"error": said, "detail": said}
     assert answers[2].headers["Retry-After"] == "86400"
 
 

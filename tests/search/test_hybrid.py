@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from paperfeed.db.papers import get_paper, upsert_papers
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus
-from paperfeed.search.hybrid import fuse, search
+from paperfeed.search.hybrid import MAX_QUERY_CHARS, QueryTooLong, checked_query, fuse, search
 from tests.search.fakes import FakeEmbedder
 
 TITLE = "Task-Specific Knowledge Distillation via Intermediate Probes"
@@ -179,3 +179,42 @@ def test_hostile_queries_never_raise(hub: Hub, query: str) -> None:
 def test_any_text_gives_results_or_nothing(hub: Hub, query: str) -> None:
     results = search(hub.search_index, hub.embedder, query, limit=5)
     assert len(results.hits) <= 5
+
+
+@pytest.mark.parametrize(
+    "query", ["2603.12270", "arXiv:2603.12270v2", "https://arxiv.org/abs/2603.12270v1"]
+)
+def test_an_arxiv_id_answers_that_paper_alone(hub: Hub, query: str) -> None:
+    results = search(hub.search_index, hub.embedder, query, limit=20)
+    assert [hit.paper.paper_id for hit in results.hits] == ["2603.12270"]
+    assert results.mode == "id" and results.paper_id == "2603.12270"
+    assert search(hub.search_index, hub.embedder, query, offset=20).hits == []
+
+
+def test_an_unknown_or_filtered_out_id_answers_nothing_with_a_notice(hub: Hub) -> None:
+    missing = search(hub.search_index, hub.embedder, "2403.99999")
+    assert missing.hits == [] and missing.paper_id is None
+    assert missing.notices == ["No paper arXiv:2403.99999 in this hub."]
+    filtered = search(hub.search_index, hub.embedder, "2603.12270", categories=["math.NT"])
+    assert filtered.hits == [] and "within these filters" in filtered.notices[0]
+
+
+def test_without_a_keyword_match_only_close_vector_hits_count(hub: Hub) -> None:
+    junk = "xqzvbnmlkj"
+    # The FakeEmbedder hashes words into 64 buckets, so junk lands near papers: 0.6 cosine.
+    assert search(hub.search_index, hub.embedder, junk, min_unsupported_cosine=0.0).hits
+    assert search(hub.search_index, hub.embedder, junk, min_unsupported_cosine=0.99).hits == []
+    # A query with keyword matches keeps its vector list whatever the cosines.
+    supported = search(
+        hub.search_index, hub.embedder, "knowledge distillation", min_unsupported_cosine=0.99
+    )
+    assert supported.mode == "hybrid" and any(hit.vector_rank for hit in supported.hits)
+
+
+def test_one_query_length_limit_that_does_not_repeat_the_query() -> None:
+    assert checked_query("  graph neural networks ") == "graph neural networks"
+    assert checked_query("x" * MAX_QUERY_CHARS) == "x" * MAX_QUERY_CHARS
+    with pytest.raises(QueryTooLong) as error:
+        checked_query("q" * 10_000)
+    assert "1,000 characters" in str(error.value) and "10,000" in str(error.value)
+    assert "qqq" not in str(error.value)

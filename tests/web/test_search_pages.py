@@ -70,3 +70,30 @@ def test_a_paper_page_lists_similar_papers(search_client: TestClient) -> None:
     similar = page.text.split('id="similar-title"')[1]
     assert similar.count('href="/papers/') == 8
     assert 'href="/papers/2603.12270"' not in similar
+
+
+def test_an_arxiv_id_shows_that_paper_alone_and_offers_its_similar_papers(
+    search_client: TestClient,
+) -> None:
+    page = search_client.get("/search", params={"q": "arXiv:2603.12270v1"})
+    assert page.status_code == 200
+    cards = page.text.split('<ol class="cards"')[1].split("</ol>")[0]
+    assert cards.count("<li>") == 1 and 'href="/papers/2603.12270"' in cards
+    assert 'href="/papers/2603.12270#similar-title">Papers similar to arXiv:2603.12270' in page.text
+
+
+def test_a_query_over_the_limit_is_a_400_that_does_not_repeat_it(
+    search_client: TestClient,
+) -> None:
+    query = "zq" * 5_000
+    for path in ("/search", "/search.rss", "/api/papers/search"):
+        response = search_client.get(path, params={"q": query})
+        assert response.status_code in (400, 422), path
+        # The page's own text; the header's sign-in link carries the address to come back to.
+        said = response.text.split("<main", 1)[-1].split("</main>", 1)[0]
+        assert "zqzq" not in said, path
+        assert "1,000 characters" in response.text or "at most 1000 characters" in response.text
+    api = search_client.get("/api/papers/search", params={"q": query}).json()
+    assert api["error"] == "q: String should have at most 1000 characters"
+    limit = search_client.get("/search", params={"q": "x" * 1_000})
+    assert limit.status_code == 200

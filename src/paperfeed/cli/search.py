@@ -16,9 +16,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
+from paperfeed.cli._console import EXIT_NOT_FOUND, EXIT_USAGE, err, make_hub, out
 from paperfeed.hub import Hub
-from paperfeed.search.hybrid import MAX_LIMIT, SearchHit
+from paperfeed.search.hybrid import MAX_LIMIT, QueryTooLong, SearchHit, checked_query
 
 
 def register(app: typer.Typer) -> None:
@@ -157,9 +157,17 @@ def search(
         list[str] | None, typer.Option("--category", "-c", help="Keep papers in this category.")
     ] = None,
 ) -> None:
-    """Search titles, abstracts and authors (keyword + semantic, fused by score)."""
+    """Search titles, abstracts and authors (keyword + semantic, fused by score).
+
+    An arXiv id or URL answers that paper alone; words that match no paper answer nothing.
+    """
     from paperfeed.search.hybrid import search as run_search
 
+    try:
+        query = checked_query(query)
+    except QueryTooLong as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(EXIT_USAGE) from None
     hub = make_hub()
     results = run_search(
         hub.search_index,
@@ -174,6 +182,8 @@ def search(
     )
     for notice in results.notices:
         err.print(f"[yellow]{notice}[/]")
+    if results.paper_id is not None:
+        err.print(f"similar papers: paperfeed similar {results.paper_id}", markup=False)
     if as_json:
         print(json.dumps([_hit_json(hit) for hit in results.hits], ensure_ascii=False))
         return

@@ -95,7 +95,7 @@ def serve(
         host=host, port=port
     )
     if problem is not None:
-        err.print(problem, markup=False)
+        err.print(problem, markup=False, soft_wrap=True)
         raise typer.Exit(code=EXIT_USAGE)
     proxies = settings.forwarded_allow_ips
     if forwarded_allow_ips is not None:
@@ -125,5 +125,5 @@ def serve(
         if exc.code in (None, 0):
             raise
         problem = listen_problem(host=host, port=port) or "paperfeed: the server could not start"
-        err.print(problem, markup=False)
+        err.print(problem, markup=False, soft_wrap=True)
         raise typer.Exit(code=EXIT_USAGE) from None

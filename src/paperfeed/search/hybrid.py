@@ -3,6 +3,11 @@
 The one `search()` the web pages, the JSON API, the feeds, the CLI and the digests all call.
 BM25 scores and cosines are never compared raw: each list is normalized onto [0, 1] first, and
 the fused score is their even mix (see `fuse` and docs/search.md for the measurements).
+
+A query that is an arXiv id (or `arXiv:` label, or abs/pdf URL) answers that paper alone. The
+vector list needs support: with no keyword match at all, only papers whose cosine reaches
+`MIN_UNSUPPORTED_COSINE` are kept, so a junk query answers nothing rather than the nearest of
+everything. `checked_query` holds the one query-length limit of the web, the API and the CLI.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from paperfeed.search.vectors import VectorIndex
 logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 1_000
+# The longest query the web page, the search feeds, the API and the CLI accept (checked_query).
+MAX_QUERY_CHARS = 1_000
+# With no keyword match, a vector hit must reach this cosine to count (all-MiniLM-L6-v2: junk
+# queries reach at most 0.31 on the sample, real ones at least 0.39; docs/search.md).
+MIN_UNSUPPORTED_COSINE = 0.35
 # One worker: queries are embedded one at a time, so a slow model cannot pile up threads.
 _EMBED_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperfeed-embed")
 
@@ -44,7 +54,9 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResults:
-    """A page of results. `mode` says which lists were fused: hybrid, keyword or vector."""
+    """A page of results. `mode` says which lists were fused: hybrid or keyword; `id` for a
+    query that named one paper, whose id is then `paper_id` (its similar papers are a click away).
+    """
 
     query: str
     hits: list[SearchHit]
@@ -52,6 +64,22 @@ class SearchResults:
     offset: int
     limit: int
     notices: list[str] = field(default_factory=list)
+    paper_id: str | None = None
+
+
+class QueryTooLong(ValueError):
+    """A query over MAX_QUERY_CHARS; the message says so without repeating the query."""
+
+
+def checked_query(query: str) -> str:
+    """Return `query` stripped, or raise QueryTooLong when it is over MAX_QUERY_CHARS."""
+    query = query.strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooLong(
+            f"A search query is at most {MAX_QUERY_CHARS:,} characters; this one has "
+            f"{len(query):,}. Shorten it to its key words."
+        )
+    return query
 
 
 def _pinned(index: SearchIndex, query: str, allowed: frozenset[str] | None) -> list[str]:
@@ -125,11 +153,15 @@ def search(
     vector_weight: float = 1.0,
     embed_timeout_s: float = 2.0,
     fusion: Literal["convex", "rrf"] = "convex",
+    min_unsupported_cosine: float = MIN_UNSUPPORTED_COSINE,
 ) -> SearchResults:
     """Search titles, abstracts and authors: keyword and vector lists fused (see `fuse`).
 
-    An arXiv id or an exact title is pinned first. If the embedder is missing, fails or takes
-    longer than `embed_timeout_s`, keyword results still come back, with a notice.
+    An arXiv id answers that paper alone (mode `id`); an exact title is pinned first. If the
+    embedder is missing, fails or takes longer than `embed_timeout_s`, keyword results still
+    come back, with a notice. With no keyword match, vector hits below `min_unsupported_cosine`
+    are dropped (its default is measured for the default model). The faces check the length
+    first (`checked_query`); here a query is only cut at 10,000 characters.
     """
     limit = max(0, min(limit, MAX_LIMIT))
     offset = max(0, offset)
@@ -137,6 +169,9 @@ def search(
     index.ensure_fresh()
     notices: list[str] = []
     allowed = index.allowed_ids(since=since, until=until, categories=categories)
+    named = parse_arxiv_id(query)
+    if named is not None:
+        return _named_paper(index, query, named[0], allowed, offset=offset, limit=limit)
     wanted = offset + limit
     depth = max(depth, wanted)
     keyword_hits = index.keyword.search(
@@ -163,6 +198,10 @@ def search(
         except Exception:  # a broken model must not take search down with it
             logger.exception("embedding the query failed")
             notices.append("semantic search failed: keyword results only")
+    if not keyword_hits:
+        # Nothing in the query matches a word of any paper: keep only close vector hits, or a
+        # junk query would answer with the nearest of everything.
+        vector_hits = [hit for hit in vector_hits if hit[1] >= min_unsupported_cosine]
     vector_ids = [pid for pid, _ in vector_hits]
     fused = fuse(
         keyword_hits,
@@ -195,6 +234,30 @@ def search(
         if pid in papers
     ]
     return SearchResults(query, hits_out, mode, offset, limit, notices)
+
+
+def _named_paper(
+    index: SearchIndex,
+    query: str,
+    paper_id: str,
+    allowed: frozenset[str] | None,
+    *,
+    offset: int,
+    limit: int,
+) -> SearchResults:
+    """The answer to a query that is an arXiv id: that paper alone, or nothing and a notice."""
+    present = paper_id in index.facets and (allowed is None or paper_id in allowed)
+    if not present:
+        notice = f"No paper arXiv:{paper_id} in this hub" + (
+            " within these filters." if allowed is not None and paper_id in index.facets else "."
+        )
+        return SearchResults(query, [], "id", offset, limit, [notice])
+    with index.db.read() as conn:
+        papers = get_papers(conn, [paper_id])
+    hits = []
+    if paper_id in papers and offset == 0 and limit > 0:
+        hits.append(SearchHit(paper=papers[paper_id], score=1.0, pinned=True))
+    return SearchResults(query, hits, "id", offset, limit, [], paper_id=paper_id)
 
 
 def _cosines_of(vectors: VectorIndex, query: np.ndarray) -> Callable[[list[str]], dict[str, float]]:

@@ -33,7 +33,7 @@ from paperfeed.db.upvotes import CardStats, card_stats
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
 from paperfeed.periods import BadPeriod, Period, parse_period
-from paperfeed.search.hybrid import search
+from paperfeed.search.hybrid import MAX_QUERY_CHARS, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
 from paperfeed.web.paging import LoopHub
@@ -273,11 +273,20 @@ async def daily_papers(
 def search_papers(
     request: Request,
     hub: LoopHub,
-    q: Annotated[str, Query(max_length=1000, description="words, a title, an arXiv id")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=MAX_QUERY_CHARS,
+            description="words, a title, or an arXiv id (that paper alone)",
+        ),
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Annotated[int, Query(ge=0, le=50, description="page number, from 0")] = 0,
 ) -> Response:
-    """Papers matching `q`, best first, in the shape of huggingface.co's `/api/papers/search`."""
+    """Papers matching `q`, best first, in the shape of huggingface.co's `/api/papers/search`.
+
+    An arXiv id answers that paper alone; words that match no paper answer an empty list.
+    """
     query = q.strip()
     if not query:
         return Response(b"[]", media_type="application/json")

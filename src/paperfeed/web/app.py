@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed import __version__
 from paperfeed.hub import Hub
+from paperfeed.search.hybrid import QueryTooLong
 from paperfeed.web import (
     api,
     api_community,
@@ -114,6 +115,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(QueryTooLong, _query_too_long)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(feed_pages.router)
     app.include_router(trending_pages.router)
@@ -200,3 +202,10 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
         for problem in problems
     )
     return JSONResponse({"error": message, "detail": problems}, status_code=422)
+
+
+async def _query_too_long(request: Request, exc: Exception) -> Response:
+    """400 for a search query over the one limit (search/hybrid.py); the query is not repeated."""
+    if request.url.path.startswith("/api/"):
+        return _api_error(400, str(exc))
+    return render_error(request, 400, str(exc))

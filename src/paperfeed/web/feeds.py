@@ -28,7 +28,7 @@ from paperfeed.db.trending import papers_for_scores
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
 from paperfeed.periods import BadPeriod, Period, parse_day, parse_period
-from paperfeed.search.hybrid import search
+from paperfeed.search.hybrid import checked_query, search
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
 from paperfeed.web.paging import LoopHub
@@ -207,7 +207,7 @@ def search_feed(
 ) -> Response:
     """The best matches of a search, as the search page finds them."""
     kind = _format(fmt)
-    query = q.strip()[:1000]
+    query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
     try:
         since_day = parse_day(since) if since else None
         until_day = parse_day(until) if until else None

@@ -23,7 +23,7 @@ from paperfeed.db.feed_facets import featurings
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
-from paperfeed.search.hybrid import SearchHit, search
+from paperfeed.search.hybrid import SearchHit, checked_query, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.auth import viewer
 from paperfeed.web.cards import reader_id
@@ -87,7 +87,7 @@ def search_page(
     page: str | None = None,
 ) -> Response:
     """Search papers (keyword + semantic), with date and category filters, paginated."""
-    query = q.strip()[:1000]
+    query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
     number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
@@ -107,6 +107,7 @@ def search_page(
         "featured": {},
         "feeds": [],
         "recent": [],
+        "similar_to": None,
     }
     if not query and CATEGORY_NAME.match(context["category"]):
         # A category alone (a card's category chip): its most recently featured papers.
@@ -154,6 +155,7 @@ def search_page(
             feeds=_search_feeds(query, base, context["category"]),
             notices=results.notices,
             mode=results.mode,
+            similar_to=results.paper_id,  # the query named this paper: offer its similar ones
             prev_url=page_url(number - 1) if number > 1 else None,
             next_url=page_url(number + 1)
             if len(results.hits) > PAGE_SIZE and number < MAX_PAGE
