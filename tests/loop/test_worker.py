@@ -22,7 +22,8 @@ from paperfeed.db.vectors import get_vector
 from paperfeed.digest.subscribers import add_subscriber_now
 from paperfeed.hub import Hub
 from paperfeed.loop.jobs import feature_day
-from paperfeed.loop.worker import Pass, WorkerBusy, run_due, run_worker, worker_lock
+from paperfeed.loop.schedule import Schedule
+from paperfeed.loop.worker import Pass, WorkerBusy, next_wake, run_due, run_worker, worker_lock
 from paperfeed.models import PaperRecord
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import contract_of
@@ -236,3 +237,21 @@ def test_a_paper_submitted_between_listings_is_embedded_by_the_next_pass(
         assert (
             get_vector(conn, paper_id="2603.99999", contract=contract_of(hub.embedder)) is not None
         )
+
+
+def test_a_late_listing_wakes_the_worker_at_the_retry_and_a_holiday_does_not(
+    make_hub: Any, arxiv: tuple[ScriptedServer, FakeArxiv], http_clock: FakeClock
+) -> None:
+    _server, fake = arxiv
+    fake.day = MONDAY  # Tuesday's listing never comes out
+    hub = make_hub()
+    schedule = Schedule.from_settings(hub.settings)
+    run_due(hub, now=ANNOUNCED, http_clock=http_clock)
+    day = dt.timedelta(days=1)
+    assert next_wake(hub, now=ANNOUNCED, schedule=schedule, max_sleep=day) == (
+        ANNOUNCED + dt.timedelta(minutes=30)
+    )
+    given_up = ANNOUNCED + dt.timedelta(hours=10, minutes=5)
+    run_due(hub, now=given_up, http_clock=http_clock)
+    wake = next_wake(hub, now=given_up, schedule=schedule, max_sleep=day)
+    assert wake.astimezone(dt.UTC) == dt.datetime(2026, 3, 18, 0, 0, tzinfo=dt.UTC)

@@ -207,13 +207,19 @@ def next_wake(
 ) -> dt.datetime:
     """When the worker should look again: the next scheduled job, a retry, or `max_sleep`."""
     candidates = [now + max_sleep, *schedule.next_fires(now).values()]
-    day, _fire = schedule.fetch_period(now)
+    day, fire = schedule.fetch_period(now)
     digest_day, _ = schedule.digest_period(now)
+    jobs = [(EMBED, day), (FEATURE, day), (DIGEST, digest_day)]
+    if schedule.still_looking(fire, now):  # a day given up (a holiday) is retried no more
+        jobs.append((FETCH, day))
     with parts.db.read() as conn:
-        for job, period in ((FETCH, day), (EMBED, day), (FEATURE, day), (DIGEST, digest_day)):
+        for job, period in jobs:
             run = get_run(conn, job=job, period=period.isoformat())
-            if run is not None and run.next_attempt_at is not None and not run.done:
-                candidates.append(run.next_attempt_at.replace(tzinfo=dt.UTC))
+            if run is None or run.done or run.next_attempt_at is None:
+                continue
+            retry_at = run.next_attempt_at.replace(tzinfo=dt.UTC)
+            if retry_at > now:
+                candidates.append(retry_at)
     return max(now, min(c.astimezone(dt.UTC) for c in candidates))
 
 
