@@ -78,7 +78,7 @@ def test_an_arxiv_id_shows_that_paper_alone_and_offers_its_similar_papers(
     page = search_client.get("/search", params={"q": "arXiv:2603.12270v1"})
     assert page.status_code == 200
     cards = page.text.split('<ol class="cards"')[1].split("</ol>")[0]
-    assert cards.count("<li>") == 1 and 'href="/papers/2603.12270"' in cards
+    assert cards.count('<article class="card"') == 1 and 'href="/papers/2603.12270"' in cards
     assert 'href="/papers/2603.12270#similar-title">Papers similar to arXiv:2603.12270' in page.text
 
 
