@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ import numpy as np
 
 from paperfeed.db.papers import PaperFacetRow
 from paperfeed.models import PaperRecord, PaperStatus, normalize_space
+from paperfeed.search.atomic_file import replace_file
 
 # Bump when the arrays or their meaning change: a file of another format is rebuilt.
 FORMAT: Final = 1
@@ -305,22 +304,7 @@ class FacetTable:
             arrays["ids"] = np.zeros(0, dtype="<U1")
         if arrays["categories"].size == 0:
             arrays["categories"] = np.zeros(0, dtype="<U1")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, allow_pickle=False, **arrays)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:  # make the rename itself durable
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        replace_file(path, lambda out: np.savez(out, allow_pickle=False, **arrays))
 
     @classmethod
     def load(cls, path: Path) -> FacetTable:

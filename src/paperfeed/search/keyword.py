@@ -9,10 +9,8 @@ import datetime as dt
 import itertools
 import json
 import logging
-import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any, Self
 import tantivy
 
 from paperfeed.models import PaperRecord, PaperStatus
+from paperfeed.search.atomic_file import replace_file
 from paperfeed.search.stop_words import REQUEST_WORDS, STOP_WORDS
 
 logger = logging.getLogger(__name__)
@@ -489,18 +488,5 @@ def _stored_format(path: Path) -> int | None:
 
 def _write_json(path: Path, value: Mapping[str, Any]) -> None:
     """Write a JSON file atomically: a temporary file in the same folder, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(value, f, ensure_ascii=False, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:  # make the rename itself durable
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    replace_file(path, lambda out: out.write(text.encode("utf-8")))
