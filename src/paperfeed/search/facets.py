@@ -294,11 +294,11 @@ class FacetTable:
             "ids": np.array([self._ids[row] for row in live.tolist()], dtype=np.str_),
             "day": self._day[live],
             "cat_offsets": np.concatenate([[0], np.cumsum(cat_counts)]).astype(np.int64),
-            "cat_codes": self._cat_codes[_ranges(self._cat_offsets, live)],
+            "cat_codes": self._cat_codes[_live_values(self._cat_offsets, self._alive)],
             "categories": np.array(self._categories, dtype=np.str_),
             "title_hash": self._title_hash[live],
             "title_offsets": np.concatenate([[0], np.cumsum(title_counts)]).astype(np.int64),
-            "title_bytes": self._title_bytes[_ranges(self._title_offsets, live)],
+            "title_bytes": self._title_bytes[_live_values(self._title_offsets, self._alive)],
         }
         if arrays["ids"].size == 0:
             arrays["ids"] = np.zeros(0, dtype="<U1")
@@ -366,12 +366,10 @@ def saved_mark(path: Path) -> str | None:
         return None
 
 
-def _ranges(offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The positions of the values of these rows, in row order (CSR slices concatenated)."""
-    starts, ends = offsets[rows], offsets[rows + 1]
-    counts = ends - starts
-    if counts.sum() == 0:
-        return np.zeros(0, dtype=np.int64)
-    # Each value's position: its row's start plus its rank within the row.
-    firsts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return firsts + np.arange(int(counts.sum()), dtype=np.int64)
+def _live_values(offsets: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """A mask over CSR values: True for each value of a live row (one byte a value).
+
+    Positions (eight bytes a value, plus temporaries) cost 130 MB on the title bytes of 95k
+    papers; the mask costs 8 MB.
+    """
+    return np.repeat(alive, np.diff(offsets))

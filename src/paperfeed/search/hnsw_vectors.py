@@ -8,13 +8,16 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, TypedDict
+from types import ModuleType
+from typing import TYPE_CHECKING, Final, Literal, TypedDict
 
 import numpy as np
-from usearch.index import Index, Matches
 
 from paperfeed.search.vector_files import corrupt
 from paperfeed.search.vector_rows import FloatArray, RowArray
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 # HNSW over-fetch for filtered searches grows 4x per round up to this many candidates (ef=2,560
 # costs ~13 ms), then the filter runs over every paper and those passing are scored exactly.
@@ -23,6 +26,20 @@ HNSW_MAX_FETCH: Final = 10_000
 # (reading a vector back from the graph costs ~2 µs: ~8 ms for 4,000); more ids filter HNSW
 # results by membership, since turning 100k ids into rows alone takes ~60 ms at 1M.
 HNSW_SUBSET_LIMIT: Final = 4_000
+
+
+def _usearch() -> ModuleType:
+    """usearch's index module, loaded on first use (a keyword-only hub never pays its 30 MB).
+
+    onnxruntime must load before usearch: usearch's wheel links libstdc++ statically and
+    exports its locale facet ids as GNU-unique symbols; onnxruntime loaded after it binds to
+    those and segfaults on import (in std::codecvt). Loaded first, it makes usearch bind to the
+    system's.
+    """
+    import onnxruntime  # noqa: F401
+    from usearch import index
+
+    return index
 
 
 class HnswParams(TypedDict, total=False):
@@ -63,7 +80,7 @@ class HnswVectors:
 
     @classmethod
     def build(cls, rows: RowArray, matrix: FloatArray, config: HnswConfig) -> HnswVectors:
-        index = Index(
+        index = _usearch().Index(
             ndim=matrix.shape[1],
             metric="cos",
             dtype=config.dtype,
@@ -99,7 +116,7 @@ class HnswVectors:
 
     def _search(self, q: FloatArray, count: int) -> tuple[RowArray, FloatArray]:
         found = self.index.search(q, count, threads=1)
-        assert isinstance(found, Matches)
+        assert isinstance(found, _usearch().Matches)
         return found.keys.astype(np.int64), (1.0 - found.distances).astype(np.float32)
 
     def score(self, q: FloatArray, rows: RowArray) -> FloatArray:
@@ -137,7 +154,9 @@ class HnswVectors:
     @classmethod
     def load(cls, path: Path, *, count: int, dim: int, config: HnswConfig) -> HnswVectors:
         try:
-            index = Index.restore(path, view=True, expansion_search=config.expansion_search)
+            index = _usearch().Index.restore(
+                path, view=True, expansion_search=config.expansion_search
+            )
         except (RuntimeError, ValueError) as error:
             raise corrupt(path, f"unreadable ({error})") from error
         if index is None or index.ndim != dim or len(index) != count:
