@@ -287,3 +287,42 @@ def test_the_snapshot_command_features_only_with_feature(tmp_path: Path) -> None
     featured = CliRunner(env=env).invoke(app, ["ingest", "snapshot", str(path), "--feature"])
     assert featured.exit_code == 0, featured.output
     assert "0 imported, 0 updated, 4 unchanged, 0 rejected; 4 newly featured" in featured.stdout
+
+
+def test_kaggle_author_parts_of_any_length_are_read(db: Database, tmp_path: Path) -> None:
+    # [] and ["Lovelace"] once raised ValueError and stopped the import (found by the
+    # property test): a name has up to three parts, any of them missing.
+    record = {
+        **kaggle_line(sample_records(1)[0]),
+        "authors_parsed": [[], ["Lovelace"], ["Turing", "Alan"], ["King", "Martin", "Jr", "x"]],
+    }
+    summary = run_ingest(db, SnapshotSource(write_jsonl(tmp_path / "k.jsonl", [record])))
+    assert summary.imported == 1 and not summary.rejected
+    with db.read() as conn:
+        paper = get_paper(conn, record["id"])
+    assert paper is not None
+    assert paper.record.authors == ("Lovelace", "Alan Turing", "Martin King Jr")
+
+
+def test_a_parsing_process_that_dies_keeps_what_was_read_and_says_why(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", sample_records(3))
+    monkeypatch.setattr(snapshot, "CHUNK_LINES", "not a number")  # the process fails at once
+    summary = run_ingest(db, SnapshotSource(path, parallel=True))
+    assert summary.imported == 0
+    assert [(r.location, r.reason) for r in summary.rejected] == [
+        (str(path), "cannot read further: the parsing process stopped (exit code 1)")
+    ]
+
+
+def test_a_file_gone_before_the_parsing_process_opens_it_is_one_clear_rejection(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "g.jsonl", sample_records(3))
+    source = SnapshotSource(path, parallel=True)
+    path.unlink()
+    summary = run_ingest(db, source)
+    assert summary.imported == 0
+    [rejected] = summary.rejected
+    assert "No such file" in rejected.reason

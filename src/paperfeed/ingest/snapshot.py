@@ -11,12 +11,12 @@ import email.utils
 import gzip
 import io
 import json
-import multiprocessing
 import os
+import pickle
 import re
-from collections import deque
+import subprocess
+import sys
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
@@ -45,11 +45,9 @@ MAX_LINE = 1_000_000
 # Parsing is a third of an import's work; a file this large is parsed in a second process
 # while this one stores and indexes (on one core everything stays in this process).
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
-# What one parse job holds: this many lines, or this many bytes, whichever comes first; and how
-# many jobs may be read ahead, so memory stays bounded whatever the file.
+# What one parse job holds: this many lines, or this many bytes, whichever comes first.
 CHUNK_LINES = 1_000
 CHUNK_BYTES = 4 * 1024 * 1024
-CHUNKS_AHEAD = 3
 
 _AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 
@@ -101,7 +99,7 @@ def _kaggle_authors(obj: dict[str, Any]) -> tuple[str, ...] | None:
         for parts in parsed:
             if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
                 raise RecordError("'authors_parsed' must be a list of [last, first, suffix]")
-            last, first, suffix = [*parts, "", ""][:3]
+            last, first, suffix = [*parts, "", "", ""][:3]
             names.append(clean_text(" ".join(p for p in (first, last, suffix) if p)))
         return tuple(n for n in names if n)
     authors = str_field(obj, "authors")
@@ -231,18 +229,22 @@ def parse_chunk(lines: Chunk) -> list[Parsed]:
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)
 
 
-def read_chunks(stream: LineStream) -> Iterator[Chunk]:
+def read_chunks(
+    stream: LineStream, *, lines: int | None = None, size_limit: int | None = None
+) -> Iterator[Chunk]:
     """Group `read_lines` into chunks of at most CHUNK_LINES lines or about CHUNK_BYTES.
 
     A read error comes after the chunk of lines read before it, so those are not lost.
     """
+    lines = lines or CHUNK_LINES
+    size_limit = size_limit or CHUNK_BYTES
     chunk: Chunk = []
     size = 0
     try:
         for number, line in read_lines(stream):
             chunk.append((number, line))
             size += len(line) if line is not None else 0
-            if len(chunk) >= CHUNK_LINES or size >= CHUNK_BYTES:
+            if len(chunk) >= lines or size >= size_limit:
                 yield chunk
                 chunk, size = [], 0
     except READ_ERRORS:
@@ -278,31 +280,59 @@ def _parse_here(chunks: Iterator[Chunk]) -> Generator[list[Parsed]]:
         yield parse_chunk(chunk)
 
 
-def _parse_in_process(chunks: Iterator[Chunk]) -> Generator[list[Parsed]]:
-    """Parse chunks in a worker process, in order, with at most CHUNKS_AHEAD in flight.
+def parse_file_to(path: Path, out: IO[bytes], *, lines: int, size_limit: int) -> None:
+    """Read and parse a snapshot, writing pickled frames to `out` (the parsing process's side).
 
-    A read error comes after the chunks read before it have been parsed and yielded.
+    Each frame is (bytes read so far, the chunk's parsed lines); a read error is sent as
+    ("error", message) after the chunks read before it; None ends the stream.
     """
-    # spawn, not fork: this process runs threads (the progress bar, the index writer).
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        pending: deque[Future[list[FlatParsed]]] = deque()
-        error: BaseException | None = None
+    try:
+        stream, raw = open_maybe_gzip(path)
+        with raw, stream:
+            for chunk in read_chunks(stream, lines=lines, size_limit=size_limit):
+                frame = (raw.tell(), _parse_chunk_flat(chunk))
+                pickle.dump(frame, out, pickle.HIGHEST_PROTOCOL)
+    except READ_ERRORS as exc:
+        pickle.dump(("error", str(exc)), out, pickle.HIGHEST_PROTOCOL)
+    pickle.dump(None, out, pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _parse_in_process(path: Path, progress: list[float]) -> Generator[list[Parsed]]:
+    """Read and parse the file in a second process; yield its chunks in order.
+
+    That process reads the file too, so this one only stores and indexes. The pipe between
+    them holds a chunk or so: the reader waits while this process is behind, and memory stays
+    bounded. `progress[0]` follows the bytes read. A read error comes after the chunks read
+    before it have been yielded, as an OSError with the reader's message.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "paperfeed.ingest._parse_process",
+        str(path),
+        str(CHUNK_LINES),
+        str(CHUNK_BYTES),
+    ]
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) as child:
+        assert child.stdout is not None
         try:
-            try:
-                for chunk in chunks:
-                    pending.append(pool.submit(_parse_chunk_flat, chunk))
-                    if len(pending) >= CHUNKS_AHEAD:
-                        yield _unflatten(pending.popleft().result())
-            except READ_ERRORS as exc:
-                error = exc
-            while pending:
-                yield _unflatten(pending.popleft().result())
-            if error is not None:
-                raise error
+            while True:
+                try:
+                    frame = pickle.load(child.stdout)
+                except EOFError:
+                    code = child.wait()
+                    raise OSError(f"the parsing process stopped (exit code {code})") from None
+                if frame is None:
+                    break
+                position, parsed = frame
+                if position == "error":
+                    raise OSError(parsed)
+                progress[0] = float(position)
+                yield _unflatten(parsed)
         finally:
-            for future in pending:
-                future.cancel()
+            if child.poll() is None:
+                child.kill()
 
 
 class SnapshotSource:
@@ -312,8 +342,8 @@ class SnapshotSource:
     feature each paper on its day (a bulk import must not flood a curated feed).
 
     `parallel`: parse in a second process (None: when the file is large and there is a second
-    core); the records, their order and the rejections are the same either way. The process is
-    spawned, so a script that asks for it needs Python's `if __name__ == "__main__":` guard.
+    core); the records, their order and the rejections are the same either way. That process
+    (`python -m paperfeed.ingest._parse_process`) reads the file too.
     """
 
     unit = "bytes"
@@ -330,21 +360,26 @@ class SnapshotSource:
         self.name = name
         self.feature = feature
         self._raw: IO[bytes] | None = None
+        self._position = [0.0]  # bytes read by the parsing process
         self._total = float(path.stat().st_size)
         if parallel is None:
             parallel = self._total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
         self.parallel = parallel
 
     def progress(self) -> tuple[float, float | None]:
+        if self.parallel:
+            return self._position[0], self._total
         if self._raw is None or self._raw.closed:
             return (self._total, self._total) if self._raw is not None else (0.0, self._total)
         return float(self._raw.tell()), self._total
 
     def read(self) -> Iterator[SourceItem]:
-        stream, raw = open_maybe_gzip(self.path)
-        self._raw = raw
-        chunks = read_chunks(stream)
-        parsed = (_parse_in_process if self.parallel else _parse_here)(chunks)
+        if self.parallel:
+            stream: IO[bytes] | None = None
+            parsed = _parse_in_process(self.path, self._position)
+        else:
+            stream, self._raw = open_maybe_gzip(self.path)
+            parsed = _parse_here(read_chunks(stream))
         try:
             for batch in parsed:
                 for number, item, _daily in batch:
@@ -358,8 +393,9 @@ class SnapshotSource:
             yield Rejected(f"{self.path}", f"cannot read further: {exc}")
         finally:
             parsed.close()
-            stream.close()
-            raw.close()
+            if stream is not None and self._raw is not None:
+                stream.close()
+                self._raw.close()
 
 
 def sample_path() -> Path:

@@ -216,6 +216,11 @@ class SearchIndex:
                 return
             empty = self.keyword.count() == 0
             indexed: set[str] = set()
+            # The facets follow the same batches (on a copy: searches on other threads keep a
+            # whole table), so the import needs no read of the store at its end.
+            table = self._table if self._loaded else self._open_facets()
+            facets = table.copy() if table.mark == start else None
+            hidden: list[str] = []
 
             def on_stored(records: list[PaperRecord]) -> None:
                 # An empty index holds none of them, unless an earlier batch brought it.
@@ -224,6 +229,8 @@ class SearchIndex:
                     self.keyword.delete(again)
                 self.keyword.add(records)
                 indexed.update(r.paper_id for r in records)
+                if facets is not None:
+                    hidden.extend(facets.apply([facet_row(r) for r in records]))
 
             try:
                 yield on_stored
@@ -233,17 +240,22 @@ class SearchIndex:
             with self.db.read() as conn:
                 marks = store_marks(conn)
             self.keyword.commit()
-            if self.keyword.count() == marks.visible_papers:
+            in_step = self.keyword.count() == marks.visible_papers
+            if in_step:
                 self.keyword.set_meta({"papers_modified_at": _iso(marks.papers_modified_at)})
                 self.keyword.commit()
                 self._papers_mark = marks.papers_modified_at
             else:  # another process changed papers meanwhile: the next look catches up
                 logger.info("store changed during the import; the keyword index will catch up")
-            # The facets file follows (a light query of the changed papers), so the next
-            # process to search opens without walking the store.
-            if not self._loaded:
-                self._table = self._open_facets()
-            hidden = self._sync_facets(save_after=0)
+            # The facets file follows, so the next process to search opens without walking the
+            # store: from the import's own batches, else by a light query of the changed papers.
+            if facets is not None and in_step and len(facets) == marks.visible_papers:
+                facets.mark = marks.papers_modified_at
+                self._table = facets
+                self._save_facets(facets)
+            else:
+                self._table = table
+                hidden = self._sync_facets(save_after=0)
             if hidden and self.vectors is not None:
                 self.vectors.remove(hidden)
 
