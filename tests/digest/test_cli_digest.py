@@ -69,7 +69,7 @@ def test_digest_send_goes_to_the_dev_mailbox_and_only_to_confirmed_readers(
     db.dispose()
     assert [m.recipients for m in messages] == [("ada@example.org",)]
     parsed = messages[0].parsed()
-    assert parsed["Subject"].startswith("Daily papers, Wed 18 Mar 2026:")
+    assert parsed["Subject"].startswith("Daily papers · Wednesday, 18 March 2026 ·")
     assert parsed.get_body(("html",)) is not None
     # Sending again changes nothing; status shows the issue done.
     code, out = run(env, "digest", "send", "--date", "2026-03-18")
@@ -84,7 +84,7 @@ def test_preview_prints_the_digest_without_sending(env: dict[str, str]) -> None:
     run(env, "subscribers", "add", "ada@example.org", "--confirmed")
     code, out = run(env, "digest", "preview", "ada@example.org", "--date", "2026-03-18")
     assert code == 0
-    assert "Subject: Daily papers, Wed 18 Mar 2026: 10 papers" in out
+    assert "Subject: Daily papers · Wednesday, 18 March 2026 · 10 papers" in out
     assert f"{PUBLIC_URL}/papers/" in out
     code, html = run(env, "digest", "preview", "ada@example.org", "--date", "2026-03-18", "--html")
     assert "<html" in html

@@ -22,6 +22,7 @@ from paperfeed.digest.render import Renderer
 from paperfeed.digest.service import send_issue
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
+from paperfeed.wording import long_date
 from tests.digest.conftest import (
     PUBLIC_URL,
     FakeClock,
@@ -77,7 +78,7 @@ def test_every_message_sent_conforms_and_carries_its_ledger_message_id(
         row = by_email[received.recipient]
         assert message["Message-ID"] == row["message_id"]
         assert message["To"] == received.recipient
-        assert message["Subject"] == f"Daily papers, {day:%a %d %b %Y}: 5 papers"
+        assert message["Subject"] == f"Daily papers · {long_date(day)} · 5 papers"
         html = message.get_body(("html",))
         assert html is not None
         for paper_id in row["paper_ids"]:
@@ -121,8 +122,8 @@ def test_titles_are_escaped_in_html_and_unicode_survives_both_parts(tmp_path: Pa
     assert "<script>" not in html.get_content()
     assert "&lt;script&gt;" in html.get_content()
     assert "Schrödinger's «cat»" in text.get_content()
-    assert "Zoë Ä, B, C, D and 2 more" in text.get_content()
-    assert message["Subject"] == "Daily papers, Fri 20 Mar 2026: 1 paper"
+    assert "Zoë Ä, B, C, D … and 2 more" in text.get_content()
+    assert message["Subject"] == "Daily papers · Friday, 20 March 2026 · 1 paper"
     assert "Papiers à lire" in text.get_content()
 
 
@@ -176,3 +177,23 @@ def test_dkim_signature_covers_the_list_headers_and_verifies(tmp_path: Path) -> 
     assert dkim.verify(raw, dnsfunc=dns)
     tampered = raw.replace(b"/digest/unsubscribe/", b"/digest/unsubscrib3/", 1)
     assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_tex_in_titles_reads_as_on_the_web(tmp_path: Path) -> None:
+    # The web cleaned \textbf{…} and unknown macros; the mail showed them raw (#11).
+    renderer = Renderer(digest_settings(tmp_path))
+    paper = PaperRecord(
+        paper_id="2603.00002",
+        title=r"\textbf{\emph{Personalize Anything}} with \method{} for $\alpha<\beta$",
+        abstract="…",
+    )
+    raw = renderer.digest(
+        plan=plan_of(paper), subscriber=subscriber(), message_id="<x.2@papers.example.org>"
+    )
+    message = check_message(raw)
+    for part in (message.get_body(("plain",)), message.get_body(("html",))):
+        assert part is not None
+        assert "\\textbf" not in part.get_content() and "\\method" not in part.get_content()
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert "Personalize Anything with for $\\alpha<\\beta$" in text.get_content()

@@ -15,7 +15,7 @@ from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
 from paperfeed.web.feed_pages import PAGE_SIZE
-from paperfeed.web.rendering import human_date
+from paperfeed.wording import human_date
 
 WEEK_12 = (dt.date(2026, 3, 16), dt.date(2026, 3, 23))  # the sample week, Monday to Sunday
 

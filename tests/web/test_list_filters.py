@@ -15,7 +15,7 @@ from paperfeed.db.users import get_or_create_user, set_display_name
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring
 from paperfeed.periods import Period
-from paperfeed.web.rendering import human_date
+from paperfeed.wording import human_date
 
 DAY = dt.date(2026, 3, 20)
 WEEK = Period("week", dt.date(2026, 3, 16))

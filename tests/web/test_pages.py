@@ -14,7 +14,7 @@ from paperfeed.db.papers import upsert_papers
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
 from paperfeed.web.app import SECURITY_HEADERS
-from paperfeed.web.rendering import human_date, long_date, short_authors
+from paperfeed.wording import human_date, long_date, short_authors
 from tests.web.conftest import SITE_NAME
 
 LAST_DAY = dt.date(2026, 3, 20)

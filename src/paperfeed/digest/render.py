@@ -26,6 +26,8 @@ import markupsafe
 from paperfeed.db.digests import Subscriber
 from paperfeed.digest.compose import Candidate, DigestPlan
 from paperfeed.settings import Settings
+from paperfeed.tex import clean_tex
+from paperfeed.wording import long_date, plural, short_authors
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Headers fold at 998 (RFC 5322's hard limit), not 78: the stdlib turns a URL longer than a
@@ -103,10 +105,9 @@ class Renderer:
         )
 
     def subject(self, plan: DigestPlan) -> str:
-        count = len(plan.items)
-        noun = "paper" if count == 1 else "papers"
         label = "Daily" if plan.kind == "daily" else "Weekly"
-        return f"{label} papers, {plan.period:%a %d %b %Y}: {count} {noun}"
+        # The web's title style: "Daily papers · Friday, 20 March 2026 · 5 papers".
+        return f"{label} papers · {long_date(plan.period)} · {plural(len(plan.items), 'paper')}"
 
     def digest(
         self,
@@ -162,7 +163,8 @@ class Renderer:
                 "paper": item.paper,
                 "why": item.why,
                 "url": f"{self.base}/papers/{quote(item.paper.paper_id, safe='/')}",
-                "authors": _authors(item.paper.authors),
+                "authors": short_authors(item.paper.authors, keep=4, most=4),
+                "title": clean_tex(item.paper.title) or f"Untitled paper {item.paper.paper_id}",
             }
         }
         text = self.env.get_template("email/digest_item.txt").render(context).rstrip("\n")
@@ -268,11 +270,3 @@ def _multipart_alternative(headers: list[tuple[str, str]], text: str, html: str)
             + b"\r\n"
         )
     return head.encode("ascii") + b"\r\n" + b"".join(parts) + f"--{boundary}--\r\n".encode()
-
-
-def _authors(authors: tuple[str, ...] | None, *, most: int = 4) -> str:
-    if not authors:
-        return ""
-    if len(authors) <= most:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:most])} and {len(authors) - most} more"

@@ -38,7 +38,8 @@ from paperfeed.web.cards import reader_id
 from paperfeed.web.cookies import cookie_policy
 from paperfeed.web.feed_links import CATEGORY_NAME, alternate_links
 from paperfeed.web.paging import LoopHub, page_number
-from paperfeed.web.rendering import MONTHS, long_date, short_date, templates
+from paperfeed.web.rendering import templates
+from paperfeed.wording import MONTHS, long_date, short_date
 
 PAGE_SIZE = 30
 _MAX_CATEGORIES = 40  # in the category filter's list, the most frequent first

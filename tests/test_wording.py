@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from paperfeed.web.rendering import human_date, human_time, plural
+from paperfeed.wording import human_date, human_time, plural
 
 
 def test_dates_omit_the_year_only_in_the_current_one() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperfeed.web.tex import clean_tex
+from paperfeed.tex import clean_tex
 
 
 @pytest.mark.parametrize(
