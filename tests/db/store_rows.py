@@ -89,7 +89,7 @@ def _row(conn: Any, table: Table, n: int) -> dict[str, Any]:
             text = f"{n}-{table.name}.{c.name}-é"
             values[c.name] = text[: c.type.length] if c.type.length else text
         elif isinstance(c.type, JSON):
-            values[c.name] = JSON.NULL if n == 1 else ["a", {"b": n, "ß": None}]
+            values[c.name] = JSON.NULL if n == 1 else ["cs.CL", f"ß {n}"]  # a list fits all
         elif isinstance(c.type, Boolean):
             values[c.name] = n % 2 == 0
         elif isinstance(c.type, DateTime):

@@ -15,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from paperfeed.cli._console import EXIT_USAGE, err, out
 from paperfeed.db import Database
@@ -101,6 +101,9 @@ def migrate_store(
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         if not force and "not empty" in str(exc):
             err.print("copy onto it anyway, replacing its rows, with --force")
+        raise typer.Exit(EXIT_USAGE) from None
+    except OperationalError as exc:  # a server that cannot be reached, a file that cannot be opened
+        err.print(f"[red]error:[/] cannot use the store: {exc.orig}", soft_wrap=True, markup=True)
         raise typer.Exit(EXIT_USAGE) from None
     finally:
         source.dispose()
