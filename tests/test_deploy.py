@@ -106,11 +106,10 @@ def test_compose_runs_real_commands_in_order() -> None:
     assert set(services) == {"db", "init", "web", "worker"}
     commands = {name: s["command"] for name, s in services.items() if "command" in s}
     assert {name: parse_command(argv).command.name for name, argv in commands.items()} == {
-        "init": "init",
+        "init": "migrate",
         "web": "serve",
         "worker": "worker",
     }
-    assert parse_command(commands["init"]).params["sample"] is False
     for name in ("web", "worker"):
         assert services[name]["depends_on"] == {
             "init": {"condition": "service_completed_successfully"}
