@@ -16,6 +16,7 @@ import typer
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import ingest as _ingest
 from paperfeed.cli import loop as _loop
+from paperfeed.cli import migrate_store as _migrate_store
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import trending as _trending
@@ -42,6 +43,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _store.register(app)
+_migrate_store.register(app)
 app.add_typer(_ingest.app, name="ingest")
 app.add_typer(_store.papers_app, name="papers")
 _search.register(app)
