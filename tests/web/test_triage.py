@@ -19,6 +19,7 @@ from paperfeed.db.announcements import (
     vetoed_on,
 )
 from paperfeed.db.feed import papers_for_day
+from paperfeed.db.jobs import finish_run, start_run
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.upvotes import set_upvote
 from paperfeed.db.users import get_or_create_user, set_role
@@ -130,3 +131,36 @@ def test_papers_are_ranked_by_what_members_upvoted(hub: Hub) -> None:
         set_upvote(conn, reader.user_id, liked, on=True)
     text = client.get("/new").text
     assert "like what members upvoted and saved" in text
+
+
+def test_the_job_history_shows_every_run_newest_first_with_errors(hub: Hub) -> None:
+    early = dt.datetime(2026, 3, 17, 0, 5)
+    with hub.db.write() as conn:
+        start_run(conn, job="fetch", period="2026-03-17", now=early)
+        finish_run(
+            conn, job="fetch", period="2026-03-17", state="done", now=early, counts={"papers": 91}
+        )
+        start_run(conn, job="embed", period="2026-03-17", now=early + dt.timedelta(minutes=1))
+        finish_run(
+            conn,
+            job="embed",
+            period="2026-03-17",
+            state="failed",
+            now=early + dt.timedelta(minutes=2),
+            error="RuntimeError: <model> went away",
+        )
+    member = TestClient(create_app(hub))
+    sign_in(member, hub, "ada@example.org")
+    assert member.get("/admin/jobs", follow_redirects=False).status_code == 403
+    client = curator(hub)
+    page = client.get("/admin/jobs")
+    assert page.status_code == 200
+    text = page.text
+    assert "2 runs" in text
+    # The failed embed started last: it comes first, its error escaped.
+    assert text.index("RuntimeError: &lt;model&gt; went away") < text.index('{"papers": 91}')
+    assert 'class="job-run job-failed"' in text
+    failed_only = client.get("/admin/jobs", params={"state": "failed"}).text
+    assert "1 run failed," in failed_only and '{"papers"' not in failed_only
+    assert client.get("/admin/jobs", params={"job": "nap"}).status_code == 400
+    assert 'href="/admin/jobs"' in client.get("/new").text  # linked from the curator's pages

@@ -29,6 +29,7 @@ from paperfeed.web import (
     feed_pages,
     feeds,
     health,
+    job_pages,
     pages,
     sign_in,
     submit,
@@ -131,6 +132,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(digest_pages.api_router)
     app.include_router(health.router)
     app.include_router(triage.router)
+    app.include_router(job_pages.router)
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
