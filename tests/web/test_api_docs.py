@@ -14,10 +14,11 @@ def test_the_api_docs_are_branded_and_linked_from_every_page(client: TestClient)
     assert spec["info"]["title"] == f"{SITE_NAME} API"
     assert spec["info"]["version"] == __version__
     assert "huggingface_hub" in spec["info"]["description"]
-    assert {tag["name"] for tag in spec["tags"]} == {"papers", "community", "digest"}
+    assert {tag["name"] for tag in spec["tags"]} == {"papers", "community", "digest", "curators"}
     operations = [op for ops in spec["paths"].values() for op in ops.values()]
     summaries = [op["summary"] for op in operations]
     assert not [s for s in summaries if s.startswith("Api ")], summaries
     assert "Upvote a paper" in summaries and "Make a collection" in summaries
+    assert "Feature a paper on a day's feed" in summaries
     assert all(op["tags"] for op in operations)
     assert '<a href="/api/docs">API documentation</a>' in client.get("/").text

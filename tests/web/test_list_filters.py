@@ -48,7 +48,8 @@ def test_a_category_narrows_the_day_and_says_how_many_of_all(
         in_cv = count_featured(conn, DAY, DAY + dt.timedelta(days=1), category="cs.CV")
     assert 30 < in_cv < total
     page = client.get("/papers?date=2026-03-20&category=cs.CV").text
-    assert f"{in_cv} papers in cs.CV, of {total}" in page
+    assert f"{in_cv} papers in " in page and f">cs.CV</a>, of {total}" in page
+    assert '<a href="/categories/cs.CV" title="Every paper featured in cs.CV">' in page
     cards = card_categories(page)
     assert len(cards) == 30
     assert all("cs.CV" in names for names in cards)

@@ -139,8 +139,8 @@ def test_paper_page_shows_the_paper_and_the_days_it_was_featured(client: TestCli
     assert "Task-Specific Knowledge Distillation via Intermediate Probes" in page
     assert "Knowledge distillation from large language models (LLMs) assumes" in page
     assert "Ryan Brown, Chris Russell" in page
-    assert '<a class="badge badge-primary" href="/search?category=cs.CL"' in page
-    assert '<a class="badge" href="/search?category=cs.AI"' in page
+    assert '<a class="badge badge-primary" href="/categories/cs.CL"' in page
+    assert '<a class="badge" href="/categories/cs.AI"' in page
     assert 'href="https://arxiv.org/abs/2603.12270"' in page
     assert 'href="https://arxiv.org/pdf/2603.12270"' in page
     assert '<a href="/papers?date=2026-03-16"><time datetime="2026-03-16">' in page

@@ -3,12 +3,15 @@ arXiv first (through `ingest.single`) when the hub does not hold it.
 
 The reader's text never becomes a URL we fetch: it must parse as an arXiv id (bare,
 `arXiv:`-labelled, or an arxiv.org abs/pdf/html link); anything else, a link to another host
-included, is refused without a request.
+included, is refused without a request. A submitted paper is embedded at once (when the hub
+has an embedder), so semantic search finds it without waiting for `paperfeed index` or the
+worker; if that fails, the worker's next pass embeds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from paperfeed.community import limits
@@ -18,8 +21,12 @@ from paperfeed.db.feed import feature_paper
 from paperfeed.db.papers import get_paper, upsert_papers
 from paperfeed.ingest.single import ArxivFetcher, FetchRefused
 from paperfeed.models import PaperStatus, parse_arxiv_id
+from paperfeed.search.embedder import Embedder
+from paperfeed.search.indexer import embed_papers
 
 MAX_INPUT = 300
+
+logger = logging.getLogger(__name__)
 
 
 class SubmitError(ValueError):
@@ -52,8 +59,16 @@ def parse_submission(text: str) -> str:
     raise SubmitError(f"“{candidate[:60]}” is not an arXiv id (they look like 2401.00001).")
 
 
-def submit_paper(*, db: Database, fetcher: ArxivFetcher, user_id: int, text: str) -> Submission:
-    """Feature the paper `text` names today, fetching it from arXiv if the hub lacks it.
+def submit_paper(
+    *,
+    db: Database,
+    fetcher: ArxivFetcher,
+    user_id: int,
+    text: str,
+    embedder: Embedder | None = None,
+) -> Submission:
+    """Feature the paper `text` names today, fetching it from arXiv if the hub lacks it, and
+    embed it with `embedder` unless it already has a current vector.
 
     Raises `SubmitError` (with a message for the reader) or `RateLimited`.
     """
@@ -75,4 +90,9 @@ def submit_paper(*, db: Database, fetcher: ArxivFetcher, user_id: int, text: str
     day = today()
     with db.write() as conn:
         created = feature_paper(conn, paper_id, day, user_id=user_id, source="submit")
+    if embedder is not None:
+        try:
+            embed_papers(db, embedder, among=[paper_id])
+        except Exception:  # the submission stands; the worker's next pass embeds it
+            logger.exception("could not embed the submitted paper %s", paper_id)
     return Submission(paper_id, day, created)

@@ -15,6 +15,7 @@ from paperfeed.db.schema import (
     feed_entries,
     feed_vetoes,
     upvotes,
+    users,
     utc_now,
 )
 
@@ -102,6 +103,30 @@ def vetoed_on(conn: Connection, day: dt.date) -> set[str]:
     """The papers curators took off a day's feed."""
     query = select(feed_vetoes.c.paper_id).where(feed_vetoes.c.day == day)
     return set(conn.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPlace:
+    """Who put a paper on a day's feed: the entry's source, and the member (display name or
+    the address's local part) who featured it, None for imports and the policy."""
+
+    source: str
+    featured_by: str | None
+
+
+def feed_places(conn: Connection, day: dt.date) -> dict[str, FeedPlace]:
+    """The papers on a day's feed, each with who put it there."""
+    query = (
+        select(feed_entries.c.paper_id, feed_entries.c.source, users.c.display_name, users.c.email)
+        .outerjoin(users, users.c.user_id == feed_entries.c.featured_by)
+        .where(feed_entries.c.day == day)
+    )
+    return {
+        row.paper_id: FeedPlace(
+            row.source, row.display_name or (row.email.split("@", 1)[0] if row.email else None)
+        )
+        for row in conn.execute(query)
+    }
 
 
 def featured_on(conn: Connection, day: dt.date) -> set[str]:

@@ -276,7 +276,17 @@ def nearest_feed_days(
     return earlier, later
 
 
-def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> list[FeedItem]:
+def _in_category(category: str) -> ColumnElement[bool]:
+    listed = cast(papers.c.categories, Text).like(f'%"{category}"%')
+    return and_(
+        papers.c.status == PaperStatus.ACTIVE.value,
+        or_(papers.c.primary_category == category, listed),
+    )
+
+
+def recent_in_category(
+    conn: Connection, category: str, *, limit: int = 50, offset: int = 0
+) -> list[FeedItem]:
     """The visible papers of `category` (primary or cross-listed) featured most recently.
 
     `category` must be a plain arXiv category name (letters, digits, '-', '.'): it is matched
@@ -284,21 +294,30 @@ def recent_in_category(conn: Connection, category: str, *, limit: int = 50) -> l
     """
     latest = func.max(feed_entries.c.day).label("feed_day")
     entries = select(feed_entries.c.paper_id, latest).group_by(feed_entries.c.paper_id).subquery()
-    listed = cast(papers.c.categories, Text).like(f'%"{category}"%')
     total = upvote_total().label("total")
     query = (
         select(papers, entries.c.feed_day, total)
         .join(entries, entries.c.paper_id == papers.c.paper_id)
-        .where(
-            papers.c.status == PaperStatus.ACTIVE.value,
-            or_(papers.c.primary_category == category, listed),
-        )
+        .where(_in_category(category))
         .order_by(entries.c.feed_day.desc(), total.desc(), papers.c.paper_id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [
         FeedItem(paper_from_row(row), row.feed_day, row.total, "") for row in conn.execute(query)
     ]
+
+
+def count_in_category(conn: Connection, category: str) -> int:
+    """How many visible papers of `category` were ever featured (what `recent_in_category`
+    pages through)."""
+    featured = select(feed_entries.c.paper_id).distinct().subquery()
+    query = (
+        select(func.count())
+        .select_from(papers.join(featured, featured.c.paper_id == papers.c.paper_id))
+        .where(_in_category(category))
+    )
+    return int(conn.scalar(query) or 0)
 
 
 def featured_with_counts(

@@ -121,9 +121,30 @@ def latest_runs(conn: Connection) -> dict[str, JobRun]:
     return {row.job: _run(row) for row in rows}
 
 
-def list_runs(conn: Connection, *, job: str | None = None, limit: int = 50) -> list[JobRun]:
-    """Recent runs, newest period first."""
-    query = select(job_runs).order_by(job_runs.c.period.desc(), job_runs.c.started_at.desc())
+def list_runs(
+    conn: Connection,
+    *,
+    job: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[JobRun]:
+    """Recent runs, the latest started first (optionally of one job, or in one state)."""
+    query = select(job_runs).order_by(
+        job_runs.c.started_at.desc(), job_runs.c.period.desc(), job_runs.c.job
+    )
     if job is not None:
         query = query.where(job_runs.c.job == job)
-    return [_run(row) for row in conn.execute(query.limit(limit))]
+    if state is not None:
+        query = query.where(job_runs.c.state == state)
+    return [_run(row) for row in conn.execute(query.limit(limit).offset(offset))]
+
+
+def count_runs(conn: Connection, *, job: str | None = None, state: str | None = None) -> int:
+    """How many runs `list_runs` would page through."""
+    query = select(func.count()).select_from(job_runs)
+    if job is not None:
+        query = query.where(job_runs.c.job == job)
+    if state is not None:
+        query = query.where(job_runs.c.state == state)
+    return int(conn.scalar(query) or 0)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -432,3 +433,23 @@ feed_vetoes = Table(
 def utc_now() -> dt.datetime:
     """The current time as every timestamp column stores it: naive UTC."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# --- wt-triage ---
+# The feature policy's picks (m011): why the worker put each paper on a day's feed.
+feature_picks = Table(
+    "feature_picks",
+    metadata,
+    Column("day", Date, primary_key=True, comment="the feed day it was put on"),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("policy", String(32), nullable=False, comment="the policy that picked it: all, top:N"),
+    Column("rank", Integer, nullable=False, comment="1 for the policy's first pick of the day"),
+    Column("score", Float, nullable=True, comment="cosine to the members' interest, if ranked"),
+    Column("reason", String(300), nullable=False, comment="why, in words, as /new shows it"),
+    Column("picked_at", DateTime, nullable=False),
+)

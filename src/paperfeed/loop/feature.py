@@ -1,6 +1,7 @@
 """The feature policy (`PAPERFEED_AUTO_FEATURE`): which of a day's new papers the worker puts on
 the feed. none: curators only; all: every new paper; top:N: the N new papers closest to what
-members upvoted and collected lately. Curators' picks stay, and their unfeatures always win.
+members upvoted and collected lately. Curators' picks stay and count toward N, and their
+unfeatures always win. Each pick is recorded with its reason (`db.feature_picks`, shown on /new).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from paperfeed.db.announcements import (
     interest_paper_ids,
     vetoed_on,
 )
+from paperfeed.db.feature_picks import FeaturePick, record_picks
 from paperfeed.db.feed import feature_papers
 from paperfeed.db.vectors import EmbeddingContract, get_vector
 from paperfeed.models import Featuring
@@ -42,6 +44,11 @@ class Policy:
         if cleaned.startswith("top:") and cleaned[4:].isdigit() and int(cleaned[4:]) > 0:
             return cls("top", int(cleaned[4:]))
         raise ValueError(f"a feature policy is none, all or top:N, not {text!r}")
+
+    @property
+    def name(self) -> str:
+        """The policy as it is written: none, all or top:N."""
+        return f"top:{self.limit}" if self.mode == "top" else self.mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,9 @@ def apply_policy(
 ) -> list[Pick]:
     """Feature the day's new papers the policy picks (on `day`'s feed); return the picks.
 
-    Papers a curator took off this day's feed are never picked; those already on it stay.
+    Papers a curator took off this day's feed are never picked; those already on it stay, and
+    under top:N they count toward N: the policy adds at most N minus the papers already there
+    (curators' picks, members' submissions, its own earlier picks), so a rerun adds none.
     """
     if policy.mode == "none":
         return []
@@ -114,11 +123,21 @@ def apply_policy(
         already = featured_on(conn, day)
     candidates = sorted({a.paper_id for a in listed} - vetoed - already)
     if policy.mode == "all":
-        picks = [Pick(pid, None, "policy all") for pid in candidates]
+        picks = [Pick(pid, None, "every new paper and cross-list") for pid in candidates]
     else:
+        room = max(0, policy.limit - len(already))
+        if not room:
+            return []
         since = now - window
         ranked = rank_by_interest(db=db, paper_ids=candidates, contract=contract, since=since)
-        picks = ranked[: policy.limit]
+        picks = ranked[:room]
     with db.write() as conn:
         feature_papers(conn, [Featuring(p.paper_id, day, source=SOURCE) for p in picks])
+        record_picks(
+            conn,
+            [
+                FeaturePick(day, p.paper_id, policy.name, rank, p.score, p.reason)
+                for rank, p in enumerate(picks, start=1)
+            ],
+        )
     return picks

@@ -1,6 +1,7 @@
 """The curator's triage of a listing day (`/new`): the day's announcements like arXiv's own
 listing (new, cross-lists, replacements), each ranked by the community-interest score the
-`top:N` feature policy uses, with its reason and whether it is on the day's feed."""
+`top:N` feature policy uses, with its reason, whether it is on the day's feed and, if so, who put
+it there (a curator, a member's submission, or the policy with the reason it gave)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from dataclasses import dataclass, field
 from paperfeed.db import Database
 from paperfeed.db.announcements import (
     KINDS,
+    FeedPlace,
     announced_on,
     announcement_days,
-    featured_on,
+    feed_places,
     vetoed_on,
 )
+from paperfeed.db.feature_picks import FeaturePick, picks_on
 from paperfeed.db.papers import get_papers
 from paperfeed.db.vectors import EmbeddingContract
 from paperfeed.loop.feature import rank_by_interest
@@ -32,6 +35,7 @@ class TriageItem:
     reason: str
     featured: bool
     vetoed: bool
+    featured_note: str = ""  # who put it on the day's feed, and why (empty when it is not)
 
 
 @dataclass
@@ -62,7 +66,8 @@ def triage_day(
         days = announcement_days(conn)
         day = day or (days[0] if days else None)
         listed = announced_on(conn, day) if day is not None else []
-        featured = featured_on(conn, day) if day is not None else set()
+        places = feed_places(conn, day) if day is not None else {}
+        picks = picks_on(conn, day) if day is not None else {}
         vetoed = vetoed_on(conn, day) if day is not None else set()
         papers = get_papers(conn, {a.paper_id for a in listed})
     categories = sorted({a.category for a in listed})
@@ -90,8 +95,24 @@ def triage_day(
                 categories=tuple(in_categories[pick.paper_id]),
                 score=pick.score,
                 reason=pick.reason,
-                featured=pick.paper_id in featured,
+                featured=pick.paper_id in places,
                 vetoed=pick.paper_id in vetoed,
+                featured_note=_featured_note(places.get(pick.paper_id), picks.get(pick.paper_id)),
             )
         )
     return triage
+
+
+def _featured_note(place: FeedPlace | None, pick: FeaturePick | None) -> str:
+    """Who put a paper on the day's feed, in words: the policy's reason, a curator, a member."""
+    if place is None:
+        return ""
+    if place.source == "auto":
+        if pick is None:
+            return "Picked by the feature policy"
+        return f"Picked by the {pick.policy} policy (#{pick.rank} of the day): {pick.reason}"
+    if place.source == "submit" and place.featured_by:
+        return f"Submitted by {place.featured_by}"
+    if place.featured_by:
+        return f"Featured by {place.featured_by}"
+    return f"On the feed ({place.source})"

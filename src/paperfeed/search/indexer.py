@@ -7,7 +7,7 @@ where it stopped. The bundled sample's vectors ship precomputed (`data/sample_ve
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +53,16 @@ def embed_papers(
     *,
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
+    among: Sequence[str] | None = None,
 ) -> EmbedReport:
-    """Embed every visible paper without a current vector; commit each batch."""
+    """Embed every visible paper without a current vector (only `among`, if given: a few
+    hundred ids at most); commit each batch."""
     contract = contract_of(embedder)
     report = EmbedReport()
     after = ""
     while True:
         with db.read() as conn:
-            todo = papers_to_embed(conn, contract=contract, after=after, limit=batch)
+            todo = papers_to_embed(conn, contract=contract, after=after, limit=batch, among=among)
         if not todo:
             return report
         after = todo[-1].paper_id

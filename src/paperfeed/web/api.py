@@ -1,9 +1,10 @@
 """The read-only JSON API under /api, in the shapes of Hugging Face's paper API.
 
 `/api/daily_papers`, `/api/papers/{id}` and `/api/papers/search` answer as huggingface.co does,
-so `huggingface_hub.HfApi(endpoint=<this hub>)` works against them; `/api/trending` and
-`/api/papers/{id}/similar` are this hub's own. The OpenAPI schema is `/api/openapi.json`, and
-`/api/docs` shows it with Swagger UI 5 served from the `fastapi-offline` package (no CDN).
+so `huggingface_hub.HfApi(endpoint=<this hub>)` works against them; `/api/trending`,
+`/api/papers/{id}/similar` and `/api/categories/{category}/papers` are this hub's own. The
+OpenAPI schema is `/api/openapi.json`, and `/api/docs` shows it with Swagger UI 5 served from
+the `fastapi-offline` package (no CDN).
 See docs/api.md.
 """
 
@@ -26,6 +27,7 @@ from paperfeed.db.feed import (
     days_featured,
     home_day,
     papers_for_period,
+    recent_in_category,
 )
 from paperfeed.db.papers import get_paper
 from paperfeed.db.trending import papers_for_scores
@@ -36,6 +38,7 @@ from paperfeed.periods import BadPeriod, Period, parse_period
 from paperfeed.search.hybrid import MAX_QUERY_CHARS, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
+from paperfeed.web.feed_links import CATEGORY_NAME
 from paperfeed.web.paging import LoopHub
 from paperfeed.web.rendering import paper_url
 
@@ -259,6 +262,38 @@ async def daily_papers(
 
     # Repeated requests are answered on the event loop; a miss reads the store in the pool.
     key = ("api-daily", period, limit, p, sort)
+    body = peek(hub.db, key)
+    if body is None:
+        body = await run_in_threadpool(cached, hub.db, key, load)
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/categories/{category}/papers",
+    response_model=list[DailyPaperPublic],
+    responses={404: {"model": ErrorPublic, "description": "not an arXiv category name"}},
+    summary="A category's papers, the most recently featured first",
+)
+async def category_papers(
+    request: Request,
+    hub: LoopHub,
+    category: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
+) -> Response:
+    """The featured papers listed in an arXiv category (primary or cross-listed), the most
+    recently featured first, as `/categories/{category}` shows them; `publishedAt` is the day
+    each was last featured."""
+    if len(category) > 40 or not CATEGORY_NAME.match(category):
+        raise HTTPException(status_code=404, detail="There is no such category.")
+
+    def load() -> bytes:
+        with hub.db.read() as conn:
+            items = recent_in_category(conn, category, limit=limit, offset=p * limit)
+            stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
+        return _json(_DAILY, [_entry(request, item, stats[item.paper.paper_id]) for item in items])
+
+    key = ("api-category", category, limit, p)
     body = peek(hub.db, key)
     if body is None:
         body = await run_in_threadpool(cached, hub.db, key, load)

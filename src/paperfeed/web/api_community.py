@@ -129,7 +129,9 @@ def api_remove_upvote(hub: HubDep, user: ApiUser, paper_id: str) -> UpvoteOut:
 def api_submit(hub: HubDep, user: ApiUser, fetcher: Fetcher, body: SubmitIn) -> SubmitOut:
     """Feature an arXiv paper today (fetched from arXiv when the hub lacks it)."""
     try:
-        done = submit_paper(db=hub.db, fetcher=fetcher, user_id=user.user_id, text=body.paper)
+        done = submit_paper(
+            db=hub.db, fetcher=fetcher, user_id=user.user_id, text=body.paper, embedder=hub.embedder
+        )
     except SubmitError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     except RateLimited as exc:

@@ -24,11 +24,14 @@ from paperfeed.search.hybrid import QueryTooLong
 from paperfeed.web import (
     api,
     api_community,
+    api_triage,
+    category_pages,
     community,
     digest_pages,
     feed_pages,
     feeds,
     health,
+    job_pages,
     pages,
     sign_in,
     submit,
@@ -121,16 +124,19 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(trending_pages.router)
     app.include_router(api.router)
     app.include_router(api.docs_router)
+    app.include_router(category_pages.router)  # before feeds: /categories/{name}, not .rss
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
     app.include_router(pages.router)
     app.include_router(sign_in.router)
     app.include_router(community.router)
     app.include_router(submit.router)
     app.include_router(api_community.router)
+    app.include_router(api_triage.router)
     app.include_router(digest_pages.router)
     app.include_router(digest_pages.api_router)
     app.include_router(health.router)
     app.include_router(triage.router)
+    app.include_router(job_pages.router)
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
@@ -140,7 +146,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
-    _name_operations(api.router, api_community.router, digest_pages.api_router)
+    _name_operations(api.router, api_community.router, api_triage.router, digest_pages.api_router)
     return app
 
 
@@ -162,6 +168,7 @@ _API_TAGS = [
     {"name": "papers", "description": "The feed, trending, search and similar papers. Open."},
     {"name": "community", "description": "Upvotes, submissions and collections. A token."},
     {"name": "digest", "description": "Subscribing to the email digest."},
+    {"name": "curators", "description": "Triage of the day's listing. A curator's token."},
 ]
 
 

@@ -198,7 +198,7 @@ def _no_feed_context() -> dict[str, Any]:
         "filter": ListFilter(),
         "sorts": SORTS,
         "category_counts": [],
-        "chip_base": "/search?category=",
+        "chip_base": "/categories/",
         "earlier": None,
         "later": None,
         "earlier_day": None,

@@ -256,7 +256,7 @@ def category_feed(request: Request, hub: LoopHub, category: str, fmt: str) -> Re
         return FeedList(
             title=f"Papers in {category}",
             description=f"The latest featured papers listed in {category}.",
-            page_path="/search?" + urlencode({"q": category, "category": category}),
+            page_path=f"/categories/{category}",
             entries=[FeedEntry(i.paper, i.day, f"Featured {i.day}.") for i in items],
         )
 

@@ -36,7 +36,9 @@ def submit(
     paper: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
-        done = submit_paper(db=hub.db, fetcher=fetcher, user_id=user.user_id, text=paper)
+        done = submit_paper(
+            db=hub.db, fetcher=fetcher, user_id=user.user_id, text=paper, embedder=hub.embedder
+        )
     except SubmitError as exc:
         context = {"section": "submit", "value": paper[:300], "error": str(exc)}
         return templates.TemplateResponse(

@@ -79,10 +79,67 @@
 
   document.addEventListener("submit", upvoteInPlace);
 
+  // On /new, a curator's Feature / Unfeature button works as a plain form (a POST, then back
+  // to the same row). With fetch it is sent in the background and the row changes in place;
+  // any answer but the usual redirect falls back to the form.
+  function setFeatured(form, featured) {
+    var button = form.querySelector("button");
+    var action = form.querySelector('input[name="action"]');
+    var title = button.getAttribute("data-title");
+    var item = form.closest(".triage-item");
+    var note = item ? item.querySelector(".feature-note") : null;
+    action.value = featured ? "remove" : "add";
+    button.textContent = featured ? "Featured \u2713 \u00b7 Unfeature" : "Feature";
+    button.setAttribute("aria-pressed", featured ? "true" : "false");
+    button.setAttribute("aria-label", featured ? "Take " + title + " off the feed" : "Feature " + title);
+    if (item) {
+      item.classList.toggle("is-featured", featured);
+    }
+    if (note) {
+      note.textContent = featured ? "Featured by you" : "Taken off the feed by you";
+    }
+  }
+
+  function featureInPlace(event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("feature-form")) {
+      return;
+    }
+    if (typeof window.fetch !== "function") {
+      return;
+    }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    var adding = form.querySelector('input[name="action"]').value === "add";
+    button.disabled = true;
+    window
+      .fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        redirect: "manual",
+      })
+      .then(function (response) {
+        button.disabled = false;
+        if (response.type !== "opaqueredirect") {
+          form.submit();
+          return;
+        }
+        setFeatured(form, adding);
+      })
+      .catch(function () {
+        button.disabled = false;
+        form.submit();
+      });
+  }
+
+  document.addEventListener("submit", featureInPlace);
+
   // j / k move to the next / previous paper in a list (focus on its title link), as in
-  // mail readers; ignored while typing in a field or with a modifier key held.
+  // mail readers; on /new, f features or unfeatures the paper in focus (the first one if
+  // none is). Ignored while typing in a field or with a modifier key held.
   function moveBetweenCards(event) {
-    if (event.key !== "j" && event.key !== "k") {
+    if (event.key !== "j" && event.key !== "k" && event.key !== "f") {
       return;
     }
     if (event.altKey || event.ctrlKey || event.metaKey || event.isComposing) {
@@ -91,6 +148,10 @@
     var target = event.target;
     if (target instanceof HTMLElement && (target.isContentEditable ||
         /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      return;
+    }
+    if (event.key === "f") {
+      toggleFeatureOfFocused(event);
       return;
     }
     var links = Array.prototype.slice.call(document.querySelectorAll(".card-title a"));
@@ -103,6 +164,32 @@
     event.preventDefault();
     links[next].focus();
     links[next].scrollIntoView({ block: "center" });
+  }
+
+  function toggleFeatureOfFocused(event) {
+    var items = document.querySelectorAll(".triage-item");
+    if (items.length === 0) {
+      return;
+    }
+    var active = document.activeElement;
+    var item = active instanceof Element ? active.closest(".triage-item") : null;
+    if (!item) {
+      item = items[0];
+      var link = item.querySelector(".card-title a");
+      if (link) {
+        link.focus();
+      }
+    }
+    var form = item.querySelector(".feature-form");
+    if (!form) {
+      return;
+    }
+    event.preventDefault();
+    if (typeof form.requestSubmit === "function") {
+      form.requestSubmit();  // fires "submit": featureInPlace sends it in the background
+    } else {
+      form.submit();
+    }
   }
 
   document.addEventListener("keydown", moveBetweenCards);
