@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     Integer,
     LargeBinary,
     String,
@@ -96,6 +97,8 @@ def _row(conn: Any, table: Table, n: int) -> dict[str, Any]:
             values[c.name] = _T0 + dt.timedelta(days=n, microseconds=n)
         elif isinstance(c.type, Date):
             values[c.name] = _T0.date() + dt.timedelta(days=n)
+        elif isinstance(c.type, Float):
+            values[c.name] = 0.25 + n  # exact in binary, so equal after any round trip
         elif isinstance(c.type, LargeBinary):
             values[c.name] = bytes([0, 255, n]) * 10
         else:
