@@ -14,6 +14,7 @@ import traceback
 import typer
 
 from paperfeed.cli import digest as _digest
+from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
 from paperfeed.cli import loop as _loop
 from paperfeed.cli import search as _search
@@ -49,6 +50,7 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 _digest.register(app)
+_export.register(app)
 _loop.register(app)
 
 
