@@ -17,6 +17,7 @@ from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
 from paperfeed.cli import loop as _loop
+from paperfeed.cli import mcp as _mcp
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import trending as _trending
@@ -52,6 +53,7 @@ app.add_typer(_users.app, name="users")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)
+app.command("mcp")(_mcp.mcp_command)
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed import __version__
@@ -30,6 +31,7 @@ from paperfeed.web import (
     feed_pages,
     feeds,
     health,
+    mcp,
     pages,
     sign_in,
     submit,
@@ -134,6 +136,10 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(digest_pages.api_router)
     app.include_router(health.router)
     app.include_router(triage.router)
+    # Agents: the MCP server's streamable HTTP transport (web/mcp.py), a plain ASGI endpoint.
+    app.router.routes.append(
+        Route(mcp.MCP_PATH, mcp.McpEndpoint(hub), methods=["GET", "POST", "DELETE"])
+    )
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
