@@ -96,7 +96,7 @@ def test_every_unsafe_method_is_checked(client: TestClient) -> None:
 
 
 def test_the_exemptions_are_few_and_explained() -> None:
-    assert set(CSRF_EXEMPT_PATHS) == {"/digest/unsubscribe"}
+    assert set(CSRF_EXEMPT_PATHS) == {"/digest/unsubscribe", "/mcp"}  # /mcp: read-only tools
     assert all(len(reason) > 20 for reason in CSRF_EXEMPT_PATHS.values())
 
 

@@ -14,8 +14,10 @@ import traceback
 import typer
 
 from paperfeed.cli import digest as _digest
+from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
 from paperfeed.cli import loop as _loop
+from paperfeed.cli import mcp as _mcp
 from paperfeed.cli import migrate_store as _migrate_store
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
@@ -51,7 +53,9 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 _digest.register(app)
+_export.register(app)
 _loop.register(app)
+app.command("mcp")(_mcp.mcp_command)
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from paperfeed.community.papers import NoSuchPaper
 from paperfeed.community.trending import current_window, window_scores
 from paperfeed.db.cache import cached, peek
 from paperfeed.db.feed import (
@@ -170,6 +171,16 @@ def _time(moment: dt.datetime | dt.date | None) -> str | None:
 
 def paper_public(request: Request, paper: PaperRecord, stats: CardStats) -> PaperPublic:
     """The API's view of a paper."""
+    return paper_public_at(public_base(request.app.state.hub), paper, stats)
+
+
+def public_base(hub: Hub) -> str:
+    """The hub's public URL without the trailing slash: what a paper's `url` is built on."""
+    return str(hub.settings.public_url).rstrip("/")
+
+
+def paper_public_at(base: str, paper: PaperRecord, stats: CardStats) -> PaperPublic:
+    """The API's view of a paper, its `url` built on `base` (`public_base`)."""
     parsed = parse_arxiv_id(paper.paper_id)
     categories = [paper.primary_category] if paper.primary_category else []
     return PaperPublic(
@@ -182,19 +193,14 @@ def paper_public(request: Request, paper: PaperRecord, stats: CardStats) -> Pape
         numComments=stats.comments,
         categories=list(dict.fromkeys(categories + list(paper.categories or ()))),
         version=paper.version,
-        url=_public_url(request, paper_url(paper.paper_id)),
+        url=base + paper_url(paper.paper_id),
         arxivUrl=f"https://arxiv.org/abs/{parsed[0]}" if parsed else None,
         pdfUrl=f"https://arxiv.org/pdf/{parsed[0]}" if parsed else None,
     )
 
 
-def _public_url(request: Request, path: str) -> str:
-    base = str(request.app.state.hub.settings.public_url).rstrip("/")
-    return base + path
-
-
-def _entry(request: Request, item: FeedItem, stats: CardStats) -> DailyPaperPublic:
-    paper = paper_public(request, item.paper, stats)
+def _entry(base: str, item: FeedItem, stats: CardStats) -> DailyPaperPublic:
+    paper = paper_public_at(base, item.paper, stats)
     return DailyPaperPublic(
         paper=paper,
         publishedAt=_time(item.day),
@@ -247,18 +253,7 @@ async def daily_papers(
         raise _bad(exc) from None
 
     def load() -> bytes:
-        with hub.db.read() as conn:
-            chosen = period
-            if chosen is None:
-                latest = home_day(conn)  # the day home shows
-                if latest is None:
-                    return b"[]"
-                chosen = Period("day", latest)
-            items = papers_for_period(conn, chosen.start, chosen.end, limit=limit, offset=p * limit)
-            if sort == "publishedAt":
-                items.sort(key=lambda item: item.day, reverse=True)  # stable: upvotes next
-            stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
-        return _json(_DAILY, [_entry(request, item, stats[item.paper.paper_id]) for item in items])
+        return _json(_DAILY, daily_entries(hub, period, limit=limit, offset=p * limit, sort=sort))
 
     # Repeated requests are answered on the event loop; a miss reads the store in the pool.
     key = ("api-daily", period, limit, p, sort)
@@ -291,7 +286,8 @@ async def category_papers(
         with hub.db.read() as conn:
             items = recent_in_category(conn, category, limit=limit, offset=p * limit)
             stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
-        return _json(_DAILY, [_entry(request, item, stats[item.paper.paper_id]) for item in items])
+        base = public_base(hub)
+        return _json(_DAILY, [_entry(base, item, stats[item.paper.paper_id]) for item in items])
 
     key = ("api-category", category, limit, p)
     body = peek(hub.db, key)
@@ -325,31 +321,7 @@ def search_papers(
     query = q.strip()
     if not query:
         return Response(b"[]", media_type="application/json")
-    results = search(
-        hub.search_index,
-        hub.embedder,
-        query,
-        limit=limit,
-        offset=p * limit,
-        embed_timeout_s=hub.settings.embed_timeout_s,
-    )
-    papers = [hit.paper for hit in results.hits]
-    with hub.db.read() as conn:
-        stats = card_stats(conn, [paper.paper_id for paper in papers], user_id=None)
-        days = {paper.paper_id: days_featured(conn, paper.paper_id) for paper in papers}
-    entries = []
-    for paper in papers:
-        public = paper_public(request, paper, stats[paper.paper_id])
-        featured = days[paper.paper_id]
-        entries.append(
-            DailyPaperPublic(
-                paper=public,
-                publishedAt=_time(featured[0]) if featured else None,
-                title=public.title,
-                summary=public.summary,
-                numComments=public.num_comments,
-            )
-        )
+    entries = search_entries(hub, query, limit=limit, offset=p * limit)
     return Response(_json(_DAILY, entries), media_type="application/json")
 
 
@@ -366,42 +338,8 @@ def trending(
     p: Annotated[int, Query(ge=0, le=10_000, description="page number, from 0")] = 0,
 ) -> Response:
     """Papers ranked by decay-weighted upvotes over the window (docs/trending.md)."""
-    span = current_window(db=hub.db, window=window)
-    listed = window_scores(db=hub.db, span=span)
-    scored = listed.scored
-    with hub.db.read() as conn:
-        items = papers_for_scores(conn, scored[p * limit : (p + 1) * limit])
-        stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=None)
-    body = TrendingPublic(
-        window=window,
-        formulaVersion=FORMULA_VERSION,
-        halfLifeHours=half_life(window).total_seconds() / 3600,
-        now=_time(span.now) or "",
-        anchored=span.anchored,
-        total=len(scored),
-        windowTotal=listed.own,
-        earlier=_time(listed.earlier),
-        papers=[
-            TrendingPaperPublic(
-                rank=p * limit + n,
-                score=round(t.score, 6),
-                windowUpvotes=t.window_upvotes,
-                paper=paper_public(request, t.paper, stats[t.paper.paper_id]),
-            )
-            for n, t in enumerate(items, start=1)
-        ],
-    )
+    body = trending_public(hub, window, limit=limit, offset=p * limit)
     return Response(_json(_TRENDING, body), media_type="application/json")
-
-
-def _stored_paper(hub: Hub, paper_id: str) -> PaperRecord:
-    parsed = parse_arxiv_id(paper_id)
-    key = parsed[0] if parsed else paper_id
-    with hub.db.read() as conn:
-        stored = get_paper(conn, key)
-    if stored is None or stored.record.status is not PaperStatus.ACTIVE:
-        raise HTTPException(status_code=404, detail=f"There is no paper {paper_id[:80]!r} here.")
-    return stored.record
 
 
 @router.get(
@@ -420,20 +358,10 @@ def similar(
 
     `score` is each paper's cosine similarity to this one, not the ranking's internal value.
     """
-    record = _stored_paper(hub, paper_id)
     try:
-        hits = similar_papers(hub.search_index, record.paper_id, limit=limit)
-    except PaperNotFound:
-        hits = []
-    with hub.db.read() as conn:
-        stats = card_stats(conn, [hit.paper.paper_id for hit in hits], user_id=None)
-    body = [
-        SimilarPaperPublic(
-            paper=paper_public(request, hit.paper, stats[hit.paper.paper_id]),
-            score=round(hit.score, 6),
-        )
-        for hit in hits
-    ]
+        body = similar_public(hub, paper_id, limit=limit)
+    except NoSuchPaper:
+        raise _no_paper(paper_id) from None
     return Response(_json(_SIMILAR, body), media_type="application/json")
 
 
@@ -445,12 +373,135 @@ def similar(
 )
 def paper_info(request: Request, hub: LoopHub, paper_id: str) -> Response:
     """One paper, in the shape of huggingface.co's `/api/papers/{id}` (a version is ignored)."""
-    record = _stored_paper(hub, paper_id)
+    try:
+        body = paper_info_public(hub, paper_id)
+    except NoSuchPaper:
+        raise _no_paper(paper_id) from None
+    return Response(_json(_INFO, body), media_type="application/json")
+
+
+# The answers of the read-only endpoints, as models: the routes above serialise them, and the
+# MCP server (web/mcp.py) returns the same ones as its tools' results.
+
+
+def daily_entries(
+    hub: Hub, period: Period | None, *, limit: int, offset: int = 0, sort: str | None = None
+) -> list[DailyPaperPublic]:
+    """The featured papers of `period` (None: the day home shows), most upvoted first."""
+    with hub.db.read() as conn:
+        chosen = period
+        if chosen is None:
+            latest = home_day(conn)  # the day home shows
+            if latest is None:
+                return []
+            chosen = Period("day", latest)
+        items = papers_for_period(conn, chosen.start, chosen.end, limit=limit, offset=offset)
+        if sort == "publishedAt":
+            items.sort(key=lambda item: item.day, reverse=True)  # stable: upvotes next
+        stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
+    base = public_base(hub)
+    return [_entry(base, item, stats[item.paper.paper_id]) for item in items]
+
+
+def search_entries(hub: Hub, query: str, *, limit: int, offset: int = 0) -> list[DailyPaperPublic]:
+    """The papers matching `query`, best first (`publishedAt`: the first day featured)."""
+    results = search(
+        hub.search_index,
+        hub.embedder,
+        query,
+        limit=limit,
+        offset=offset,
+        embed_timeout_s=hub.settings.embed_timeout_s,
+    )
+    papers = [hit.paper for hit in results.hits]
+    with hub.db.read() as conn:
+        stats = card_stats(conn, [paper.paper_id for paper in papers], user_id=None)
+        days = {paper.paper_id: days_featured(conn, paper.paper_id) for paper in papers}
+    base = public_base(hub)
+    entries = []
+    for paper in papers:
+        public = paper_public_at(base, paper, stats[paper.paper_id])
+        featured = days[paper.paper_id]
+        entries.append(
+            DailyPaperPublic(
+                paper=public,
+                publishedAt=_time(featured[0]) if featured else None,
+                title=public.title,
+                summary=public.summary,
+                numComments=public.num_comments,
+            )
+        )
+    return entries
+
+
+def trending_public(hub: Hub, window: Window, *, limit: int, offset: int = 0) -> TrendingPublic:
+    """The trending list of `window` from `offset`, with what is needed to recompute it."""
+    span = current_window(db=hub.db, window=window)
+    listed = window_scores(db=hub.db, span=span)
+    scored = listed.scored
+    with hub.db.read() as conn:
+        items = papers_for_scores(conn, scored[offset : offset + limit])
+        stats = card_stats(conn, [t.paper.paper_id for t in items], user_id=None)
+    base = public_base(hub)
+    return TrendingPublic(
+        window=window,
+        formulaVersion=FORMULA_VERSION,
+        halfLifeHours=half_life(window).total_seconds() / 3600,
+        now=_time(span.now) or "",
+        anchored=span.anchored,
+        total=len(scored),
+        windowTotal=listed.own,
+        earlier=_time(listed.earlier),
+        papers=[
+            TrendingPaperPublic(
+                rank=offset + n,
+                score=round(t.score, 6),
+                windowUpvotes=t.window_upvotes,
+                paper=paper_public_at(base, t.paper, stats[t.paper.paper_id]),
+            )
+            for n, t in enumerate(items, start=1)
+        ],
+    )
+
+
+def stored_paper(hub: Hub, paper_id: str) -> PaperRecord:
+    """The active paper with this id (a version or `arXiv:` label is ignored); `NoSuchPaper`."""
+    parsed = parse_arxiv_id(paper_id)
+    key = parsed[0] if parsed else paper_id
+    with hub.db.read() as conn:
+        stored = get_paper(conn, key)
+    if stored is None or stored.record.status is not PaperStatus.ACTIVE:
+        raise NoSuchPaper(paper_id)
+    return stored.record
+
+
+def similar_public(hub: Hub, paper_id: str, *, limit: int) -> list[SimilarPaperPublic]:
+    """The papers closest to this one (`NoSuchPaper` if it is not here), closest first."""
+    record = stored_paper(hub, paper_id)
+    try:
+        hits = similar_papers(hub.search_index, record.paper_id, limit=limit)
+    except PaperNotFound:
+        hits = []
+    with hub.db.read() as conn:
+        stats = card_stats(conn, [hit.paper.paper_id for hit in hits], user_id=None)
+    base = public_base(hub)
+    return [
+        SimilarPaperPublic(
+            paper=paper_public_at(base, hit.paper, stats[hit.paper.paper_id]),
+            score=round(hit.score, 6),
+        )
+        for hit in hits
+    ]
+
+
+def paper_info_public(hub: Hub, paper_id: str) -> PaperInfoPublic:
+    """One paper with the days it was featured; `NoSuchPaper` if it is not here."""
+    record = stored_paper(hub, paper_id)
     with hub.db.read() as conn:
         stats = card_stats(conn, [record.paper_id], user_id=None)[record.paper_id]
         days = days_featured(conn, record.paper_id)
-    public = paper_public(request, record, stats)
-    body = PaperInfoPublic(
+    public = paper_public_at(public_base(hub), record, stats)
+    return PaperInfoPublic(
         **public.model_dump(by_alias=True),
         submittedOnDailyAt=_time(days[0]) if days else None,
         featuredOn=days,
@@ -458,7 +509,10 @@ def paper_info(request: Request, hub: LoopHub, paper_id: str) -> Response:
         journalRef=record.journal_ref,
         doi=record.doi,
     )
-    return Response(_json(_INFO, body), media_type="application/json")
+
+
+def _no_paper(paper_id: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"There is no paper {paper_id[:80]!r} here.")
 
 
 # Self-hosted API docs. The page's only script besides Swagger UI is a static file

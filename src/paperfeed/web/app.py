@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed import __version__
@@ -28,10 +29,12 @@ from paperfeed.web import (
     category_pages,
     community,
     digest_pages,
+    export,
     feed_pages,
     feeds,
     health,
     job_pages,
+    mcp,
     pages,
     sign_in,
     submit,
@@ -125,6 +128,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.docs_router)
     app.include_router(category_pages.router)  # before feeds: /categories/{name}, not .rss
+    app.include_router(export.api_router)
+    app.include_router(export.router)
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
     app.include_router(pages.router)
     app.include_router(sign_in.router)
@@ -137,6 +142,10 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(health.router)
     app.include_router(triage.router)
     app.include_router(job_pages.router)
+    # Agents: the MCP server's streamable HTTP transport (web/mcp.py), a plain ASGI endpoint.
+    app.router.routes.append(
+        Route(mcp.MCP_PATH, mcp.McpEndpoint(hub), methods=["GET", "POST", "DELETE"])
+    )
     app.add_middleware(DevMailboxGuardMiddleware)
     app.add_middleware(CsrfMiddleware)  # every POST/PUT/PATCH/DELETE: web/csrf.py
     # The feed of one day is ~0.5 MB of HTML and compresses about 4:1.
@@ -146,7 +155,13 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
-    _name_operations(api.router, api_community.router, api_triage.router, digest_pages.api_router)
+    _name_operations(
+        api.router,
+        export.api_router,
+        api_community.router,
+        api_triage.router,
+        digest_pages.api_router,
+    )
     return app
 
 

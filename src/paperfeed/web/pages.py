@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from paperfeed.citations import bibtex
 from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
@@ -66,6 +67,7 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
     context: dict[str, Any] = {f.name: getattr(community, f.name) for f in fields(community)}
     similar = _similar(hub, paper_id)
     context.update(paper=stored.record, days=days, similar=similar, featured=featured)
+    context["bibtex"] = bibtex([stored.record])
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
     context["submitted"] = request.query_params.get("submitted") == "1"
     return templates.TemplateResponse(request, "paper.html", context)
