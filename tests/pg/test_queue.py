@@ -88,6 +88,18 @@ def test_a_periods_job_is_queued_once_when_two_workers_defer_it(hub: Hub) -> Non
         assert defer_due(apps[1], hub, now=ANNOUNCED + dt.timedelta(minutes=1)) == []
         assert queued(apps[0]) == expected
 
+    async def take_one() -> None:  # a worker starts the fetch: the queue holds it as doing
+        async with apps[0].open_async():
+            worker_id = await apps[0].job_manager.register_worker()
+            await apps[0].job_manager.fetch_job(queues=None, worker_id=worker_id)
+
+    asyncio.run(take_one())
+    with apps[1].open():
+        # Its queueing lock is free again, but a running job of the period is not queued twice.
+        assert defer_due(apps[1], hub, now=ANNOUNCED + dt.timedelta(minutes=2)) == []
+        doing, todo = queued(apps[1], "doing"), queued(apps[1])
+        assert len(doing) == 1 and sorted(doing + todo) == expected
+
 
 def test_a_queue_worker_runs_the_days_chain_once_and_records_it(hub: Hub) -> None:
     with hub.db.write() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -94,6 +95,8 @@ def _queue_worker(hub: Hub, *, once: bool, concurrency: int) -> None:
     now = SystemClock().now()
     try:
         if not once:
+            # Procrastinate and the jobs say what they run (one line per job) on stderr.
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
             run_queue_worker(hub, concurrency=concurrency)
             return
         app = build_app(hub, tick=False, requeue=False)

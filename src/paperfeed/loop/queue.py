@@ -92,9 +92,15 @@ def defer_due(
     jobs it queued (what was queued already is left alone)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     queued = []
+    # A period's job that runs right now is left to its worker (or, if that worker died, to
+    # the stalled-job check): its `job_runs` row says running, which is not a reason to queue.
+    running = {
+        job.queueing_lock
+        for job in app.job_manager.list_jobs(queue=QUEUE, status=Status.DOING.value)
+    }
     for job, period in due_jobs(parts, now=now, schedule=schedule):
         key = f"{job}:{period.isoformat()}"
-        if _defer(
+        if key not in running and _defer(
             app, RUN_TASK, lock=job, queueing_lock=key,
             job=job, period=period.isoformat(), now=now.isoformat(),
         ):  # fmt: skip
@@ -274,9 +280,11 @@ def run_queue_worker(
     requeue: bool = True,
     wait: bool = True,
     name: str | None = None,
+    keep_jobs: bool = False,
 ) -> None:
     """Run one Procrastinate worker on this store's queue until stopped (SIGINT, SIGTERM; with
-    `wait=False`, until it finds no job). `concurrency` jobs run at a time, in threads."""
+    `wait=False`, until it finds no job). `concurrency` jobs run at a time, in threads.
+    Succeeded jobs leave the queue's tables unless `keep_jobs` (their history is `job_runs`)."""
     settings = parts.settings
     app = build_app(parts, tick=tick, requeue=requeue)
     app.run_worker(
@@ -286,17 +294,26 @@ def run_queue_worker(
         name=name or f"{socket.gethostname()}:{os.getpid()}",
         update_heartbeat_interval=settings.queue_heartbeat_s,
         stalled_worker_timeout=settings.queue_stalled_after_s,
-        delete_jobs="successful",
+        delete_jobs="never" if keep_jobs else "successful",
         fetch_job_polling_interval=min(5.0, settings.queue_heartbeat_s),
     )
 
 
-def run_queue_until_empty(parts: DigestParts, *, concurrency: int = 1) -> None:
+def run_queue_until_empty(
+    parts: DigestParts, *, concurrency: int = 1, keep_jobs: bool = False
+) -> None:
     """Run the queue's jobs here until none waits, those that jobs queue on the way included
     (`paperfeed worker --once`); no periodic task."""
     app = build_app(parts, tick=False, requeue=False)
     while True:
-        run_queue_worker(parts, concurrency=concurrency, tick=False, requeue=False, wait=False)
+        run_queue_worker(
+            parts,
+            concurrency=concurrency,
+            tick=False,
+            requeue=False,
+            wait=False,
+            keep_jobs=keep_jobs,
+        )
         with app.open():
             waiting = app.job_manager.list_jobs(queue=QUEUE, status=Status.TODO.value)
         if not waiting:
