@@ -19,7 +19,10 @@ from paperfeed.db.digests import Preferences, add_subscribers_bulk
 from paperfeed.db.jobs import list_runs
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.queue_schema import created_objects, schema_sql
+from paperfeed.digest.policy import DeliveryPolicy
+from paperfeed.digest.service import open_issue_for, send_issue
 from paperfeed.hub import Hub
+from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
 from paperfeed.loop.queue import (
     RUN_TASK,
     build_app,
@@ -168,3 +171,27 @@ def test_the_jobs_of_a_dead_worker_go_back_in_the_queue(hub: Hub) -> None:
         ("embed:x", "todo"),
         ("fetch:x", "todo"),
     ]
+
+
+def test_a_delivery_job_sends_its_share_of_the_recipients_and_no_more(hub: Hub) -> None:
+    with hub.db.write() as conn:
+        rows = [(f"reader{n}@example.org", Preferences()) for n in range(10)]
+        add_subscribers_bulk(conn, rows, now=dt.datetime(2026, 3, 1), confirmed=True)
+    day = dt.date(2026, 3, 17)
+    fetch_day(hub, day=day, http_clock=FakeClock())
+    embed_new(hub)
+    assert feature_day(hub, day=day, now=ANNOUNCED)["featured"] == 3  # the day has a feed
+    _issue, recipients = open_issue_for(hub, kind="daily", period=day)
+    assert recipients == 10
+    share = DeliveryPolicy(concurrency=3, batch=3, max_rows=4)
+    reports = [send_issue(hub, kind="daily", period=day, policy=share) for _ in range(3)]
+    assert [(r.sent, r.issue.status) for r in reports] == [
+        (4, "sending"),
+        (4, "sending"),
+        (2, "done"),
+    ]
+    with hub.db.read() as conn:
+        mails = list_messages(conn, limit=100)
+    assert sorted(r for m in mails for r in m.recipients) == sorted(
+        f"reader{n}@example.org" for n in range(10)
+    )

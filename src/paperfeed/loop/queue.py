@@ -232,7 +232,11 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
     settings = parts.settings
     schedule = Schedule.from_settings(settings)
     app = App(connector=PsycopgConnector(conninfo=parts.db.conninfo()))
-    policy = dataclasses.replace(DeliveryPolicy.from_settings(settings), processes=1)
+    policy = dataclasses.replace(
+        DeliveryPolicy.from_settings(settings),
+        processes=1,
+        max_rows=settings.digest_recipients_per_job,
+    )
 
     @app.task(name=RUN_TASK, queue=QUEUE)
     def run(job: str, period: str, now: str) -> dict[str, Any]:
