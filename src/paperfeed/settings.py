@@ -184,6 +184,23 @@ class Settings(BaseSettings):
         gt=0,
         description="How late a due job may be before /healthz calls the schedule stale.",
     )
+    queue_heartbeat_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="PostgreSQL engine: how often a worker tells the job queue it is alive.",
+    )
+    queue_stalled_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="PostgreSQL engine: a worker silent this long is taken for dead and its "
+        "running jobs are queued again.",
+    )
+    digest_recipients_per_job: int = Field(
+        default=500,
+        ge=1,
+        description="PostgreSQL engine: an issue is delivered by one queued job per this many "
+        "recipients, spread over the workers.",
+    )
 
     @field_validator("allowed_hosts", "forwarded_allow_ips", "arxiv_categories", mode="before")
     @classmethod

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from paperfeed.cli._console import err, make_hub, out
+from paperfeed.db.jobs import list_runs
+from paperfeed.hub import Hub
 from paperfeed.loop.status import loop_status
-from paperfeed.loop.worker import Pass, SystemClock, WorkerBusy, run_worker
+from paperfeed.loop.worker import Outcome, Pass, SystemClock, WorkerBusy, run_worker
 
 # sysexits.h's EX_TEMPFAIL: another worker holds the store; try again later (cron).
 EXIT_BUSY = 75
@@ -41,16 +44,27 @@ def worker(
         bool, typer.Option("--once", help="Run what is due now, then exit (for cron and tests).")
     ] = False,
     interval: Annotated[
-        float, typer.Option(help="Longest sleep between two passes, in seconds.")
+        float, typer.Option(help="Longest sleep between two passes, in seconds (SQLite).")
     ] = 300.0,
+    concurrency: Annotated[
+        int,
+        typer.Option(min=1, help="Jobs this worker runs at a time (PostgreSQL; SQLite runs one)."),
+    ] = 1,
 ) -> None:
     """Run the daily loop: fetch arXiv's listing, embed, feature, send digests, on schedule.
 
-    Sleeps until the next due job. One worker per store (a lock file beside the search
-    indexes). Exit codes: 0 done (with --once: every due job done or waiting for arXiv);
-    1 (--once) a job failed; 75 another worker runs on this store.
+    SQLite: one worker per store (a lock file beside the search indexes) runs the jobs
+    in-process and sleeps until the next due job. PostgreSQL: the jobs go through a
+    Procrastinate queue in the store; run workers on as many machines as you like. Exit codes:
+    0 done (with --once: every due job done or waiting for arXiv); 1 (--once) a job failed;
+    75 another worker runs on this SQLite store.
     """
     hub = make_hub()
+    if not hub.db.is_sqlite:
+        _queue_worker(hub, once=once, concurrency=concurrency)
+        return
+    if concurrency > 1:
+        err.print("[yellow]note:[/] --concurrency applies to PostgreSQL; SQLite runs one job")
     failed: list[str] = []
 
     def on_pass(result: Pass) -> None:
@@ -71,6 +85,33 @@ def worker(
     finally:
         hub.close()
     raise typer.Exit(1 if failed else 0)
+
+
+def _queue_worker(hub: Hub, *, once: bool, concurrency: int) -> None:
+    """The PostgreSQL engine: a Procrastinate worker (with --once: queue what is due now, run
+    the queue until it is empty, report)."""
+    from paperfeed.loop.queue import build_app, defer_due, run_queue_until_empty, run_queue_worker
+
+    now = SystemClock().now()
+    try:
+        if not once:
+            # Procrastinate and the jobs say what they run (one line per job) on stderr.
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+            run_queue_worker(hub, concurrency=concurrency)
+            return
+        app = build_app(hub, tick=False, requeue=False)
+        with app.open():
+            queued = defer_due(app, hub, now=now)
+        out.print(f"queued: {', '.join(queued) or 'nothing due'}", highlight=False)
+        run_queue_until_empty(hub, concurrency=concurrency)
+        with hub.db.read() as conn:
+            runs = [r for r in list_runs(conn) if r.started_at >= now.replace(tzinfo=None)]
+    finally:
+        hub.close()
+    _print_pass(
+        Pass([Outcome(r.job, r.period, r.state, r.attempt, r.counts, r.error) for r in runs])
+    )
+    raise typer.Exit(1 if any(r.state == "failed" for r in runs) else 0)
 
 
 def _when(moment: dt.datetime | None) -> str:

@@ -51,6 +51,14 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def conninfo(self) -> str:
+        """The libpq URL of a PostgreSQL store, for clients other than SQLAlchemy (the job
+        queue of the PostgreSQL engine)."""
+        if self.is_sqlite:
+            raise ValueError("a SQLite store has no libpq connection string")
+        plain = self.url.set(drivername="postgresql")
+        return plain.render_as_string(hide_password=False)
+
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision` with Alembic."""
         from paperfeed.db.migrate import upgrade

@@ -184,6 +184,7 @@ class _Run:
         self.batch_done = threading.Event()
         self.halted = threading.Event()  # this run paused the issue
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.claimed = 0  # rows claimed by this run's workers (for `policy.max_rows`)
 
     # -- the worker loop --
 
@@ -192,7 +193,11 @@ class _Run:
         sender = self.sender_factory(self.crash)
         try:
             while not self.stop.is_set():
-                rows = self._claim(owner)
+                share = self._reserve()
+                if share == 0:  # this run claimed its `max_rows`: the rest is another run's
+                    return
+                rows = self._claim(owner, share)
+                self._unreserve(share - len(rows or ()))
                 if rows is None:
                     continue
                 if not rows and not self._wait_for_work():
@@ -208,13 +213,27 @@ class _Run:
             with self.lock:
                 self.report.connections += getattr(sender, "connections", 0)
 
-    def _claim(self, owner: str) -> list[LedgerRow] | None:
-        """Claim a batch within the persisted rate limit; None when the limit says wait."""
+    def _reserve(self) -> int:
+        """How many rows the next claim may take: a batch, within what is left of `max_rows`."""
+        if self.policy.max_rows <= 0:
+            return self.policy.batch
+        with self.lock:
+            share = max(0, min(self.policy.batch, self.policy.max_rows - self.claimed))
+            self.claimed += share
+        return share
+
+    def _unreserve(self, unused: int) -> None:
+        with self.lock:
+            self.claimed -= unused
+
+    def _claim(self, owner: str, share: int) -> list[LedgerRow] | None:
+        """Claim up to `share` rows within the persisted rate limit; None when the limit says
+        wait."""
         policy = self.policy
         wait = 0.0
         with self.db.write() as conn:
             now = self.clock.now()
-            limit = policy.batch
+            limit = share
             if policy.rate_per_minute > 0:
                 window = rate_window(conn, bucket=RATE_BUCKET)
                 if window is not None and now - window[0] < _RATE_WINDOW:

@@ -83,6 +83,9 @@ class DeliveryPolicy:
     connect_backoff_max_s: float = 60.0
     max_wait_s: float = 900.0
     poll_s: float = 1.0
+    # Rows one run claims at most (0: until none is left): a queued delivery job's share of an
+    # issue (the PostgreSQL engine's fan-out, docs/daily-loop.md).
+    max_rows: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:

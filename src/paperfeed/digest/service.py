@@ -261,23 +261,42 @@ class ScheduleTick:
     reports: list[DeliveryReport]
 
 
+def due_issues(hub: DigestParts, *, today: dt.date) -> list[tuple[str, dt.date]]:
+    """The issues a pass of the schedule sends for `today`, as (kind, period): the daily issue
+    when today has papers, the weekly issue when a reader chose today, then every unfinished
+    issue (deferred rows, a crash's leftovers)."""
+    with hub.db.read() as conn:
+        latest = latest_feed_day(conn)
+        unfinished = list_issues(conn, status=("building", "sending"), limit=50)
+        weekly_due = bool(due_subscriber_ids(conn, kind="weekly", period=today))
+    due = []
+    if latest == today:
+        due.append(("daily", today))
+    if weekly_due:  # no empty weekly issue on days nobody chose
+        due.append(("weekly", today))
+    for issue in unfinished:
+        if (issue.kind, issue.period) not in due:
+            due.append((issue.kind, issue.period))
+    return due
+
+
+def open_issue_for(hub: DigestParts, *, kind: str, period: dt.date) -> tuple[Issue, int]:
+    """Open the issue of (kind, period), once (its ledger rows written), without delivering
+    it; returns it and its number of recipients. Senders elsewhere then deliver it."""
+    issue = open_issue(hub.db, kind=kind, period=period, domain=Renderer(hub.settings).domain)
+    with hub.db.read() as conn:
+        total = issue_counts(conn, issue_id=issue.issue_id).total
+    return issue, total
+
+
 def run_schedule_once(
     hub: DigestParts, *, today: dt.date | None = None, clock: Clock | None = None
 ) -> ScheduleTick:
     """One pass of `paperfeed worker`: today's daily issue when today has papers, today's weekly
     issue, and whatever unfinished issues remain (deferred rows, a crash's leftovers)."""
     today = today or (clock or SystemClock()).now().date()
-    reports = []
-    with hub.db.read() as conn:
-        latest = latest_feed_day(conn)
-        unfinished = list_issues(conn, status=("building", "sending"), limit=50)
-        weekly_due = bool(due_subscriber_ids(conn, kind="weekly", period=today))
-    if latest == today:
-        reports.append(send_issue(hub, kind="daily", period=today, clock=clock))
-    if weekly_due:  # no empty weekly issue on days nobody chose
-        reports.append(send_issue(hub, kind="weekly", period=today, clock=clock))
-    done = {(r.issue.kind, r.issue.period) for r in reports}
-    for issue in unfinished:
-        if (issue.kind, issue.period) not in done:
-            reports.append(send_issue(hub, kind=issue.kind, period=issue.period, clock=clock))
+    reports = [
+        send_issue(hub, kind=kind, period=period, clock=clock)
+        for kind, period in due_issues(hub, today=today)
+    ]
     return ScheduleTick(reports=reports)

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from paperfeed.db.queue_schema import is_paperfeeds
 from paperfeed.db.schema import metadata
 
 config = context.config
@@ -12,6 +13,7 @@ context.configure(
     # SQLite cannot ALTER most things in place; batch mode copies the table instead.
     render_as_batch=True,
     compare_type=True,
+    include_name=is_paperfeeds,  # Procrastinate's tables are its own (m010)
 )
 with context.begin_transaction():
     context.run_migrations()

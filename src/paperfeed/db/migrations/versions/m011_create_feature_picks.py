@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "m011"
-down_revision = "m009"
+down_revision = "m010"
 branch_labels = None
 depends_on = None
 

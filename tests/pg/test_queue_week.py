@@ -1,0 +1,242 @@
+"""A week of the daily loop on PostgreSQL, through the Procrastinate engine: three worker
+processes share the queue while the test plays the clock (a fake week, 2026-03-15 to
+2026-03-21) and the fake arXiv serves the bundled sample's listings (their first_seen days).
+
+Wednesday is a holiday (no listing: "nothing yet" until the fetch gives up), Tuesday's fetch
+meets 503s first, and on Thursday the worker that embeds is killed with kill -9 in the middle:
+its job goes back in the queue. At the end every announced paper is stored once with its day
+and a vector, each listing day has the policy's picks, and every subscriber got each daily
+digest exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from procrastinate import App
+
+from paperfeed.db import Database
+from paperfeed.db.digests import Preferences, add_subscribers_bulk
+from paperfeed.db.feed import papers_for_day
+from paperfeed.db.jobs import list_runs
+from paperfeed.db.mailbox import list_messages
+from paperfeed.db.papers import get_paper
+from paperfeed.db.queue_schema import created_objects, schema_sql
+from paperfeed.db.vectors import get_vector
+from paperfeed.hub import Hub
+from paperfeed.loop.queue import STALLED_TASK, build_app, defer_due
+from paperfeed.search.index import contract_of
+from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
+from tests.loop.conftest import make_settings
+from tests.loop.fake_arxiv import day_listing, listing_feed
+from tests.search.fakes import FakeEmbedder
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+CATEGORIES = ["cs.CL", "cs.LG"]
+LISTING_DAYS = [dt.date(2026, 3, d) for d in (16, 17, 18, 19, 20)]  # Monday to Friday
+HOLIDAY = dt.date(2026, 3, 18)
+FLAKY = dt.date(2026, 3, 17)
+KILL_DAY = dt.date(2026, 3, 19)
+SUBSCRIBERS = [f"reader{n}@example.org" for n in range(7)]
+QUEUE_TABLES = created_objects(schema_sql())["TABLE"]
+
+
+class WeekArxiv:
+    """The listing of the day the test says (the day before on a holiday), 503s when told."""
+
+    def __init__(self) -> None:
+        self.day = LISTING_DAYS[0]
+        self.faults = 0
+
+    def __call__(self, received: Received) -> Reply:
+        if self.faults:
+            self.faults -= 1
+            return Reply(b"busy", status=503, headers={"Retry-After": "0"})
+        category = received.path.rsplit("/", 1)[-1]
+        served = self.day - dt.timedelta(days=1) if self.day == HOLIDAY else self.day
+        return Reply(listing_feed(category, served))
+
+
+@pytest.fixture
+def arxiv() -> Iterator[tuple[ScriptedServer, WeekArxiv]]:
+    server = ScriptedServer(FakeClock())
+    fake = WeekArxiv()
+    server.route(fake)
+    yield server, fake
+    server.close()
+
+
+@pytest.fixture
+def hub(db: Database, postgres_url: str, arxiv: tuple[ScriptedServer, WeekArxiv], tmp_path: Path):
+    server, _fake = arxiv
+    settings = make_settings(
+        tmp_path / "tester",
+        server.url,
+        database_url=postgres_url,
+        arxiv_categories=CATEGORIES,
+        arxiv_request_interval_s=0.0,
+        auto_feature="top:3",
+        digest_recipients_per_job=3,
+        queue_heartbeat_s=0.5,
+        queue_stalled_after_s=3.0,
+    )
+    built = Hub(settings=settings, db=db, embedder=FakeEmbedder())
+    yield built
+    built.search_index.keyword.close()
+    with db.write() as conn:
+        for table in reversed(QUEUE_TABLES):
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+
+
+def start_worker(hub: Hub, marks: Path, n: int) -> subprocess.Popen[bytes]:
+    settings = hub.settings
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT),
+        "PAPERFEED_DATABASE_URL": settings.resolved_database_url,
+        "PAPERFEED_DATA_DIR": str(marks.parent / f"worker{n}"),  # a machine of its own
+        "PAPERFEED_ARXIV_CATEGORIES": ",".join(CATEGORIES),
+        "PAPERFEED_ARXIV_LISTING_URL": settings.arxiv_listing_url,
+        "PAPERFEED_ARXIV_REQUEST_INTERVAL_S": "0",
+        "PAPERFEED_HTTP_RETRIES": "3",
+        "PAPERFEED_SEMANTIC_SEARCH": "false",
+        "PAPERFEED_AUTO_FEATURE": settings.auto_feature,
+        "PAPERFEED_PUBLIC_URL": settings.public_url,
+        "PAPERFEED_DIGEST_RECIPIENTS_PER_JOB": str(settings.digest_recipients_per_job),
+        "PAPERFEED_QUEUE_HEARTBEAT_S": str(settings.queue_heartbeat_s),
+        "PAPERFEED_QUEUE_STALLED_AFTER_S": str(settings.queue_stalled_after_s),
+    }
+    with (marks.parent / f"worker{n}.log").open("wb") as log:  # the child keeps its own fd
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.pg.queue_worker", str(marks)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def busy_jobs(app: App) -> int:
+    return sum(
+        1
+        for status in ("todo", "doing")
+        for job in app.job_manager.list_jobs(status=status)
+        if job.task_name != STALLED_TASK
+    )
+
+
+def run_until_quiet(
+    app: App, hub: Hub, now: dt.datetime, *, on_wait: object = None, timeout: float = 120.0
+) -> None:
+    """Defer what is due at `now`, wait until the workers emptied the queue; again until
+    nothing more is due."""
+    deadline = time.monotonic() + timeout
+    while True:
+        queued = defer_due(app, hub, now=now)
+        while busy_jobs(app):
+            if callable(on_wait):
+                on_wait()
+            assert time.monotonic() < deadline, f"the queue did not empty at {now}"
+            time.sleep(0.2)
+        if not queued:
+            return
+
+
+def test_a_week_on_postgresql_with_three_workers_and_one_killed(
+    hub: Hub, arxiv: tuple[ScriptedServer, WeekArxiv], tmp_path: Path
+) -> None:
+    _server, fake = arxiv
+    with hub.db.write() as conn:
+        rows = [(email, Preferences()) for email in SUBSCRIBERS]
+        add_subscribers_bulk(conn, rows, now=dt.datetime(2026, 3, 1), confirmed=True)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    workers = [start_worker(hub, marks, n) for n in range(3)]
+    killed: list[int] = []
+
+    def kill_the_embedder() -> None:
+        if killed:
+            return
+        for mark in marks.glob("embedding-*"):
+            pid = int(mark.name.split("-")[1])
+            os.kill(pid, signal.SIGKILL)  # in the middle of embedding (it sleeps in embed)
+            killed.append(pid)
+
+    app = build_app(hub, tick=False, requeue=False)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(marks.glob("ready-*"))) < 3:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        with app.open():
+            for day in LISTING_DAYS:
+                fake.day = day
+                fake.faults = 2 if day == FLAKY else 0
+                for mark in marks.glob("embedding-*"):
+                    mark.unlink()
+                fire = dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)  # 20:00 EDT
+                on_wait = kill_the_embedder if day == KILL_DAY else None
+                run_until_quiet(app, hub, fire, on_wait=on_wait)
+                run_until_quiet(app, hub, fire + dt.timedelta(hours=8))  # the digest
+                run_until_quiet(app, hub, fire + dt.timedelta(hours=11))  # a holiday given up
+            saturday = dt.datetime(2026, 3, 21, 8, 0, tzinfo=dt.UTC)
+            run_until_quiet(app, hub, saturday)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    assert len(killed) == 1
+    assert workers[[w.pid for w in workers].index(killed[0])].returncode == -signal.SIGKILL
+
+    announced = {
+        day: {r["id"] for c in CATEGORIES for r, kind in day_listing(c, day) if kind != "replace"}
+        for day in LISTING_DAYS
+        if day != HOLIDAY
+    }
+    contract = contract_of(FakeEmbedder())
+    with hub.db.read() as conn:
+        runs = {(r.job, r.period): r for r in list_runs(conn, limit=200)}
+        for day, paper_ids in announced.items():
+            assert paper_ids
+            for paper_id in paper_ids:
+                stored = get_paper(conn, paper_id)
+                assert stored is not None and stored.record.announced == day
+                assert get_vector(conn, paper_id=paper_id, contract=contract) is not None
+            assert len(papers_for_day(conn, day)) == 3  # top:3 on every listing day
+        assert papers_for_day(conn, HOLIDAY) == []
+        stored_count = conn.exec_driver_sql("SELECT count(*) FROM papers").scalar()
+        mails = list_messages(conn, limit=1000)
+
+    all_ids = set().union(*announced.values()) | {
+        r["id"] for c in CATEGORIES for day in announced for r, _ in day_listing(c, day)
+    }
+    assert stored_count == len(all_ids)  # replacements update the paper, never add one
+    for day in announced:
+        for job in ("fetch", "embed", "feature"):
+            assert runs[(job, day.isoformat())].state == "done"
+    assert runs[("fetch", HOLIDAY.isoformat())].state == "retry"  # given up, no empty day
+    assert runs[("embed", KILL_DAY.isoformat())].attempt == 2  # the killed run, then again
+    for day in range(16, 22):
+        assert runs[("digest", f"2026-03-{day}")].state == "done"
+    per_reader = Counter(r for m in mails for r in m.recipients)
+    assert per_reader == dict.fromkeys(SUBSCRIBERS, len(announced))  # one per feed day, once
+    subjects = Counter((m.recipients, m.subject) for m in mails)
+    assert set(subjects.values()) == {1}
