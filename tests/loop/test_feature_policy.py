@@ -50,6 +50,7 @@ def test_curators_picks_of_the_day_count_toward_n(make_hub: Any, http_clock: Fak
     counts = feature_day(hub, day=TUESDAY, now=ANNOUNCED)
 
     assert counts["featured"] == 3  # 5 minus the curator's 2
+    assert counts["on_feed"] == 5
     with hub.db.read() as conn:
         on_feed = featured_on(conn, TUESDAY)
         picks = picks_on(conn, TUESDAY)

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from paperfeed.db.announcements import Announcement, record_announcements
+from paperfeed.db.announcements import Announcement, featured_on, record_announcements
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.service import DigestParts, run_schedule_once
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
@@ -92,7 +92,9 @@ def feature_day(parts: DigestParts, *, day: dt.date, now: dt.datetime) -> dict[s
         now=now.astimezone(dt.UTC).replace(tzinfo=None),
         window=dt.timedelta(days=settings.auto_feature_window_days),
     )
-    return {"policy": settings.auto_feature, "featured": len(picks)}
+    with parts.db.read() as conn:
+        on_feed = len(featured_on(conn, day))
+    return {"policy": settings.auto_feature, "featured": len(picks), "on_feed": on_feed}
 
 
 def send_digests(parts: DigestParts, *, day: dt.date) -> dict[str, Any]:
