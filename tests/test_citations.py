@@ -68,6 +68,16 @@ def test_an_arxiv_paper_is_a_misc_entry_with_eprint_fields() -> None:
     }
 
 
+def test_without_a_primary_category_the_first_listed_is_the_primary_class() -> None:
+    paper = PaperRecord(
+        paper_id="2401.00009", title="T", abstract="", categories=("cs.CV", "cs.LG")
+    )
+    [entry] = parse(bibtex([paper])).entries
+    assert fields(entry)["primaryClass"] == "cs.CV"
+    [bare] = parse(bibtex([PaperRecord(paper_id="2401.00008", title="T", abstract="")])).entries
+    assert "primaryClass" not in fields(bare) and fields(bare)["eprint"] == "2401.00008"
+
+
 def test_a_paper_that_is_not_on_arxiv_has_no_eprint_but_keeps_its_doi() -> None:
     paper = PaperRecord(
         paper_id="cacm-1234",

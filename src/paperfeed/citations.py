@@ -175,8 +175,10 @@ def bibtex_entry(paper: PaperRecord, key: str) -> str:
     if arxiv is not None:
         fields.append(("eprint", arxiv[0]))
         fields.append(("archivePrefix", "arXiv"))
-        if paper.primary_category:
-            fields.append(("primaryClass", latex_escape(paper.primary_category)))
+        # arXiv lists the primary category first when a source does not name it.
+        primary = paper.primary_category or next(iter(paper.categories or ()), None)
+        if primary:
+            fields.append(("primaryClass", latex_escape(primary)))
         fields.append(("url", f"https://arxiv.org/abs/{arxiv[0]}"))
     if paper.doi:
         fields.append(("doi", latex_escape(paper.doi)))

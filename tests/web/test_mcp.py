@@ -159,7 +159,7 @@ def test_the_hub_serves_the_same_tools_over_streamable_http(endpoint: str, sampl
     assert "is not a date" in answers["bad_day"].content[0].text
 
 
-def test_mcp_posts_need_no_csrf_token_and_other_hosts_are_refused(
+def test_mcp_takes_posts_without_csrf_token_from_allowed_hosts_only(
     client: TestClient,
 ) -> None:
     hello = {
@@ -178,3 +178,8 @@ def test_mcp_posts_need_no_csrf_token_and_other_hosts_are_refused(
     assert answer.json()["result"]["serverInfo"]["name"] == "paperfeed"
     rebinding = client.post("/mcp", json=hello, headers={**headers, "Host": "evil.example"})
     assert rebinding.status_code == 400
+    # Stateless: no session to end, nothing to push on a GET stream that would only stay open.
+    for method in ("GET", "DELETE"):
+        refused = client.request(method, "/mcp", headers=headers)
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+        assert refused.json()["error"]["message"]

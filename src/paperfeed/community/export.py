@@ -15,7 +15,7 @@ from paperfeed.community.collections import NoSuchCollection, visible_collection
 from paperfeed.community.papers import active_paper
 from paperfeed.db import collections as collection_store
 from paperfeed.db.engine import Database
-from paperfeed.db.feed import home_day, papers_for_period
+from paperfeed.db.feed import papers_for_period
 from paperfeed.models import PaperRecord, parse_arxiv_id
 from paperfeed.periods import Period
 from paperfeed.search.hybrid import search
@@ -68,15 +68,14 @@ def export_papers(
     collection_id: int | None = None,
     query: SearchQuery | None = None,
     period: Period | None = None,
-    latest: bool = False,
     category: str | None = None,
     user_id: int | None = None,
     any_collection: bool = False,
     embed_timeout_s: float = 2.0,
 ) -> Export:
     """The papers of exactly one list: a paper, a collection (public, the reader's own, or any
-    with `any_collection`), a search, a period's feed (only `category` if given; most upvoted
-    first, as the feed page lists it), or with `latest` the day home shows.
+    with `any_collection`), a search, or a period's feed (only `category` if given; most
+    upvoted first, as the feed page lists it).
 
     Raises `NothingToExport`, `NoSuchPaper` or `NoSuchCollection`.
     """
@@ -85,7 +84,6 @@ def export_papers(
         collection_id is not None,
         query is not None,
         period is not None,
-        latest,
     ]
     if sum(chosen) != 1:
         raise NothingToExport(
@@ -117,12 +115,8 @@ def export_papers(
             embed_timeout_s=embed_timeout_s,
         )
         return Export(unique(hit.paper for hit in results.hits), "search")
+    assert period is not None
     with db.read() as conn:
-        if period is None:
-            day = home_day(conn)
-            if day is None:
-                return Export([], "papers")
-            period = Period("day", day)
         items = papers_for_period(conn, period.start, period.end, limit=-1, category=category)
     return Export(unique(item.paper for item in items), f"papers-{period.start.isoformat()}")
 

@@ -42,7 +42,6 @@ _DESCRIPTION = {
 
 
 def _export(
-    request: Request,
     hub: Hub,
     *,
     user_id: int | None,
@@ -130,7 +129,6 @@ def export_page(
     """Download one list as a file; a private collection for its owner's session only."""
     user = optional_user(request)
     return _export(
-        request,
         hub,
         user_id=user.user_id if user else None,
         fmt=fmt,
@@ -191,7 +189,6 @@ async def api_export(
     def run() -> Response:
         user = api_user(request, hub) if request.headers.get("authorization") else None
         return _export(
-            request,
             hub,
             user_id=user.user_id if user else None,
             fmt=fmt,

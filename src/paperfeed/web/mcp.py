@@ -16,11 +16,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from paperfeed import __version__
 from paperfeed.community.papers import NoSuchPaper
 from paperfeed.hub import Hub
+from paperfeed.models import parse_arxiv_id
 from paperfeed.periods import BadPeriod, parse_period
 from paperfeed.search.hybrid import MAX_QUERY_CHARS, QueryTooLong, checked_query
 from paperfeed.web.api import (
@@ -158,7 +160,8 @@ def build_server(hub: Hub) -> MCPServer:
             papers = similar_public(hub, paper_id, limit=limit)
         except NoSuchPaper:
             raise ToolError(_no_paper(paper_id)) from None
-        return SimilarResult(paperId=paper_id, papers=papers)
+        parsed = parse_arxiv_id(paper_id)
+        return SimilarResult(paperId=parsed[0] if parsed else paper_id, papers=papers)
 
     @server.tool(annotations=_READ_ONLY)
     def paper_details(
@@ -191,6 +194,21 @@ class McpEndpoint:
         self.server: MCPServer | None = None  # built on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            # Stateless: there is no session to end (DELETE) and nothing the server could ever
+            # push on a GET stream, which would only hold a connection open; the spec lets a
+            # server answer 405 to both.
+            refused = JSONResponse(
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": -32000, "message": "This server takes POST requests only."},
+                },
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
+            await refused(scope, receive, send)
+            return
         if self.server is None:
             self.server = build_server(self.hub)
         manager = StreamableHTTPSessionManager(
