@@ -34,6 +34,7 @@ from procrastinate.jobs import Status
 
 from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import get_run
+from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
@@ -44,7 +45,6 @@ from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
 
-QUEUE = "paperfeed"
 RUN_TASK = "paperfeed.loop.run"
 DELIVER_TASK = "paperfeed.loop.deliver"
 VECTORS_TASK = "paperfeed.loop.embed_missing"
