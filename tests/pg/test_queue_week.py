@@ -34,6 +34,7 @@ from paperfeed.db.queue_schema import created_objects, schema_sql
 from paperfeed.db.vectors import get_vector
 from paperfeed.hub import Hub
 from paperfeed.loop.queue import STALLED_TASK, build_app, defer_due
+from paperfeed.loop.status import loop_status
 from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
 from tests.loop.conftest import make_settings
@@ -192,6 +193,9 @@ def test_a_week_on_postgresql_with_three_workers_and_one_killed(
                 run_until_quiet(app, hub, fire + dt.timedelta(hours=11))  # a holiday given up
             saturday = dt.datetime(2026, 3, 21, 8, 0, tzinfo=dt.UTC)
             run_until_quiet(app, hub, saturday)
+        queue = loop_status(hub, now=saturday).queue  # what `paperfeed status` shows
+        assert queue is not None
+        assert (queue["workers"], queue["failed"]) == (2, 0)  # the killed one is not counted
     finally:
         for worker in workers:
             if worker.poll() is None:

@@ -34,6 +34,7 @@ from procrastinate.jobs import Status
 
 from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import get_run
+from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
@@ -44,7 +45,6 @@ from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
 
-QUEUE = "paperfeed"
 RUN_TASK = "paperfeed.loop.run"
 DELIVER_TASK = "paperfeed.loop.deliver"
 VECTORS_TASK = "paperfeed.loop.embed_missing"
@@ -98,7 +98,8 @@ def defer_due(
         job.queueing_lock
         for job in app.job_manager.list_jobs(queue=QUEUE, status=Status.DOING.value)
     }
-    for job, period in due_jobs(parts, now=now, schedule=schedule):
+    due = due_jobs(parts, now=now, schedule=schedule)
+    for job, period in due:
         key = f"{job}:{period.isoformat()}"
         if key not in running and _defer(
             app, RUN_TASK, lock=job, queueing_lock=key,
@@ -106,7 +107,7 @@ def defer_due(
         ):  # fmt: skip
             queued.append(key)
     queued += _defer_unfinished_issues(app, parts)
-    if parts.embedder is not None:
+    if parts.embedder is not None and EMBED not in {job for job, _period in due}:
         with parts.db.read() as conn:
             missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
         # A member's submission between listings: embedded by the next free worker.
