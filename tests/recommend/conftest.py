@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import insert
 
 from paperfeed.db import Database
+from paperfeed.db.feed import feature_papers
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.schema import users
 from paperfeed.hub import Hub
-from paperfeed.models import PaperRecord
+from paperfeed.models import Featuring, PaperRecord
 from paperfeed.search.indexer import embed_papers
 from paperfeed.settings import Settings
 from tests.search.fakes import FakeEmbedder
@@ -82,6 +83,14 @@ def topic_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db.migrate()
     with db.write() as conn:
         upsert_papers(conn, [record for _, record in PAPERS])
+        feature_papers(
+            conn,
+            [
+                Featuring(record.paper_id, record.announced, "test")
+                for paper, record in PAPERS
+                if not paper.old and record.announced is not None
+            ],
+        )
     embed_papers(db, FakeEmbedder(dim=DIM))
     db.dispose()
     return folder

@@ -25,7 +25,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
-DIMS = 64  # principal directions of the pool the classifier works in
+DIMS = 128  # principal directions of the pool the classifier works in
 BACKGROUND = 256  # background negatives sampled from the pool
 STEPS = 12  # Böhning-Newton steps
 L2 = 0.01  # ridge on the weights (not the bias), relative to a total sample weight of 1

@@ -18,7 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from paperfeed.db import Database
+from paperfeed.db.feed import home_day
+from paperfeed.db.papers import get_papers
 from paperfeed.db.reader_signals import Evidence, reader_evidence
+from paperfeed.models import PaperRecord
 from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
 from paperfeed.search.index import SearchIndex
 
@@ -158,3 +161,32 @@ def recommend(
                 reason = f"matches your topic {topic}"
         picks.append(Pick(paper_id, float(score), reason))
     return picks
+
+
+# The window the page, the API and the private feed rank: the week up to the latest feed day.
+FOR_YOU_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class ForYou:
+    """A reader's For you list: the window ranked, each pick with its paper."""
+
+    since: dt.date | None
+    until: dt.date | None
+    picks: list[tuple[PaperRecord, Pick]]
+
+
+def for_you(db: Database, *, search_index: SearchIndex, user_id: int, limit: int = 30) -> ForYou:
+    """The reader's picks among the papers of the `FOR_YOU_DAYS` days up to the latest feed day
+    (the demo's day while the store is the demo), with the papers to show."""
+    with db.read() as conn:
+        until = home_day(conn)
+    if until is None:
+        return ForYou(None, None, [])
+    since = until - dt.timedelta(days=FOR_YOU_DAYS - 1)
+    found = recommend(
+        db, search_index=search_index, user_id=user_id, since=since, until=until, limit=limit
+    )
+    with db.read() as conn:
+        papers = get_papers(conn, [p.paper_id for p in found])
+    return ForYou(since, until, [(papers[p.paper_id], p) for p in found if p.paper_id in papers])

@@ -28,6 +28,7 @@ from paperfeed.web import (
     digest_pages,
     feed_pages,
     feeds,
+    for_you,
     health,
     pages,
     sign_in,
@@ -122,6 +123,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.docs_router)
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
+    app.include_router(for_you.router)
+    app.include_router(for_you.api_router)
     app.include_router(pages.router)
     app.include_router(sign_in.router)
     app.include_router(community.router)
@@ -140,7 +143,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
-    _name_operations(api.router, api_community.router, digest_pages.api_router)
+    _name_operations(api.router, api_community.router, for_you.api_router, digest_pages.api_router)
     return app
 
 
