@@ -87,3 +87,17 @@ def test_mmr_keeps_near_duplicates_out_of_the_top() -> None:
     # The copies are not lost: they follow the diversified top.
     [deeper] = rank_readers(pool, [reader], limit=20)
     assert len({best, *range(300, 306)} & set(deeper.rows.tolist())) == 7
+
+
+def test_mmr_gives_the_same_order_without_the_shared_gram_matrix() -> None:
+    _, labels, vectors = clusters(6)
+    pool = make_pool([str(i) for i in range(300)], vectors, dims=16)
+    readers = [reader_of(vectors[labels == c][:4]) for c in range(8)]
+    shared = rank_readers(pool, readers, limit=15)
+    saved = model.GRAM_MOST
+    try:
+        model.GRAM_MOST = 0  # too many distinct candidates: one product per reader
+        alone = rank_readers(pool, readers, limit=15)
+    finally:
+        model.GRAM_MOST = saved
+    assert [r.rows.tolist() for r in shared] == [r.rows.tolist() for r in alone]

@@ -25,7 +25,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
-DIMS = 128  # principal directions of the pool the classifier works in
+DIMS = 256  # principal directions of the pool the classifier works in
 BACKGROUND = 256  # background negatives sampled from the pool
 STEPS = 12  # Böhning-Newton steps
 L2 = 0.01  # ridge on the weights (not the bias), relative to a total sample weight of 1
@@ -35,6 +35,7 @@ MMR_DEPTH = 40  # how deep into the ranking MMR looks for the top
 MMR_LAMBDA = 0.7  # relevance (scaled to [0, 1] over the depth) against redundancy in MMR
 MMR_SIMILAR = 0.65  # cosines below this to a chosen paper cost nothing; 1 costs fully
 CHUNK = 512  # readers fitted together
+GRAM_MOST = 4096  # MMR: the most distinct candidates of a batch put in one Gram matrix
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,8 +262,16 @@ def _diversified(vectors: FloatArray, order: IntArray, scores: FloatArray) -> In
     high = np.where(finite, scores, -np.inf).max(axis=1, keepdims=True)
     span = np.where(high > low, high - low, 1.0)
     relevance = np.where(finite, (scores - low) / span, -np.inf)
-    chosen_vectors = vectors[order]
-    similar = np.matmul(chosen_vectors, chosen_vectors.transpose(0, 2, 1))
+    # The cosines among each reader's candidates, gathered from one Gram matrix of the papers
+    # the batch's candidates share (one large product instead of one small one per reader).
+    union, positions = np.unique(order, return_inverse=True)
+    positions = positions.reshape(order.shape)
+    if len(union) <= GRAM_MOST:
+        gram = vectors[union] @ vectors[union].T
+        similar = gram[positions[:, :, None], positions[:, None, :]]
+    else:
+        chosen_vectors = vectors[order]
+        similar = np.matmul(chosen_vectors, chosen_vectors.transpose(0, 2, 1))
     closest = np.zeros((batch, depth), dtype=np.float32)
     left = np.ones((batch, depth), dtype=bool)
     picks = np.zeros((batch, places), dtype=np.int64)
