@@ -430,6 +430,43 @@ feed_vetoes = Table(
 )
 
 
+# --- wt-foryou ---
+# "For you" (m013): a reader's "more like this" / "not interested" on a card, and the secret of
+# their private For you feed (stored only as a hash; a new one revokes the old).
+reader_signals = Table(
+    "reader_signals",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(8), nullable=False, comment="more (like this) or less (not interested)"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+reader_feed_tokens = Table(
+    "reader_feed_tokens",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+)
+
+
 def utc_now() -> dt.datetime:
     """The current time as every timestamp column stores it: naive UTC."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
