@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from paperfeed.db import Database
+from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day
 from paperfeed.db.papers import get_papers
 from paperfeed.db.reader_signals import Evidence, reader_evidence
@@ -184,8 +185,20 @@ def for_you(db: Database, *, search_index: SearchIndex, user_id: int, limit: int
     if until is None:
         return ForYou(None, None, [])
     since = until - dt.timedelta(days=FOR_YOU_DAYS - 1)
+    # The window's candidates are the same for every reader until the store changes.
+    pool = cached(
+        db,
+        ("for-you-pool", since, until),
+        lambda: window_pool(search_index, since=since, until=until),
+    )
     found = recommend(
-        db, search_index=search_index, user_id=user_id, since=since, until=until, limit=limit
+        db,
+        search_index=search_index,
+        user_id=user_id,
+        since=since,
+        until=until,
+        limit=limit,
+        pool=pool,
     )
     with db.read() as conn:
         papers = get_papers(conn, [p.paper_id for p in found])
