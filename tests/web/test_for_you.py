@@ -140,3 +140,16 @@ def test_the_private_feed_works_until_its_token_is_replaced_or_revoked(
     assert reader.get(second_path).status_code == 404
     assert reader.get("/for-you/nothing.rss").status_code == 404
     assert reader.get(second_path.replace(".rss", ".json")).status_code == 404
+
+
+def test_a_hub_without_vectors_keeps_the_community_feed_as_home(
+    client: TestClient,
+    hub: Hub,  # noqa: F811
+) -> None:
+    # Found in the browser journey: a reader's first upvote sent home to an empty For you.
+    upvote(client, ids("graph", old=True)[0])
+    assert client.get("/", follow_redirects=False).status_code == 303
+    with hub.db.write() as conn:
+        conn.exec_driver_sql("DELETE FROM paper_vectors")
+    hub.search_index.ensure_fresh(force=True)
+    assert client.get("/", follow_redirects=False).status_code == 200

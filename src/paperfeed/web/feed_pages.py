@@ -161,9 +161,17 @@ async def home(
 
 def _home_or_for_you(request: Request, hub: Hub, page: str | None, chosen: ListFilter) -> Response:
     user_id = reader_id(request)
-    if user_id is not None and has_signals(db=hub.db, user_id=user_id):
+    if user_id is not None and _ranks_for_you(hub) and has_signals(db=hub.db, user_id=user_id):
         return RedirectResponse("/for-you", status_code=303)
     return _home(request, hub, page, chosen)
+
+
+def _ranks_for_you(hub: Hub) -> bool:
+    """Whether For you can pick anything: it ranks stored vectors, and a hub without them
+    (semantic search off, nothing embedded yet) keeps the community feed as home."""
+    hub.search_index.ensure_fresh()
+    vectors = hub.search_index.vectors
+    return vectors is not None and len(vectors) > 0
 
 
 def _home(request: Request, hub: Hub, page: str | None, chosen: ListFilter) -> Response:
