@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import numpy as np
 import pytest
 
 from paperfeed.community.featuring import unfeature_paper
@@ -29,6 +28,7 @@ from paperfeed.search.hybrid import search
 from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
 from tests.loop.conftest import ANNOUNCED, TUESDAY, FakeArxiv, WorkerClock
+from tests.loop.week import assert_closest
 
 MONDAY = dt.date(2026, 3, 16)
 MONDAY_ANNOUNCED = dt.datetime(2026, 3, 16, 0, 0, tzinfo=dt.UTC)
@@ -149,19 +149,8 @@ def test_policy_top_n_picks_the_new_papers_closest_to_what_members_upvoted(
             set_upvote(conn, user.user_id, paper_id, on=True, now=dt.datetime(2026, 3, 16, 12))
     fake.day = TUESDAY
     run_due(hub, now=ANNOUNCED, http_clock=http_clock)
-    picks = featured(hub, TUESDAY)
-    assert len(picks) == 5
-    assert hub.embedder is not None
-    contract = contract_of(hub.embedder)
     with hub.db.read() as conn:
-        liked_vectors = [get_vector(conn, paper_id=p, contract=contract) for p in liked]
-        centroid = np.mean(np.stack([v for v in liked_vectors if v is not None]), axis=0)
-        score = {
-            p: float(np.dot(get_vector(conn, paper_id=p, contract=contract), centroid))  # type: ignore[arg-type]
-            for p in new_papers(hub, TUESDAY)
-        }
-    others = set(score) - picks
-    assert min(score[p] for p in picks) >= max(score[p] for p in others) - 1e-6
+        assert_closest(conn, featured(hub, TUESDAY), new_papers(hub, TUESDAY), liked, 5)
 
 
 def test_a_curators_unfeature_wins_over_the_policy(make_hub: Any, http_clock: FakeClock) -> None:
