@@ -206,7 +206,6 @@ def test_a_week_on_sqlite_with_a_holiday_faults_and_a_worker_killed_while_embedd
         PAPERFEED_SMTP_PORT=str(smtp.port),
         PAPERFEED_SMTP_TLS="none",
         PAPERFEED_MAIL_FROM="Paper Digest <digest@papers.example.org>",
-        PAPERFEED_DIGEST_MAX_WAIT_S="0",  # deferred mails wait for the next pass, not in it
     )
     worker = Worker(marks, env)
     worker.set_time(at(D(2025, 12, 21), 12))

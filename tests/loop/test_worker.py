@@ -4,6 +4,7 @@ searchable, each feature policy picks what it should, curators win, one worker p
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from paperfeed.loop.worker import Pass, WorkerBusy, next_wake, run_due, run_work
 from paperfeed.models import PaperRecord
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import contract_of
+from tests.digest.conftest import FaultHandler, SmtpServer
 from tests.ingest.conftest import FakeClock, ScriptedServer
 from tests.loop.conftest import ANNOUNCED, TUESDAY, FakeArxiv, WorkerClock
 from tests.loop.week import assert_closest
@@ -244,3 +246,44 @@ def test_a_late_listing_wakes_the_worker_at_the_retry_and_a_holiday_does_not(
     run_due(hub, now=given_up, http_clock=http_clock)
     wake = next_wake(hub, now=given_up, schedule=schedule, max_sleep=day)
     assert wake.astimezone(dt.UTC) == dt.datetime(2026, 3, 18, 0, 0, tzinfo=dt.UTC)
+
+
+def test_a_pass_does_not_wait_for_a_mail_server_that_is_down(
+    make_hub: Any, http_clock: FakeClock
+) -> None:
+    """`digest_max_wait_s` is how long `digest send` waits for deferred mails; a worker's pass
+    leaves them to a later pass (else it would sit there, fetching nothing, while SMTP is down)."""
+    smtp = SmtpServer(FaultHandler())
+    hub = make_hub(
+        auto_feature="top:3",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,  # nothing listens there yet
+        smtp_tls="none",
+        digest_max_wait_s=60.0,
+    )
+    add_subscriber_now(
+        db=hub.db,
+        email="reader@example.org",
+        preferences=Preferences(),
+        confirmed=True,
+        now=dt.datetime(2026, 3, 1),
+    )
+    digest_time = dt.datetime(2026, 3, 17, 8, 0, tzinfo=dt.UTC)
+    started = time.monotonic()
+    down = run_due(hub, now=digest_time, http_clock=http_clock)
+    assert time.monotonic() - started < 30.0
+    digest = down.outcomes[-1]
+    assert (digest.job, digest.state) == ("digest", "done")
+    assert digest.counts is not None
+    [issue] = digest.counts["issues"]
+    assert (issue["status"], issue["sent"], issue["connect_failures"]) == ("sending", 0, 1)
+    smtp.start()
+    try:
+        deadline = time.monotonic() + 30.0
+        while not smtp.handler.received:  # the connect backoff is on the real clock (~2 s)
+            assert time.monotonic() < deadline, "the deferred digest never went out"
+            time.sleep(0.5)
+            run_due(hub, now=digest_time + dt.timedelta(hours=1), http_clock=http_clock)
+    finally:
+        smtp.stop()
+    assert smtp.handler.per_recipient() == {"reader@example.org": 1}
