@@ -47,6 +47,7 @@ from tests.loop.week import (
     check_papers,
     corpus_days,
     spawn,
+    stop,
     week_listing,
     worker_env,
 )
@@ -121,15 +122,7 @@ class Worker:
         return (self.marks.parent / f"worker{len(self.processes) - 1}.log").read_text()[-3000:]
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(self.processes, timeout=10)
 
 
 @pytest.fixture
@@ -187,7 +180,7 @@ def test_a_week_on_sqlite_with_a_holiday_faults_and_a_worker_killed_while_embedd
         arxiv_categories=CATEGORIES,
         arxiv_request_interval_s=0.0,
         http_retries=1,
-        http_timeout_s=0.5,
+        http_timeout_s=1.0,
         auto_feature=policy,
     )
     settings.data_dir.mkdir(parents=True)
@@ -220,7 +213,7 @@ def test_a_week_on_sqlite_with_a_holiday_faults_and_a_worker_killed_while_embedd
             fake.day = day
             if day == FLAKY:  # a 503, then a timeout: the client's one retry is spent
                 fake.faults = [Reply(b"busy", status=503, headers={"Retry-After": "0"})]
-                fake.faults.append(Reply(b"", delay_s=2.0))
+                fake.faults.append(Reply(b"", delay_s=3.0))
             if day == KILL_DAY:
                 kill_while_embedding(worker, hub, day)
             else:

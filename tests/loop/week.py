@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +139,20 @@ def spawn(module: str, marks: Path, env: dict[str, str], log: Path) -> subproces
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def stop(processes: Iterable[subprocess.Popen[bytes]], *, timeout: float = 30.0) -> None:
+    """SIGTERM each process still running, wait for all (kill one that does not end)."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def assert_closest(

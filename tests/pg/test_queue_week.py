@@ -33,7 +33,15 @@ from paperfeed.loop.queue import STALLED_TASK, build_app, defer_due
 from tests.ingest.conftest import FakeClock, Reply, ScriptedServer
 from tests.loop.conftest import make_settings
 from tests.loop.fake_arxiv import listing_feed
-from tests.loop.week import WeekArxiv, check_mails, check_papers, spawn, week_listing, worker_env
+from tests.loop.week import (
+    WeekArxiv,
+    check_mails,
+    check_papers,
+    spawn,
+    stop,
+    week_listing,
+    worker_env,
+)
 from tests.search.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.slow
@@ -158,15 +166,7 @@ def test_a_week_on_postgresql_with_three_workers_and_one_killed(
             saturday = dt.datetime(2026, 3, 21, 8, 0, tzinfo=dt.UTC)
             run_until_quiet(app, hub, saturday)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop(workers)
 
     assert len(killed) == 1
     assert workers[[w.pid for w in workers].index(killed[0])].returncode == -signal.SIGKILL
