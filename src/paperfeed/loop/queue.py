@@ -36,9 +36,8 @@ from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import get_run
 from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
-from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
-from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
+from paperfeed.loop.jobs import delivery_policy, embed_new, feature_day, fetch_day
 from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
 from paperfeed.loop.worker import feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
@@ -234,7 +233,7 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
     schedule = Schedule.from_settings(settings)
     app = App(connector=PsycopgConnector(conninfo=parts.db.conninfo()))
     policy = dataclasses.replace(
-        DeliveryPolicy.from_settings(settings),
+        delivery_policy(settings),
         processes=1,
         max_rows=settings.digest_recipients_per_job,
     )

@@ -23,7 +23,14 @@ from paperfeed.db.jobs import JobRun, finish_run, get_run, start_run
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts, send_issue
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
-from paperfeed.loop.jobs import NotYet, embed_new, feature_day, fetch_day, send_digests
+from paperfeed.loop.jobs import (
+    NotYet,
+    delivery_policy,
+    embed_new,
+    feature_day,
+    fetch_day,
+    send_digests,
+)
 from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
 from paperfeed.search.index import contract_of
 
@@ -199,7 +206,9 @@ def _finish_open_issues(parts: DigestParts) -> None:
     with parts.db.read() as conn:
         unfinished = list_issues(conn, status=("building", "sending"), limit=50)
     for issue in unfinished:
-        send_issue(parts, kind=issue.kind, period=issue.period)
+        send_issue(
+            parts, kind=issue.kind, period=issue.period, policy=delivery_policy(parts.settings)
+        )
 
 
 def next_wake(
