@@ -53,7 +53,9 @@ class SentenceTransformerEmbedder:
         self._model: Any = SentenceTransformer(str(folder), device=device)
         if self.precision == "fp16":  # pragma: no cover - for CUDA
             self._model.half()
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6 (the old name warns).
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        dim = (dimension or self._model.get_sentence_embedding_dimension)()
         if not dim:
             raise ValueError(f"{model}: the model does not say its embedding dimension")
         self.dim = int(dim)
