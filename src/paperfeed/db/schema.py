@@ -490,3 +490,43 @@ feature_picks = Table(
     Column("reason", String(300), nullable=False, comment="why, in words, as /new shows it"),
     Column("picked_at", DateTime, nullable=False),
 )
+
+
+# --- wt-library ---
+# A reader's imported library (m013): the file they gave (one per reader; a new import replaces
+# it whole) and its entries, each matched to a paper of the store, embedded from its own title
+# and abstract, or skipped with the reason.
+reader_libraries = Table(
+    "reader_libraries",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("source", String(300), nullable=False, comment="the file's name as given"),
+    Column("file_format", String(16), nullable=False, comment="bibtex or csl-json"),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+library_entries = Table(
+    "library_entries",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, comment="1 for the file's first entry"),
+    Column("entry_key", String(200), nullable=False, comment="the citation key or CSL id"),
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False, comment="matched, embedded or skipped"),
+    Column("matched_by", String(16), nullable=True, comment="arxiv, doi or title"),
+    Column("paper_id", String(64), nullable=True, comment="the store's paper, if matched"),
+    Column("note", String(300), nullable=True, comment="why it was skipped"),
+    Column("model_id", String(200), nullable=True, comment="embedded: the embedder's model"),
+    Column("dim", Integer, nullable=True),
+    Column("vector", LargeBinary, nullable=True, comment="embedded: float32, little-endian"),
+)

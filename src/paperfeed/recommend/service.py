@@ -2,9 +2,10 @@
 the page, the API, the private feed and the digest all call.
 
 The evidence comes from the store (`db.reader_signals.reader_evidence`: upvotes, collection items,
-"more like this", "not interested"), the vectors from the search index (no model call), and the
-ranking from `recommend.model`. Callers may add seeds of their own (vectors with a reason, for
-example papers of an imported library) as extra positives.
+"more like this", "not interested") and the reader's imported library (`recommend.library`:
+its papers and embedded entries become seeds, here, for every caller), the vectors from the
+search index (no model call), and the ranking from `recommend.model`. Callers may add seeds of
+their own (vectors with a reason) as extra positives.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from paperfeed.db.feed import home_day
 from paperfeed.db.papers import get_papers
 from paperfeed.db.reader_signals import Evidence, reader_evidence
 from paperfeed.models import PaperRecord
+from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
 from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
 from paperfeed.search.index import SearchIndex
 
@@ -120,6 +122,16 @@ def recommend(
     with db.read() as conn:
         evidence = reader_evidence(conn, user_id=user_id)
     positives = [e for e in evidence if e.kind != "less"]
+    # The reader's imported library counts for every caller: its entries are seeds too.
+    library = library_seeds(db, search_index, user_id=user_id) if limit else None
+    if library is not None and library.reasons:
+        seeds = [
+            *seeds,
+            *(
+                Seed(vector, reason, LIBRARY_WEIGHT)
+                for vector, reason in zip(library.vectors, library.reasons, strict=True)
+            ),
+        ]
     if limit == 0 or not (positives or seeds):
         return []
     if pool is None or (pool.since, pool.until) != (since, until):
@@ -143,11 +155,14 @@ def recommend(
         return []
     row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
     signalled = {e.paper_id for e in evidence}
+    if library is not None:
+        signalled.update(library.paper_ids)  # the reader has these already
     exclude = np.array([row_of[p] for p in signalled if p in row_of], dtype=np.int64)
     reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude)
     [ranked] = rank_readers(pool.pool, [reader], limit=limit)
     facets = search_index.facets
-    learnt = reader_topics([f.categories for pid in found if (f := facets.get(pid)) is not None])
+    mine = [*found, *(library.paper_ids if library is not None else ())]
+    learnt = reader_topics([f.categories for pid in mine if (f := facets.get(pid)) is not None])
     chosen = list(dict.fromkeys([*topics, *learnt]))
     picks = []
     for row, score, nearest, cosine in zip(
