@@ -453,3 +453,21 @@ feature_picks = Table(
     Column("reason", String(300), nullable=False, comment="why, in words, as /new shows it"),
     Column("picked_at", DateTime, nullable=False),
 )
+
+
+# --- wt-keyphrase ---
+# Keyphrases of each paper (m014): computed from its embedded text by search/keyphrases.py.
+paper_keyphrases = Table(
+    "paper_keyphrases",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, nullable=False, comment="the keyphrase method's version"),
+    Column("text_hash", String(32), nullable=False, comment="hash of the text they came from"),
+    Column("phrases", JSON, nullable=False, comment="[[phrase, score], ...], best first"),
+    Column("computed_at", DateTime, nullable=False),
+)
