@@ -56,6 +56,9 @@ def index(
 ) -> None:
     """Embed papers that have no current vector, then bring the search indexes up to date.
 
+    Papers get their keyphrases when they are embedded; papers embedded without them (the
+    shipped sample vectors, an older keyphrase method) get them here too.
+
     Incremental and resumable: papers whose title and abstract did not change keep their
     vectors, and an interrupted run continues where it stopped.
     """
@@ -64,6 +67,7 @@ def index(
         OtherModelVectors,
         check_one_model,
         embed_papers,
+        keyphrase_papers,
         load_sample_vectors,
         pending_count,
     )
@@ -111,6 +115,10 @@ def index(
                 hub.db, hub.embedder, progress=advance, replace_other_models=rebuild
             )
         out.print(f"{report.embedded:,} papers embedded, {report.unchanged:,} unchanged")
+        with err.status("keyphrases of papers embedded earlier"):
+            extra = keyphrase_papers(hub.db, hub.embedder)
+        if extra:
+            out.print(f"keyphrases found for {extra:,} papers embedded earlier")
     else:
         err.print("semantic search is off (PAPERFEED_SEMANTIC_SEARCH=false): keyword index only")
     search_index = hub.search_index

@@ -530,3 +530,20 @@ library_entries = Table(
     Column("dim", Integer, nullable=True),
     Column("vector", LargeBinary, nullable=True, comment="embedded: float32, little-endian"),
 )
+
+# --- wt-keyphrase ---
+# Keyphrases of each paper (m014): computed from its embedded text by search/keyphrases.py.
+paper_keyphrases = Table(
+    "paper_keyphrases",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, nullable=False, comment="the keyphrase method's version"),
+    Column("text_hash", String(32), nullable=False, comment="hash of the text they came from"),
+    Column("phrases", JSON, nullable=False, comment="[[phrase, score], ...], best first"),
+    Column("computed_at", DateTime, nullable=False),
+)

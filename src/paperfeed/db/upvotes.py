@@ -1,4 +1,4 @@
-"""Upvotes in the store, and the numbers a paper card shows (upvotes, comments, mine)."""
+"""Upvotes in the store, and what a paper card shows (upvotes, comments, mine, keyphrases)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from paperfeed.db.keyphrases import get_keyphrases
 from paperfeed.db.schema import comments, feed_entries, upvotes, utc_now
 
 
 @dataclass(frozen=True, slots=True)
 class CardStats:
-    """What a paper card shows: upvotes (imported + readers'), comments, and the reader's vote."""
+    """What a paper card shows: upvotes (imported + readers'), comments, the reader's vote, and
+    the paper's keyphrases (best first)."""
 
     upvotes: int = 0
     comments: int = 0
     upvoted: bool = False
+    keyphrases: tuple[str, ...] = ()
 
 
 def set_upvote(
@@ -104,7 +107,13 @@ def card_stats(
                     )
                 )
             )
+    phrases = get_keyphrases(conn, ids)
     return {
-        pid: CardStats(imported.get(pid, 0) + readers.get(pid, 0), counted.get(pid, 0), pid in mine)
+        pid: CardStats(
+            imported.get(pid, 0) + readers.get(pid, 0),
+            counted.get(pid, 0),
+            pid in mine,
+            tuple(phrases.get(pid, ())),
+        )
         for pid in ids
     }

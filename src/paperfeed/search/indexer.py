@@ -14,6 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from paperfeed.db import Database
+from paperfeed.db.keyphrases import (
+    PaperKeyphrases,
+    papers_lacking_keyphrases,
+    store_keyphrases,
+)
 from paperfeed.db.papers import get_papers
 from paperfeed.db.vectors import (
     EmbeddingContract,
@@ -27,6 +32,7 @@ from paperfeed.db.vectors import (
 )
 from paperfeed.search.embedder import Embedder, embedding_text
 from paperfeed.search.index import contract_of
+from paperfeed.search.keyphrases import KEYPHRASE_VERSION, Keyphrase, keyphrases
 
 SAMPLE_VECTORS = Path(__file__).resolve().parent.parent / "data" / "sample_vectors.npz"
 
@@ -40,6 +46,16 @@ def text_hash(text: str) -> str:
 class EmbedReport:
     embedded: int = 0
     unchanged: int = 0
+    keyphrased: int = 0
+
+
+def _keyphrase_rows(
+    ids: Sequence[str], hashes: Sequence[str], found: Sequence[Sequence[Keyphrase]]
+) -> list[PaperKeyphrases]:
+    return [
+        PaperKeyphrases(pid, h, [(k.phrase, k.score) for k in phrases])
+        for pid, h, phrases in zip(ids, hashes, found, strict=True)
+    ]
 
 
 class OtherModelVectors(RuntimeError):
@@ -80,9 +96,10 @@ def embed_papers(
     progress: Callable[[int], None] | None = None,
     among: Sequence[str] | None = None,
     replace_other_models: bool = False,
+    with_keyphrases: bool = True,
 ) -> EmbedReport:
     """Embed every visible paper without a current vector (only `among`, if given: a few
-    hundred ids at most); commit each batch.
+    hundred ids at most), and find the keyphrases of those embedded; commit each batch.
 
     Raises OtherModelVectors if the store holds vectors of another model, unless
     `replace_other_models` (`paperfeed index --rebuild`): then they are replaced as it goes,
@@ -109,6 +126,12 @@ def embed_papers(
             i for i, (p, h) in enumerate(zip(todo, hashes, strict=True)) if p.stored_text_hash != h
         ]
         vectors = embedder.embed([texts[i] for i in fresh]) if fresh else None
+        found: list[PaperKeyphrases] = []
+        if vectors is not None and with_keyphrases:
+            phrases = keyphrases(embedder, [texts[i] for i in fresh], vectors)
+            found = _keyphrase_rows(
+                [todo[i].paper_id for i in fresh], [hashes[i] for i in fresh], phrases
+            )
         with db.write() as conn:
             touch_vectors(conn, paper_ids=same)
             if vectors is not None:
@@ -119,8 +142,41 @@ def embed_papers(
                     text_hashes=[hashes[i] for i in fresh],
                     vectors=vectors,
                 )
+            store_keyphrases(conn, found, version=KEYPHRASE_VERSION)
         report.embedded += len(fresh)
+        report.keyphrased += len(found)
         report.unchanged += len(same)
+        if progress is not None:
+            progress(len(todo))
+
+
+def keyphrase_papers(
+    db: Database,
+    embedder: Embedder,
+    *,
+    batch: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Find the keyphrases of every visible paper with a current vector but none from its
+    text (vectors loaded from the sample, or keyphrases of an older method); commit each batch
+    and return how many papers got them."""
+    contract = contract_of(embedder)
+    done = 0
+    after = ""
+    while True:
+        with db.read() as conn:
+            todo = papers_lacking_keyphrases(
+                conn, contract=contract, version=KEYPHRASE_VERSION, after=after, limit=batch
+            )
+        if not todo:
+            return done
+        after = todo[-1].paper_id
+        texts = [embedding_text(title=p.title, abstract=p.abstract) for p in todo]
+        found = keyphrases(embedder, texts, np.stack([p.vector for p in todo]))
+        rows = _keyphrase_rows([p.paper_id for p in todo], [p.text_hash for p in todo], found)
+        with db.write() as conn:
+            store_keyphrases(conn, rows, version=KEYPHRASE_VERSION)
+        done += len(todo)
         if progress is not None:
             progress(len(todo))
 

@@ -74,6 +74,11 @@ class PaperPublic(BaseModel):
     url: str = Field(description="this paper's page on the hub")
     arxiv_url: str | None = Field(None, alias="arxivUrl")
     pdf_url: str | None = Field(None, alias="pdfUrl")
+    keyphrases: list[str] = Field(
+        default_factory=list,
+        description="up to five phrases of the title and abstract, best first, found by this "
+        "hub's embedder (not Hugging Face's ai_keywords)",
+    )
 
 
 class PaperInfoPublic(PaperPublic):
@@ -196,6 +201,7 @@ def paper_public_at(base: str, paper: PaperRecord, stats: CardStats) -> PaperPub
         url=base + paper_url(paper.paper_id),
         arxivUrl=f"https://arxiv.org/abs/{parsed[0]}" if parsed else None,
         pdfUrl=f"https://arxiv.org/pdf/{parsed[0]}" if parsed else None,
+        keyphrases=list(stats.keyphrases),
     )
 
 

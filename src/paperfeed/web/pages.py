@@ -21,6 +21,7 @@ from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
 from paperfeed.db.feed_facets import featurings
+from paperfeed.db.keyphrases import get_keyphrases
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
@@ -64,10 +65,13 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
             return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
         days = days_featured(conn, paper_id)
         featured = featurings(conn, [paper_id]).get(paper_id)
+        phrases = get_keyphrases(conn, [paper_id]).get(paper_id, [])
     community = paper_community(db=hub.db, paper_id=paper_id, user=viewer(request))
     context: dict[str, Any] = {f.name: getattr(community, f.name) for f in fields(community)}
     similar = _similar(hub, paper_id)
-    context.update(paper=stored.record, days=days, similar=similar, featured=featured)
+    context.update(
+        paper=stored.record, days=days, similar=similar, featured=featured, keyphrases=phrases
+    )
     context["bibtex"] = bibtex([stored.record])
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
     context["submitted"] = request.query_params.get("submitted") == "1"
