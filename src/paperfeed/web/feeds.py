@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
 
-from paperfeed.community.collections import NoSuchCollection, collection_items, visible_collection
+from paperfeed.community.collections import NoSuchCollection, reading_list, visible_collection
 from paperfeed.community.trending import current_window, scored_papers
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day, papers_for_period, recent_in_category
@@ -265,23 +265,27 @@ def category_feed(request: Request, hub: LoopHub, category: str, fmt: str) -> Re
 
 @router.get("/collections/{collection_id}.{fmt}")
 def collection_feed(request: Request, hub: LoopHub, collection_id: str, fmt: str) -> Response:
-    """A public collection's papers, newest additions first."""
+    """A public collection's reading list: its papers, newest additions first, each with the
+    owner's note before the abstract."""
     kind = _format(fmt)
     number = int(collection_id) if collection_id.isascii() and collection_id.isdigit() else 0
     try:
         if not 0 < number < 2**62:
             raise NoSuchCollection(number)
-        collection = visible_collection(db=hub.db, collection_id=number, user_id=None)
+        visible_collection(db=hub.db, collection_id=number, user_id=None)
     except NoSuchCollection:
         raise HTTPException(status_code=404, detail="There is no such public collection.") from None
 
     def load() -> FeedList:
-        items = collection_items(db=hub.db, collection_id=number, limit=FEED_SIZE)
+        shown, items = reading_list(db=hub.db, collection_id=number, limit=FEED_SIZE)
         return FeedList(
-            title=f"{collection.name} (a collection by {collection.owner})",
-            description=collection.description or f"Papers collected by {collection.owner}.",
+            title=f"{shown.name} (a reading list by {shown.owner})",
+            description=shown.description or f"Papers collected by {shown.owner}.",
             page_path=f"/collections/{number}",
-            entries=[FeedEntry(paper, added, "") for paper, added in items],
+            entries=[
+                FeedEntry(paper, added, f"Note by {shown.owner}: {note}" if note else "")
+                for paper, added, note in items
+            ],
         )
 
     return _respond(request, hub, ("collection", number), kind, load)
