@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 
 from paperfeed.community.collections import NoSuchCollection, reading_list, visible_collection
 from paperfeed.community.trending import current_window, scored_papers
@@ -31,6 +32,7 @@ from paperfeed.periods import BadPeriod, Period, parse_day, parse_period
 from paperfeed.search.hybrid import checked_query, search
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
+from paperfeed.web.linkify import linkify
 from paperfeed.web.paging import LoopHub
 from paperfeed.web.rendering import paper_url
 from paperfeed.web.trending_pages import parse_window
@@ -50,6 +52,9 @@ class FeedEntry:
     paper: PaperRecord
     when: dt.datetime | dt.date | None
     note: str = ""
+    # A reader's own words (a collection note): written as escaped HTML with its links
+    # clickable, so a reader that renders the summary as HTML runs nothing of it.
+    reader_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ def _aware(moment: dt.datetime | dt.date | None) -> dt.datetime:
     if not isinstance(moment, dt.datetime):
         moment = dt.datetime(moment.year, moment.month, moment.day)
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _html_summary(note: str, abstract: str) -> str:
+    """A summary as HTML: the note (escaped, links made, lines kept), then the abstract."""
+    lines = Markup("<br>").join(linkify(_clean(line)) for line in note.splitlines())
+    return str(Markup("<p>{}</p><p>{}</p>").format(lines, _clean(abstract)))
 
 
 def render_feed(request: Request, listing: FeedList, fmt: Format) -> bytes:
@@ -99,11 +110,14 @@ def render_feed(request: Request, listing: FeedList, fmt: Format) -> bytes:
         item.guid(link, permalink=True)
         item.title(_clean(paper.title or f"Untitled paper {paper.paper_id}"))
         item.link(href=link)
-        summary = _clean((entry.note + "\n\n" if entry.note else "") + paper.abstract)
+        if entry.reader_note:
+            summary = _html_summary(entry.reader_note, paper.abstract)
+        else:
+            summary = _clean((entry.note + "\n\n" if entry.note else "") + paper.abstract)
         if fmt == "rss":
             item.description(summary)
         else:
-            item.summary(summary)
+            item.summary(summary, type="html" if entry.reader_note else None)
         when = _aware(entry.when)
         item.published(when)
         item.updated(when)
@@ -283,7 +297,9 @@ def collection_feed(request: Request, hub: LoopHub, collection_id: str, fmt: str
             description=shown.description or f"Papers collected by {shown.owner}.",
             page_path=f"/collections/{number}",
             entries=[
-                FeedEntry(paper, added, f"Note by {shown.owner}: {note}" if note else "")
+                FeedEntry(
+                    paper, added, reader_note=f"Note by {shown.owner}: {note}" if note else ""
+                )
                 for paper, added, note in items
             ],
         )
