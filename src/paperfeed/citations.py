@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from paperfeed.models import PaperRecord, clean_text, parse_arxiv_id
@@ -160,8 +160,9 @@ def _bibtex_author(name: str) -> str:
     return text
 
 
-def bibtex_entry(paper: PaperRecord, key: str) -> str:
-    """One `@misc` entry (arXiv's own shape: eprint, archivePrefix, primaryClass, url)."""
+def bibtex_entry(paper: PaperRecord, key: str, annote: str = "") -> str:
+    """One `@misc` entry (arXiv's own shape: eprint, archivePrefix, primaryClass, url), with a
+    reader's note on it as `annote` when given."""
     fields: list[tuple[str, str]] = [
         ("title", latex_escape(paper.title) or "Untitled"),
     ]
@@ -184,15 +185,20 @@ def bibtex_entry(paper: PaperRecord, key: str) -> str:
         fields.append(("doi", latex_escape(paper.doi)))
     if paper.journal_ref:
         fields.append(("note", latex_escape(paper.journal_ref)))
+    if annote.strip():
+        fields.append(("annote", latex_escape(annote)))
     width = max(len(name) for name, _ in fields)
     lines = [f"  {name.ljust(width)} = {{{value}}}," for name, value in fields]
     return "@misc{" + key + ",\n" + "\n".join(lines) + "\n}\n"
 
 
-def bibtex(papers: Sequence[PaperRecord]) -> str:
-    """A BibTeX file of `papers`, in order, with unique keys."""
+def bibtex(papers: Sequence[PaperRecord], notes: Mapping[str, str] | None = None) -> str:
+    """A BibTeX file of `papers`, in order, with unique keys (and `notes` by paper id as
+    `annote` fields)."""
+    notes = notes or {}
     return "\n".join(
-        bibtex_entry(paper, key) for paper, key in zip(papers, citation_keys(papers), strict=True)
+        bibtex_entry(paper, key, notes.get(paper.paper_id, ""))
+        for paper, key in zip(papers, citation_keys(papers), strict=True)
     )
 
 
@@ -207,8 +213,9 @@ def _csl_name(author: str) -> dict[str, str]:
     return {"family": words[-1], "given": " ".join(words[:-1])}
 
 
-def csl_item(paper: PaperRecord, key: str) -> dict[str, Any]:
-    """One CSL-JSON item (Citation Style Language 1.0.2), as Zotero writes an arXiv preprint."""
+def csl_item(paper: PaperRecord, key: str, annote: str = "") -> dict[str, Any]:
+    """One CSL-JSON item (Citation Style Language 1.0.2), as Zotero writes an arXiv preprint,
+    with a reader's note as `annote` when given."""
     item: dict[str, Any] = {"id": key, "type": "article", "title": clean_text(paper.title)}
     authors = [clean_text(a) for a in paper.authors or () if clean_text(a)]
     if authors:
@@ -231,12 +238,21 @@ def csl_item(paper: PaperRecord, key: str) -> dict[str, Any]:
         item["keyword"] = ", ".join(paper.categories)
     if paper.journal_ref:
         item["note"] = clean_text(paper.journal_ref)
+    if annote.strip():
+        item["annote"] = annote.strip()
     return item
 
 
-def csl_json(papers: Sequence[PaperRecord]) -> list[dict[str, Any]]:
-    """CSL-JSON items of `papers`, in order, with the same ids as the BibTeX keys."""
-    return [csl_item(paper, key) for paper, key in zip(papers, citation_keys(papers), strict=True)]
+def csl_json(
+    papers: Sequence[PaperRecord], notes: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """CSL-JSON items of `papers`, in order, with the same ids as the BibTeX keys (and `notes`
+    by paper id as `annote`)."""
+    notes = notes or {}
+    return [
+        csl_item(paper, key, notes.get(paper.paper_id, ""))
+        for paper, key in zip(papers, citation_keys(papers), strict=True)
+    ]
 
 
 def unique(papers: Iterable[PaperRecord]) -> list[PaperRecord]:

@@ -175,5 +175,7 @@ def test_hostile_papers_export_inert_and_well_formed(client: TestClient, sample_
         assert response.headers["x-content-type-options"] == "nosniff"
         [entry] = parse(response.text).entries
         assert entry.fields_dict["title"].value.startswith(r"Attack \$a<b\$ <script>")
+        if "collection" in params:  # the owner's note, as hostile as the rest
+            assert entry.fields_dict["annote"].value.startswith(r"<script>window.\_\_xss")
     csl = client.get("/api/export", params={"paper": HOSTILE_ID, "format": "csljson"})
     assert json.loads(csl.text)[0]["title"].startswith("Attack $a<b$ <script>")

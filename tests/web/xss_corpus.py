@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from paperfeed.db.collections import create_collection, set_in_collection
+from paperfeed.db.collections import create_collection, set_in_collection, update_item_note
 from paperfeed.db.comments import add_comment
 from paperfeed.db.feed import feature_papers
 from paperfeed.db.papers import upsert_papers
@@ -34,7 +34,7 @@ DAY = dt.date(2026, 3, 20)  # the sample's last day, so the paper is on the home
 
 
 def plant(hub: Hub) -> int:
-    """Store a paper, comment, reader name and public collection made of payloads.
+    """Store a paper, comment, reader name and public collection (with a note) made of payloads.
 
     Returns the collection's id.
     """
@@ -59,4 +59,5 @@ def plant(hub: Hub) -> int:
             conn, user.user_id, PAYLOADS[1], description=ALL, is_public=True
         )
         set_in_collection(conn, collection_id, user.user_id, PAPER_ID, present=True)
+        update_item_note(conn, collection_id, user.user_id, PAPER_ID, note=ALL)
     return collection_id

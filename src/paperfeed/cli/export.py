@@ -109,7 +109,7 @@ def export_command(
         raise typer.Exit(EXIT_NOT_FOUND) from None
     finally:
         hub.close()
-    text = render_export(chosen.papers, fmt.value)
+    text = render_export(chosen.papers, fmt.value, chosen.notes)
     count = len(chosen.papers)
     if output is None:
         sys.stdout.write(text)

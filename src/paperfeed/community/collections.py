@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from paperfeed.community import limits
 from paperfeed.community.papers import NoSuchPaper, active_paper
 from paperfeed.db import collections as store
-from paperfeed.db.collections import Collection, DuplicateName
+from paperfeed.db.collections import Collection, DuplicateName, ItemNote
 from paperfeed.db.engine import Database
 from paperfeed.db.papers import get_paper
 from paperfeed.db.upvotes import CardStats, card_stats
 from paperfeed.models import PaperRecord
 
 __all__ = [
+    "MAX_NOTE_CHARS",
     "Collection",
     "CollectionPage",
     "DuplicateName",
+    "ItemNote",
     "NoSuchCollection",
+    "NotInCollection",
+    "NoteRefused",
+    "annotate",
+    "clean_note",
     "collect",
     "collection_items",
     "collection_page",
@@ -25,22 +32,41 @@ __all__ = [
     "delete_collection",
     "overview",
     "reader_collections",
+    "reading_list",
     "update_collection",
     "visible_collection",
 ]
+
+
+MAX_NOTE_CHARS = 4000
 
 
 class NoSuchCollection(LookupError):
     """No such collection, or one the reader may not see or change (private ones stay hidden)."""
 
 
+class NotInCollection(LookupError):
+    """The paper is not in that collection."""
+
+
+class NoteRefused(ValueError):
+    """A note the hub does not keep (too long); the message says why."""
+
+
 @dataclass(frozen=True, slots=True)
 class CollectionPage:
-    """A collection with its papers (newest first, each with when it was added) and their stats."""
+    """A collection with its papers (newest first, each with when it was added), their stats
+    and notes by paper id; read marks only for the owner (others see notes alone)."""
 
     collection: Collection
     items: list[tuple[PaperRecord, dt.datetime]]
     stats: dict[str, CardStats]
+    notes: dict[str, ItemNote] = field(default_factory=dict)
+
+    @property
+    def unread(self) -> int:
+        """How many of the items are not marked read."""
+        return sum(1 for p, _ in self.items if not self.notes.get(p.paper_id, ItemNote()).is_read)
 
 
 def create_collection(
@@ -102,7 +128,11 @@ def collection_page(*, db: Database, collection_id: int, user_id: int | None) ->
     with db.read() as conn:
         items = store.collection_papers(conn, collection_id)
         stats = card_stats(conn, [p.paper_id for p, _ in items], user_id=user_id)
-    return CollectionPage(collection, items, stats)
+        notes = store.item_notes(conn, collection_id)
+    if collection.user_id != user_id:
+        # The read marks are the owner's own; others see the notes of a public collection.
+        notes = {paper_id: ItemNote(n.note) for paper_id, n in notes.items() if n.note}
+    return CollectionPage(collection, items, stats, notes)
 
 
 def reader_collections(*, db: Database, user_id: int) -> list[Collection]:
@@ -139,3 +169,55 @@ def collection_items(
     """A collection's visible papers, newest additions first (the first `limit` of them)."""
     with db.read() as conn:
         return store.collection_papers(conn, collection_id)[:limit]
+
+
+def clean_note(text: str) -> str:
+    """A note as kept: plain text, line ends made \\n, outer blank space dropped;
+    `NoteRefused` when it is longer than MAX_NOTE_CHARS."""
+    note = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise NoteRefused(f"A note holds at most {MAX_NOTE_CHARS} characters.")
+    return note
+
+
+def annotate(
+    *,
+    db: Database,
+    collection_id: int,
+    user_id: int,
+    paper_id: str,
+    note: str | None = None,
+    read: bool | None = None,
+) -> ItemNote:
+    """Set the owner's note (counted against `limits.NOTE_PER_USER`) and/or read mark on one
+    item of their collection; None leaves that part as it is.
+
+    Raises `NoteRefused`, `RateLimited`, `NoSuchCollection` (not the reader's) or
+    `NotInCollection`; none of them changes anything.
+    """
+    text = clean_note(note) if note is not None else None
+    with db.read() as conn:
+        collection = store.get_collection(conn, collection_id)
+    if collection is None or collection.user_id != user_id:
+        raise NoSuchCollection(collection_id)
+    if text is not None:
+        limits.hit(db=db, limit=limits.NOTE_PER_USER, who=str(user_id))
+    with db.write() as conn:
+        saved = store.update_item_note(conn, collection_id, user_id, paper_id, note=text, read=read)
+    if saved is None:
+        raise NotInCollection(paper_id)
+    return saved
+
+
+def reading_list(
+    *, db: Database, collection_id: int, limit: int | None = None
+) -> tuple[Collection, list[tuple[PaperRecord, dt.datetime, str]]]:
+    """A public collection and its papers, newest additions first, each with the owner's note
+    (the first `limit` of them); `NoSuchCollection` for a private one."""
+    collection = visible_collection(db=db, collection_id=collection_id, user_id=None)
+    with db.read() as conn:
+        items = store.collection_papers(conn, collection_id)[:limit]
+        notes = store.item_notes(conn, collection_id)
+    return collection, [
+        (paper, added, notes.get(paper.paper_id, ItemNote()).note) for paper, added in items
+    ]

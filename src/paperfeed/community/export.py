@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from paperfeed.citations import bibtex, csl_json, unique
@@ -42,10 +42,12 @@ class NothingToExport(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Export:
-    """The papers of one export, in the list's order, and a file name to save them under."""
+    """The papers of one export, in the list's order, and a file name to save them under; a
+    collection's also carries its notes by paper id (written as `annote`)."""
 
     papers: list[PaperRecord]
     name: str
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +96,19 @@ def export_papers(
         record = active_paper(db=db, paper_id=parsed[0] if parsed else paper_id)
         return Export([record], _file_name(record.paper_id))
     if collection_id is not None:
+        # Notes come with what the reader may see: a public collection, or their own.
         if not any_collection:
             visible_collection(db=db, collection_id=collection_id, user_id=user_id)
         with db.read() as conn:
             if any_collection and collection_store.get_collection(conn, collection_id) is None:
                 raise NoSuchCollection(collection_id)
             collected = collection_store.collection_papers(conn, collection_id)
-        return Export([paper for paper, _ in collected], f"collection-{collection_id}")
+            notes = collection_store.item_notes(conn, collection_id)
+        return Export(
+            [paper for paper, _ in collected],
+            f"collection-{collection_id}",
+            {paper_id: n.note for paper_id, n in notes.items() if n.note},
+        )
     if query is not None:
         if search_index is None or not query.query.strip():
             raise NothingToExport("Give a search query.")
@@ -121,11 +129,14 @@ def export_papers(
     return Export(unique(item.paper for item in items), f"papers-{period.start.isoformat()}")
 
 
-def render_export(papers: Sequence[PaperRecord], fmt: ExportFormat) -> str:
-    """The text of an export: a BibTeX file, or a CSL-JSON array."""
+def render_export(
+    papers: Sequence[PaperRecord], fmt: ExportFormat, notes: Mapping[str, str] | None = None
+) -> str:
+    """The text of an export: a BibTeX file, or a CSL-JSON array (`notes` by paper id become
+    each entry's `annote`)."""
     if fmt == "bibtex":
-        return bibtex(papers)
-    return json.dumps(csl_json(papers), ensure_ascii=False, indent=2) + "\n"
+        return bibtex(papers, notes)
+    return json.dumps(csl_json(papers, notes), ensure_ascii=False, indent=2) + "\n"
 
 
 def _file_name(paper_id: str) -> str:

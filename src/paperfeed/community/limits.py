@@ -1,5 +1,6 @@
 """Rate limits on the actions a script could abuse: asking for sign-in mail, submitting,
-commenting. Over the limit, the action raises `RateLimited` and changes nothing.
+commenting, writing collection notes. Over the limit, the action raises `RateLimited` and
+changes nothing.
 
 Counters live in the store (`rate_limits`), so all workers of a hub count together.
 """
@@ -31,6 +32,7 @@ SIGN_IN_PER_CLIENT = Limit("sign-in:ip", 10, dt.timedelta(minutes=10))
 SIGN_IN_PER_EMAIL = Limit("sign-in:email", 5, dt.timedelta(minutes=60))
 SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
 COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
+NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
 
 
 class RateLimited(Exception):

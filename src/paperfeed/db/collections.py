@@ -10,7 +10,14 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.db.papers import paper_from_row
-from paperfeed.db.schema import collection_items, collections, papers, users, utc_now
+from paperfeed.db.schema import (
+    collection_items,
+    collection_notes,
+    collections,
+    papers,
+    users,
+    utc_now,
+)
 from paperfeed.models import PaperRecord, PaperStatus
 
 
@@ -201,3 +208,94 @@ def collection_papers(
         .order_by(collection_items.c.added_at.desc(), papers.c.paper_id)
     )
     return [(paper_from_row(r), r.added_at) for r in conn.execute(query)]
+
+
+# Reading-group notes: the owner's note and read state per item (collection_notes, m015).
+
+
+@dataclass(frozen=True, slots=True)
+class ItemNote:
+    """The owner's note on one collection item and when they marked it read (None: unread)."""
+
+    note: str = ""
+    read_at: dt.datetime | None = None
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+def item_notes(conn: Connection, collection_id: int) -> dict[str, ItemNote]:
+    """The notes and read marks of a collection's items, by paper id (items without: absent)."""
+    rows = conn.execute(
+        select(
+            collection_notes.c.paper_id, collection_notes.c.note, collection_notes.c.read_at
+        ).where(collection_notes.c.collection_id == collection_id)
+    )
+    return {r.paper_id: ItemNote(r.note, r.read_at) for r in rows}
+
+
+def _owned_item(conn: Connection, collection_id: int, user_id: int, paper_id: str) -> bool | None:
+    """None if the collection is not the user's, False if the paper is not in it."""
+    owner = conn.scalar(
+        select(collections.c.user_id).where(collections.c.collection_id == collection_id)
+    )
+    if owner != user_id:
+        return None
+    held = conn.scalar(
+        select(func.count())
+        .select_from(collection_items)
+        .where(
+            collection_items.c.collection_id == collection_id,
+            collection_items.c.paper_id == paper_id,
+        )
+    )
+    return bool(held)
+
+
+def update_item_note(
+    conn: Connection,
+    collection_id: int,
+    user_id: int,
+    paper_id: str,
+    *,
+    note: str | None = None,
+    read: bool | None = None,
+) -> ItemNote | None:
+    """Set the note and/or the read mark of one item of the user's collection (None leaves a
+    part as it is); marking an already read item read keeps its first `read_at`.
+
+    Returns the item's note, or None if the collection is not the user's or lacks the paper.
+    """
+    if not _owned_item(conn, collection_id, user_id, paper_id):
+        return None
+    key = (
+        collection_notes.c.collection_id == collection_id,
+        collection_notes.c.paper_id == paper_id,
+    )
+    row = conn.execute(
+        select(collection_notes.c.note, collection_notes.c.read_at).where(*key)
+    ).first()
+    now = utc_now()
+    current = ItemNote(row.note, row.read_at) if row else ItemNote()
+    new_note = current.note if note is None else note
+    read_at = current.read_at
+    if read is not None:
+        read_at = (current.read_at or now) if read else None
+    if row is None:
+        conn.execute(
+            insert(collection_notes).values(
+                collection_id=collection_id,
+                paper_id=paper_id,
+                note=new_note,
+                read_at=read_at,
+                updated_at=now,
+            )
+        )
+    else:
+        conn.execute(
+            update(collection_notes)
+            .where(*key)
+            .values(note=new_note, read_at=read_at, updated_at=now)
+        )
+    return ItemNote(new_note, read_at)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -546,4 +547,23 @@ paper_keyphrases = Table(
     Column("text_hash", String(32), nullable=False, comment="hash of the text they came from"),
     Column("phrases", JSON, nullable=False, comment="[[phrase, score], ...], best first"),
     Column("computed_at", DateTime, nullable=False),
+)
+
+# --- wt-notes ---
+# Reading-group notes (m015): the owner's note and read state per collection item; the row goes
+# with the item (taking a paper out of a collection drops its note).
+collection_notes = Table(
+    "collection_notes",
+    metadata,
+    Column("collection_id", Integer, primary_key=True),
+    Column("paper_id", String(64), primary_key=True),
+    Column("note", Text, nullable=False, server_default="", comment="plain text, the owner's"),
+    Column("read_at", DateTime, nullable=True, comment="when the owner marked it read; or unread"),
+    Column("updated_at", DateTime, nullable=False),
+    ForeignKeyConstraint(
+        ["collection_id", "paper_id"],
+        ["collection_items.collection_id", "collection_items.paper_id"],
+        name="fk_collection_notes_collection_items",
+        ondelete="CASCADE",
+    ),
 )

@@ -1,4 +1,4 @@
-"""The JSON API's write side: upvotes, submissions and collections, for scripts.
+"""The JSON API's write side: upvotes, submissions, collections and their notes, for scripts.
 
 Calls authenticate with `Authorization: Bearer <token>` (tokens are made on /settings). They
 skip the CSRF check, since a browser never attaches that header by itself, and cookies never
@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from paperfeed.community import collections
 from paperfeed.community.accounts import User, api_token_user
-from paperfeed.community.collections import Collection
+from paperfeed.community.collections import Collection, ItemNote
 from paperfeed.community.limits import RateLimited
 from paperfeed.community.papers import NoSuchPaper
 from paperfeed.community.submit import SubmitError, submit_paper
@@ -77,6 +77,16 @@ class CollectionIn(BaseModel):
     public: bool = False
 
 
+class CollectionItemOut(BaseModel):
+    paper_id: str
+    added_at: dt.datetime | None = Field(default=None, description="When it was collected (UTC)")
+    note: str = Field(description="The owner's note, plain text ('' for none)")
+    read: bool | None = Field(
+        default=None, description="Whether the owner marked it read (only shown to the owner)"
+    )
+    read_at: dt.datetime | None = Field(default=None, description="When (UTC), to the owner")
+
+
 class CollectionOut(BaseModel):
     id: int
     name: str
@@ -85,6 +95,32 @@ class CollectionOut(BaseModel):
     owner: str
     papers: list[str] | None = Field(
         default=None, description="Paper ids, newest first (only on single collections)"
+    )
+    items: list[CollectionItemOut] | None = Field(
+        default=None, description="The papers with notes and read state (single collections)"
+    )
+    unread: int | None = Field(default=None, description="Items not marked read (to the owner)")
+
+
+class ItemIn(BaseModel):
+    note: str | None = Field(
+        default=None,
+        max_length=collections.MAX_NOTE_CHARS,
+        description="Your note, plain text; '' clears it, absent leaves it",
+    )
+    read: bool | None = Field(default=None, description="Mark read or unread; absent leaves it")
+
+
+def _item(
+    paper_id: str, added: dt.datetime | None, note: ItemNote | None, owner: bool
+) -> CollectionItemOut:
+    note = note or ItemNote()
+    return CollectionItemOut(
+        paper_id=paper_id,
+        added_at=added,
+        note=note.note,
+        read=note.is_read if owner else None,
+        read_at=note.read_at if owner else None,
     )
 
 
@@ -175,7 +211,13 @@ def api_collection(hub: HubDep, user: ApiUser, collection_id: RowId) -> Collecti
         )
     except collections.NoSuchCollection:
         raise HTTPException(status_code=404, detail="No such collection") from None
-    return _out(shown.collection, [p.paper_id for p, _ in shown.items])
+    out = _out(shown.collection, [p.paper_id for p, _ in shown.items])
+    owner = shown.collection.user_id == user.user_id
+    out.items = [
+        _item(p.paper_id, added, shown.notes.get(p.paper_id), owner) for p, added in shown.items
+    ]
+    out.unread = shown.unread if owner else None
+    return out
 
 
 def _collect(hub: Hub, user: User, collection_id: int, paper_id: str, present: bool) -> None:
@@ -211,3 +253,31 @@ def api_collect(hub: HubDep, user: ApiUser, collection_id: RowId, paper_id: str)
 def api_uncollect(hub: HubDep, user: ApiUser, collection_id: RowId, paper_id: str) -> None:
     """Take a paper out of your collection (idempotent)."""
     _collect(hub, user, collection_id, paper_id, False)
+
+
+@router.patch(
+    "/collections/{collection_id:int}/items/{paper_id:path}",
+    responses={**_UNAUTHORIZED, 400: {}, 404: {}, 429: {}},
+)
+def api_annotate(
+    hub: HubDep, user: ApiUser, collection_id: RowId, paper_id: str, body: ItemIn
+) -> CollectionItemOut:
+    """Write your note on a paper of your collection and/or mark it read or unread."""
+    try:
+        saved = collections.annotate(
+            db=hub.db,
+            collection_id=collection_id,
+            user_id=user.user_id,
+            paper_id=paper_id,
+            note=body.note,
+            read=body.read,
+        )
+    except collections.NoteRefused as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    except collections.NoSuchCollection:
+        raise HTTPException(status_code=404, detail="You have no such collection") from None
+    except collections.NotInCollection:
+        raise HTTPException(status_code=404, detail="That paper is not in the collection") from None
+    return _item(paper_id, None, saved, True)

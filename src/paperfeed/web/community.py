@@ -235,6 +235,9 @@ def collection_page(
         "collection": shown.collection,
         "items": shown.items,
         "stats": shown.stats,
+        "notes": shown.notes,
+        "unread": shown.unread,
+        "max_note_chars": collections.MAX_NOTE_CHARS,
         "owner": user is not None and user.user_id == shown.collection.user_id,
     }
     return templates.TemplateResponse(request, "community/collection.html", context)
@@ -301,6 +304,71 @@ def collect(
     except collections.NoSuchCollection:
         raise HTTPException(status_code=404, detail=_NOT_YOURS) from None
     return _back(next, f"/collections/{collection_id}")
+
+
+_NOT_COLLECTED = "That paper is not in this collection."
+
+
+def item_anchor(paper_id: str) -> str:
+    """The id of a paper's row on a collection page (a fragment needs no "/")."""
+    return "item-" + paper_id.replace("/", "-")
+
+
+def _annotate(
+    hub: Hub,
+    user: User,
+    collection_id: int,
+    paper_id: str,
+    *,
+    note: str | None = None,
+    read: bool | None = None,
+) -> Response:
+    try:
+        collections.annotate(
+            db=hub.db,
+            collection_id=collection_id,
+            user_id=user.user_id,
+            paper_id=paper_id,
+            note=note,
+            read=read,
+        )
+    except collections.NoteRefused as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    except collections.NoSuchCollection:
+        raise HTTPException(status_code=404, detail=_NOT_YOURS) from None
+    except collections.NotInCollection:
+        raise HTTPException(
+            status_code=404, detail="That paper is not in this collection."
+        ) from None
+    return RedirectResponse(
+        f"/collections/{collection_id}#{item_anchor(paper_id)}", status_code=303
+    )
+
+
+@router.post("/collections/{collection_id:int}/notes", name="collection_note")
+def save_note(
+    hub: HubDep,
+    user: CurrentUser,
+    collection_id: RowId,
+    paper_id: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=collections.MAX_NOTE_CHARS * 2)] = "",
+) -> Response:
+    """The owner writes (or, empty, clears) their note on one paper of the collection."""
+    return _annotate(hub, user, collection_id, paper_id, note=note)
+
+
+@router.post("/collections/{collection_id:int}/read", name="collection_read")
+def mark_read(
+    hub: HubDep,
+    user: CurrentUser,
+    collection_id: RowId,
+    paper_id: Annotated[str, Form(max_length=64)] = "",
+    read: Annotated[str, Form()] = "1",
+) -> Response:
+    """The owner marks one paper of the collection read (read=1) or unread (read=0)."""
+    return _annotate(hub, user, collection_id, paper_id, read=read != "0")
 
 
 # Settings: display name and API tokens

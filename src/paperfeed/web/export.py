@@ -89,7 +89,7 @@ def _export(
         ) from None
     except NoSuchCollection:
         raise HTTPException(status_code=404, detail="There is no such collection.") from None
-    body = render_export(chosen.papers, fmt)
+    body = render_export(chosen.papers, fmt, chosen.notes)
     headers = {"X-Paper-Count": str(len(chosen.papers))}
     if attachment:
         headers["Content-Disposition"] = (

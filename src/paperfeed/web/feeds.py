@@ -19,8 +19,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from feedgen.feed import FeedGenerator
+from markupsafe import Markup
 
-from paperfeed.community.collections import NoSuchCollection, collection_items, visible_collection
+from paperfeed.community.collections import NoSuchCollection, reading_list, visible_collection
 from paperfeed.community.trending import current_window, scored_papers
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day, papers_for_period, recent_in_category
@@ -31,6 +32,7 @@ from paperfeed.periods import BadPeriod, Period, parse_day, parse_period
 from paperfeed.search.hybrid import checked_query, search
 from paperfeed.web.feed_links import ATOM_TYPE, CATEGORY_NAME, RSS_TYPE
 from paperfeed.web.feed_pages import period_label, period_url
+from paperfeed.web.linkify import linkify
 from paperfeed.web.paging import LoopHub
 from paperfeed.web.rendering import paper_url
 from paperfeed.web.trending_pages import parse_window
@@ -50,6 +52,9 @@ class FeedEntry:
     paper: PaperRecord
     when: dt.datetime | dt.date | None
     note: str = ""
+    # A reader's own words (a collection note): written as escaped HTML with its links
+    # clickable, so a reader that renders the summary as HTML runs nothing of it.
+    reader_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,12 @@ def _aware(moment: dt.datetime | dt.date | None) -> dt.datetime:
     if not isinstance(moment, dt.datetime):
         moment = dt.datetime(moment.year, moment.month, moment.day)
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _html_summary(note: str, abstract: str) -> str:
+    """A summary as HTML: the note (escaped, links made, lines kept), then the abstract."""
+    lines = Markup("<br>").join(linkify(_clean(line)) for line in note.splitlines())
+    return str(Markup("<p>{}</p><p>{}</p>").format(lines, _clean(abstract)))
 
 
 def render_feed(request: Request, listing: FeedList, fmt: Format) -> bytes:
@@ -99,11 +110,14 @@ def render_feed(request: Request, listing: FeedList, fmt: Format) -> bytes:
         item.guid(link, permalink=True)
         item.title(_clean(paper.title or f"Untitled paper {paper.paper_id}"))
         item.link(href=link)
-        summary = _clean((entry.note + "\n\n" if entry.note else "") + paper.abstract)
+        if entry.reader_note:
+            summary = _html_summary(entry.reader_note, paper.abstract)
+        else:
+            summary = _clean((entry.note + "\n\n" if entry.note else "") + paper.abstract)
         if fmt == "rss":
             item.description(summary)
         else:
-            item.summary(summary)
+            item.summary(summary, type="html" if entry.reader_note else None)
         when = _aware(entry.when)
         item.published(when)
         item.updated(when)
@@ -265,23 +279,29 @@ def category_feed(request: Request, hub: LoopHub, category: str, fmt: str) -> Re
 
 @router.get("/collections/{collection_id}.{fmt}")
 def collection_feed(request: Request, hub: LoopHub, collection_id: str, fmt: str) -> Response:
-    """A public collection's papers, newest additions first."""
+    """A public collection's reading list: its papers, newest additions first, each with the
+    owner's note before the abstract."""
     kind = _format(fmt)
     number = int(collection_id) if collection_id.isascii() and collection_id.isdigit() else 0
     try:
         if not 0 < number < 2**62:
             raise NoSuchCollection(number)
-        collection = visible_collection(db=hub.db, collection_id=number, user_id=None)
+        visible_collection(db=hub.db, collection_id=number, user_id=None)
     except NoSuchCollection:
         raise HTTPException(status_code=404, detail="There is no such public collection.") from None
 
     def load() -> FeedList:
-        items = collection_items(db=hub.db, collection_id=number, limit=FEED_SIZE)
+        shown, items = reading_list(db=hub.db, collection_id=number, limit=FEED_SIZE)
         return FeedList(
-            title=f"{collection.name} (a collection by {collection.owner})",
-            description=collection.description or f"Papers collected by {collection.owner}.",
+            title=f"{shown.name} (a reading list by {shown.owner})",
+            description=shown.description or f"Papers collected by {shown.owner}.",
             page_path=f"/collections/{number}",
-            entries=[FeedEntry(paper, added, "") for paper, added in items],
+            entries=[
+                FeedEntry(
+                    paper, added, reader_note=f"Note by {shown.owner}: {note}" if note else ""
+                )
+                for paper, added, note in items
+            ],
         )
 
     return _respond(request, hub, ("collection", number), kind, load)

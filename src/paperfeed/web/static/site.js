@@ -79,6 +79,58 @@
 
   document.addEventListener("submit", upvoteInPlace);
 
+  // On a collection page, the owner's Mark read / Mark unread button works as a plain form (a
+  // POST, then back to the paper's row). With fetch it is sent in the background and the row
+  // and the unread count change in place; any answer but the usual redirect falls back.
+  function readInPlace(event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("read-form")) {
+      return;
+    }
+    if (typeof window.fetch !== "function") {
+      return;
+    }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    var read = form.querySelector('input[name="read"]');
+    button.disabled = true;
+    window
+      .fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+        redirect: "manual",
+      })
+      .then(function (response) {
+        button.disabled = false;
+        if (response.type !== "opaqueredirect") {
+          form.submit();
+          return;
+        }
+        var nowRead = read.value === "1";
+        var title = button.getAttribute("data-title");
+        read.value = nowRead ? "0" : "1";
+        button.textContent = nowRead ? "Read \u00b7 mark unread" : "Mark read";
+        button.setAttribute("aria-pressed", nowRead ? "true" : "false");
+        button.setAttribute("aria-label", (nowRead ? "Mark as unread: " : "Mark as read: ") + title);
+        var item = form.closest(".collection-item");
+        if (item) {
+          item.classList.toggle("is-read", nowRead);
+        }
+        var count = document.querySelector("[data-unread-count]");
+        if (count) {
+          var left = parseInt(count.textContent, 10) + (nowRead ? -1 : 1);
+          count.textContent = String(Math.max(left, 0));
+        }
+      })
+      .catch(function () {
+        button.disabled = false;
+        form.submit();
+      });
+  }
+
+  document.addEventListener("submit", readInPlace);
+
   // On /new, a curator's Feature / Unfeature button works as a plain form (a POST, then back
   // to the same row). With fetch it is sent in the background and the row changes in place;
   // any answer but the usual redirect falls back to the form.
