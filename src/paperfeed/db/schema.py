@@ -453,3 +453,35 @@ feature_picks = Table(
     Column("reason", String(300), nullable=False, comment="why, in words, as /new shows it"),
     Column("picked_at", DateTime, nullable=False),
 )
+
+
+# --- wt-links ---
+# Code and project links of papers (m012): found in the abstract and comment when a paper is
+# stored, or set by a member (docs/web.md, "Code and project links"); stars for GitHub ones.
+paper_links = Table(
+    "paper_links",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "url", String(500), primary_key=True, index=True, comment="canonical: a repository's root"
+    ),
+    Column("kind", String(16), nullable=False, comment="github, gitlab, hf_model, … or project"),
+    Column("source", String(16), nullable=False, comment="found (abstract/comment), member, hf"),
+    Column("position", Integer, nullable=False, comment="the order it was found or given in"),
+    Column(
+        "added_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the member who set it",
+    ),
+    Column("added_at", DateTime, nullable=False),
+    Column("stars", Integer, nullable=True, comment="GitHub stars at stars_checked_at"),
+    Column("stars_etag", String(200), nullable=True, comment="for conditional requests"),
+    Column("stars_checked_at", DateTime, nullable=True),
+)

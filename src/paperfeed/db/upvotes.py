@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from paperfeed.db.links import NO_LINKS, PaperLinks, links_of
 from paperfeed.db.schema import comments, feed_entries, upvotes, utc_now
 
 
 @dataclass(frozen=True, slots=True)
 class CardStats:
-    """What a paper card shows: upvotes (imported + readers'), comments, and the reader's vote."""
+    """What a paper card shows: upvotes (imported + readers'), comments, the reader's vote,
+    and the paper's code and project links."""
 
     upvotes: int = 0
     comments: int = 0
     upvoted: bool = False
+    links: PaperLinks = NO_LINKS
 
 
 def set_upvote(
@@ -104,7 +107,13 @@ def card_stats(
                     )
                 )
             )
+    links = links_of(conn, ids)
     return {
-        pid: CardStats(imported.get(pid, 0) + readers.get(pid, 0), counted.get(pid, 0), pid in mine)
+        pid: CardStats(
+            imported.get(pid, 0) + readers.get(pid, 0),
+            counted.get(pid, 0),
+            pid in mine,
+            links.get(pid, NO_LINKS),
+        )
         for pid in ids
     }

@@ -17,14 +17,16 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from paperfeed.citations import bibtex
+from paperfeed.community.links import may_edit_links
 from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
 from paperfeed.db.feed_facets import featurings
+from paperfeed.db.links import with_code
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
-from paperfeed.search.hybrid import SearchHit, checked_query, search
+from paperfeed.search.hybrid import MAX_LIMIT, SearchHit, checked_query, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.auth import viewer
 from paperfeed.web.cards import reader_id
@@ -68,6 +70,7 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
     similar = _similar(hub, paper_id)
     context.update(paper=stored.record, days=days, similar=similar, featured=featured)
     context["bibtex"] = bibtex([stored.record])
+    context["can_edit_links"] = may_edit_links(db=hub.db, paper_id=paper_id, user=viewer(request))
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
     context["submitted"] = request.query_params.get("submitted") == "1"
     return templates.TemplateResponse(request, "paper.html", context)
@@ -86,15 +89,19 @@ def search_page(
     since: str = "",
     until: str = "",
     category: str = "",
+    has_code: str = "",
     page: str | None = None,
 ) -> Response:
-    """Search papers (keyword + semantic), with date and category filters, paginated."""
+    """Search papers (keyword + semantic), with date, category and "has code" filters,
+    paginated."""
     query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
     number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
     categories = [category.strip()] if category.strip() else None
+    code_only = has_code.strip().lower() in ("1", "true", "on")
     context: dict[str, Any] = {
+        "has_code": code_only,
         "query": query,
         "since": since_day.isoformat() if since_day else "",
         "until": until_day.isoformat() if until_day else "",
@@ -130,22 +137,29 @@ def search_page(
             since=since_day,
             until=until_day,
             categories=categories,
-            limit=PAGE_SIZE + 1,
-            offset=(number - 1) * PAGE_SIZE,
+            limit=MAX_LIMIT if code_only else PAGE_SIZE + 1,
+            offset=0 if code_only else (number - 1) * PAGE_SIZE,
             embed_timeout_s=hub.settings.embed_timeout_s,
         )
+        found = results.hits
+        if code_only:  # among the best MAX_LIMIT matches, those with code
+            with hub.db.read() as conn:
+                coded = with_code(conn, [hit.paper.paper_id for hit in found])
+            found = [hit for hit in found if hit.paper.paper_id in coded]
+            found = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1]
         params = {
             "q": query,
             "since": context["since"],
             "until": context["until"],
             "category": context["category"],
+            "has_code": "1" if code_only else "",
         }
         base = {k: v for k, v in params.items() if v}
 
         def page_url(number: int) -> str:
             return "/search?" + urlencode({**base, **({"page": number} if number > 1 else {})})
 
-        hits = results.hits[:PAGE_SIZE]
+        hits = found[:PAGE_SIZE]
         stats = card_stats(
             db=hub.db, paper_ids=[hit.paper.paper_id for hit in hits], user_id=reader_id(request)
         )
@@ -159,9 +173,7 @@ def search_page(
             mode=results.mode,
             similar_to=results.paper_id,  # the query named this paper: offer its similar ones
             prev_url=page_url(number - 1) if number > 1 else None,
-            next_url=page_url(number + 1)
-            if len(results.hits) > PAGE_SIZE and number < MAX_PAGE
-            else None,
+            next_url=page_url(number + 1) if len(found) > PAGE_SIZE and number < MAX_PAGE else None,
         )
     return templates.TemplateResponse(request, "search.html", context)
 
