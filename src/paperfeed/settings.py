@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         default=3.0,
         description="Seconds between two requests to arXiv (its published limit is one per 3 s).",
     )
+    hf_api_url: str = Field(
+        default="https://huggingface.co",
+        description="Hugging Face compatible hub whose /api/daily_papers `ingest hf-daily "
+        "--since` reads (another paperfeed hub works too).",
+    )
+    hf_request_interval_s: float = Field(
+        default=1.0, description="Seconds between two requests to that /api/daily_papers."
+    )
     github_api_url: str = Field(
         default="https://api.github.com",
         description="GitHub REST API the stars job asks (its host must be api.github.com).",

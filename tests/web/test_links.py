@@ -13,13 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from paperfeed.db.feed import feature_papers
+from paperfeed.db.hf_papers import record_hf_facts
 from paperfeed.db.links import links_of, record_stars
 from paperfeed.db.links import with_code as with_code_ids
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.schema import feed_entries, paper_links
 from paperfeed.db.users import Role, get_or_create_user, set_role
 from paperfeed.hub import Hub
-from paperfeed.models import Featuring, PaperRecord
+from paperfeed.models import Featuring, HfFacts, PaperRecord
 from tests.web.community_helpers import csrf, sign_in
 
 PAPER = "2603.90002"
@@ -220,3 +221,27 @@ def test_the_api_sets_links_in_hugging_faces_shape(
     assert bad.status_code == 400
     missing = api.post("/api/papers/2603.99999/links", json=body, headers=auth)
     assert missing.status_code == 404
+
+
+def test_what_hugging_face_says_is_shown_labelled(
+    client: TestClient, sample_hub: Hub, paper: str
+) -> None:
+    facts = HfFacts(
+        paper,
+        submitter="Ada L.",
+        ai_summary="It <b>works</b>.",
+        ai_keywords=("zero bubble",),
+        github_repo="https://github.com/hf/named",
+    )
+    with sample_hub.db.write() as conn:
+        record_hf_facts(conn, [facts])
+    page = client.get(f"/papers/{paper}").text
+    assert "From Hugging Face" in page and "AI summary (Hugging Face)" in page
+    assert "It &lt;b&gt;works&lt;/b&gt;." in page  # escaped
+    assert 'href="/search?q=zero+bubble"' in page
+    info = client.get(f"/api/papers/{paper}").json()
+    assert info["ai_summary"] == "It <b>works</b>." and info["ai_keywords"] == ["zero bubble"]
+    assert info["submittedBy"] == "Ada L."
+    # Hugging Face's repository replaces the found one; the found project page stays.
+    assert info["githubRepo"] == "https://github.com/hf/named"
+    assert info["projectPage"] == "https://ada.example.org/engine"

@@ -8,7 +8,7 @@ replaces the repository and project page, and from then on what is found no long
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Connection, delete, exists, select, update
@@ -142,10 +142,12 @@ def set_links(
     source: str,
     user_id: int | None = None,
     now: dt.datetime | None = None,
+    replace: Collection[str] = (*REPOSITORY_KINDS, PROJECT),
 ) -> None:
-    """Replace the paper's repositories and project page with `links` (a member's correction,
-    or what Hugging Face lists); its other links stay. Stars already counted are kept."""
-    wanted = [link for link in links if link.kind in (*REPOSITORY_KINDS, PROJECT)]
+    """Replace the paper's links of the kinds in `replace` (its repositories and project page)
+    with `links` (a member's correction, or what Hugging Face lists); its other links stay.
+    Stars already counted are kept."""
+    wanted = [link for link in links if link.kind in replace]
     current = {
         row.url: row
         for row in conn.execute(select(paper_links).where(paper_links.c.paper_id == paper_id))
@@ -153,7 +155,7 @@ def set_links(
     conn.execute(
         delete(paper_links).where(
             paper_links.c.paper_id == paper_id,
-            paper_links.c.kind.in_((*REPOSITORY_KINDS, PROJECT)),
+            paper_links.c.kind.in_(list(replace)),
         )
     )
     conn.execute(

@@ -485,3 +485,21 @@ paper_links = Table(
     Column("stars_etag", String(200), nullable=True, comment="for conditional requests"),
     Column("stars_checked_at", DateTime, nullable=True),
 )
+
+# What Hugging Face's daily papers say of a paper (m013): its submitter there, AI summary and
+# keywords, shown labelled "from Hugging Face" (its repository and project page go to
+# paper_links, source hf).
+hf_papers = Table(
+    "hf_papers",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("submitter", String(100), nullable=True, comment="who submitted it on Hugging Face"),
+    Column("ai_summary", Text, nullable=True),
+    Column("ai_keywords", JSON, nullable=True, comment="a list of keywords"),
+    Column("updated_at", DateTime, nullable=False),
+)

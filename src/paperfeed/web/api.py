@@ -30,6 +30,7 @@ from paperfeed.db.feed import (
     papers_for_period,
     recent_in_category,
 )
+from paperfeed.db.hf_papers import hf_paper
 from paperfeed.db.links import with_code as links_with_code
 from paperfeed.db.papers import get_paper
 from paperfeed.db.trending import papers_for_scores
@@ -105,6 +106,11 @@ class PaperInfoPublic(PaperPublic):
     doi: str | None = None
     links: list[LinkPublic] = Field(
         default_factory=list, description="every code and project link, in order"
+    )
+    ai_summary: str | None = Field(None, description="Hugging Face's AI summary, if imported")
+    ai_keywords: list[str] | None = Field(None, description="Hugging Face's AI keywords")
+    submitted_by: str | None = Field(
+        None, alias="submittedBy", description="who submitted it to Hugging Face's daily papers"
     )
 
 
@@ -546,6 +552,7 @@ def paper_info_public(hub: Hub, paper_id: str) -> PaperInfoPublic:
     with hub.db.read() as conn:
         stats = card_stats(conn, [record.paper_id], user_id=None)[record.paper_id]
         days = days_featured(conn, record.paper_id)
+        from_hf = hf_paper(conn, record.paper_id)
     public = paper_public_at(public_base(hub), record, stats)
     return PaperInfoPublic(
         **public.model_dump(by_alias=True),
@@ -558,6 +565,9 @@ def paper_info_public(hub: Hub, paper_id: str) -> PaperInfoPublic:
             LinkPublic(kind=link.kind, url=link.url, source=link.source, stars=link.stars)
             for link in stats.links.links
         ],
+        ai_summary=from_hf.ai_summary if from_hf else None,
+        ai_keywords=list(from_hf.ai_keywords) if from_hf and from_hf.ai_keywords else None,
+        submittedBy=from_hf.submitter if from_hf else None,
     )
 
 

@@ -22,6 +22,7 @@ from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
 from paperfeed.db.feed_facets import featurings
+from paperfeed.db.hf_papers import hf_paper
 from paperfeed.db.links import with_code
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
@@ -65,10 +66,13 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
             return render_error(request, 404, f"The paper {_quoted(paper_id)} has been {what}.")
         days = days_featured(conn, paper_id)
         featured = featurings(conn, [paper_id]).get(paper_id)
+        from_hf = hf_paper(conn, paper_id)
     community = paper_community(db=hub.db, paper_id=paper_id, user=viewer(request))
     context: dict[str, Any] = {f.name: getattr(community, f.name) for f in fields(community)}
     similar = _similar(hub, paper_id)
-    context.update(paper=stored.record, days=days, similar=similar, featured=featured)
+    context.update(
+        paper=stored.record, days=days, similar=similar, featured=featured, from_hf=from_hf
+    )
     context["bibtex"] = bibtex([stored.record])
     context["can_edit_links"] = may_edit_links(db=hub.db, paper_id=paper_id, user=viewer(request))
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
