@@ -10,20 +10,24 @@ import argparse
 import gzip
 import json
 import math
+import os
 import random
 import re
 import shutil
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from paperfeed.db.papers import iter_papers
+from paperfeed.db.vectors import iter_vectors
 from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.snapshot import SnapshotSource, sample_source
+from paperfeed.ranking import rrf
+from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import fuse, search
 from paperfeed.search.index import contract_of
 from paperfeed.search.indexer import embed_papers, load_sample_vectors
@@ -31,15 +35,23 @@ from paperfeed.search.similar import similar_papers
 from paperfeed.settings import Settings
 
 CACM = Path(__file__).resolve().parents[2] / "shared/data/cacm"
-WORK = Path(__file__).resolve().parents[1] / "data/bench"
+# The bench stores (and their vectors) are kept here; PAPERFEED_BENCH_DIR moves them (to /tmp).
+WORK = Path(
+    os.environ.get("PAPERFEED_BENCH_DIR") or Path(__file__).resolve().parents[1] / "data/bench"
+)
 
 
-def build(name: str, load: object, *, fresh: bool) -> Hub:
-    """A hub over a store in data/bench/NAME, loaded and embedded once."""
+def build(name: str, load: object, *, fresh: bool, embedder: Embedder | None = None) -> Hub:
+    """A hub over a store in WORK/NAME, loaded and embedded once (by `embedder` if given)."""
     folder = WORK / name
     if fresh and folder.exists():
         shutil.rmtree(folder)
-    hub = Hub.from_settings(Settings(data_dir=folder))
+    settings = Settings(data_dir=folder)
+    if embedder is None:
+        hub = Hub.from_settings(settings)
+    else:
+        hub = Hub.from_settings(settings.model_copy(update={"semantic_search": False}))
+        hub.embedder = embedder
     assert hub.embedder is not None
     if not (folder / "loaded").exists():
         run_ingest(hub.db, load)  # type: ignore[arg-type]
@@ -79,9 +91,18 @@ KEYWORD_STEPS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-def cacm(*, fresh: bool, depth: int = 100) -> tuple[list[tuple[str, float, float]], int]:
+def cacm_hub(*, fresh: bool, precision: str = "int8") -> Hub:
+    """CACM embedded by the shipped int8 ONNX model, or by the fp32 sentence-transformers one."""
+    source = SnapshotSource(CACM / "docs.jsonl.gz")
+    if precision == "int8":
+        return build("cacm", source, fresh=fresh)
+    from paperfeed.search.torch_embedder import TorchEmbedder  # torch: only for this run
+
+    return build("cacm-fp32", source, fresh=fresh, embedder=TorchEmbedder())
+
+
+def cacm(hub: Hub, *, depth: int = 100) -> tuple[list[tuple[str, float, float]], int]:
     """The variants table on CACM: (name, nDCG@10, MAP) rows, and the number of queries."""
-    hub = build("cacm", SnapshotSource(CACM / "docs.jsonl.gz"), fresh=fresh)
     queries = {
         q["id"]: q["text"]
         for q in map(json.loads, (CACM / "queries.jsonl").read_text().splitlines())
@@ -129,7 +150,6 @@ def cacm(*, fresh: bool, depth: int = 100) -> tuple[list[tuple[str, float, float
             score(name, [p for p, _ in fused], relevant)
         hits = search(index, hub.embedder, text, limit=depth, embed_timeout_s=60).hits
         score("search() as shipped", [h.paper.paper_id for h in hits], relevant)
-    hub.close()
     rows = [
         (name, float(np.mean([r[0] for r in rs])), float(np.mean([r[1] for r in rs])))
         for name, rs in runs.items()
@@ -190,7 +210,20 @@ def known_item(*, fresh: bool, n: int = 400, seed: int = 5) -> list[tuple[str, f
     return [(name, float(np.mean(values))) for name, values in runs.items()]
 
 
-def similar_agreement(*, fresh: bool) -> tuple[float, float, float]:
+AGREEMENT_VARIANTS: list[tuple[str, dict[str, object]]] = [
+    ("similar_papers() now (category bonus off)", {}),
+    ("now + category bonus 0.03", {"category_bonus": 0.03}),
+    (
+        "before: vectors, expansion, bonus 0.03",
+        {"keyword_weight": 0.0, "expand_from": "vectors", "category_bonus": 0.03},
+    ),
+    ("plain cosine", {"keyword_weight": 0.0, "expansion": 0}),
+]
+
+
+def similar_agreement(*, fresh: bool) -> list[tuple[str, float, float, float]]:
+    """Same primary category among the 10 neighbours on the bundled sample: (name, top-10
+    share, top-1 share, ms per paper) rows."""
     hub = build("sample", sample_source(), fresh=fresh)
     index = hub.search_index
     primary = {}
@@ -198,39 +231,229 @@ def similar_agreement(*, fresh: bool) -> tuple[float, float, float]:
         for line in lines:
             record = json.loads(line)
             primary[record["id"]] = record["primary_category"]
-    same = top1 = total = 0
-    start = time.perf_counter()
-    for paper_id, category in primary.items():
-        hits = similar_papers(index, paper_id, limit=10)
-        same += sum(primary.get(h.paper.paper_id) == category for h in hits)
-        top1 += bool(hits) and primary.get(hits[0].paper.paper_id) == category
-        total += len(hits)
-    took = (time.perf_counter() - start) / len(primary) * 1000
+    rows = []
+    for name, options in AGREEMENT_VARIANTS:
+        same = top1 = total = 0
+        start = time.perf_counter()
+        for paper_id, category in primary.items():
+            hits = similar_papers(index, paper_id, limit=10, **options)  # type: ignore[arg-type]
+            same += sum(primary.get(h.paper.paper_id) == category for h in hits)
+            top1 += bool(hits) and primary.get(hits[0].paper.paper_id) == category
+            total += len(hits)
+        took = (time.perf_counter() - start) / len(primary) * 1000
+        rows.append((name, same / total, top1 / len(primary), took))
     hub.close()
-    return same / total, top1 / len(primary), took
+    return rows
+
+
+# --- similar papers on the CACM citation graph ------------------------------------------------
+
+CITATION_DEPTH = 20
+MIN_LINKS = 5
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def citation_links(min_links: int = MIN_LINKS) -> dict[str, set[str]]:
+    """CACM's direct references (`.X` type 4), either direction, of papers with >= min_links."""
+    links: dict[str, set[str]] = defaultdict(set)
+    with gzip.open(CACM / "x_links.tsv.gz", "rt", encoding="utf-8") as lines:
+        next(lines)
+        for line in lines:
+            a, kind, b = line.split()
+            if kind == "4" and a != b:
+                links[a].add(b)
+                links[b].add(a)
+    return {paper: linked for paper, linked in links.items() if len(linked) >= min_links}
+
+
+def recall_at(ranked: list[str], relevant: set[str], k: int) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+class PlainBM25:
+    """The keyword baseline: BM25 (k1 0.9, b 0.4) over title + abstract, lowercase alphanumeric
+    tokens, CACM's own stoplist, no stemming; a paper's query is its whole title + abstract."""
+
+    def __init__(self, docs: dict[str, str], *, k1: float = 0.9, b: float = 0.4) -> None:
+        with gzip.open(CACM / "original/common_words.gz", "rt", encoding="utf-8") as f:
+            self.stop = {w.strip().lower() for w in f if w.strip()}
+        self.ids = list(docs)
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = []
+        for row, text in enumerate(docs.values()):
+            terms = self.terms(text)
+            lengths.append(len(terms))
+            for term, count in Counter(terms).items():
+                postings[term].append((row, count))
+        avg = float(np.mean(lengths)) or 1.0
+        n = len(self.ids)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, rows in postings.items():
+            at = np.array([r for r, _ in rows])
+            tf = np.array([c for _, c in rows], dtype=np.float64)
+            norm = k1 * (1 - b + b * np.array(lengths)[at] / avg)
+            idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+            self.postings[term] = (at, idf * tf * (k1 + 1) / (tf + norm))
+
+    def terms(self, text: str) -> list[str]:
+        return [t for t in _TOKEN.findall(text.lower()) if t not in self.stop]
+
+    def search(self, text: str, *, k: int, exclude: str) -> list[str]:
+        scores = np.zeros(len(self.ids))
+        for term in set(self.terms(text)):
+            if term in self.postings:
+                at, weight = self.postings[term]
+                scores[at] += weight
+        order = np.argsort(-scores, kind="stable")
+        return [self.ids[i] for i in order[: k + 1] if scores[i] > 0 and self.ids[i] != exclude][:k]
+
+
+def stored_matrix(hub: Hub) -> tuple[list[str], np.ndarray]:
+    """The store's current vectors, as (ids, float32 matrix)."""
+    assert hub.embedder is not None
+    ids: list[str] = []
+    parts = []
+    with hub.db.read() as conn:
+        for batch_ids, batch in iter_vectors(conn, contract=contract_of(hub.embedder)):
+            ids.extend(batch_ids)
+            parts.append(batch)
+    return ids, np.concatenate(parts)
+
+
+# similar_papers() options: (name, options, also on the other vectors). The first is the default.
+SIMILAR_VARIANTS: list[tuple[str, dict[str, object], bool]] = [
+    ("similar_papers() now", {}, True),
+    (
+        "similar_papers() before: vectors, expansion, bonus",
+        {"keyword_weight": 0.0, "expand_from": "vectors", "category_bonus": 0.03},
+        True,
+    ),
+    ("vectors only, no expansion (plain cosine)", {"keyword_weight": 0.0, "expansion": 0}, True),
+    (
+        "vectors only, expansion from vector neighbours",
+        {"keyword_weight": 0.0, "expand_from": "vectors"},
+        False,
+    ),
+    (
+        "keywords only (like query, 32 terms), no feedback",
+        {"vector_weight": 0.0, "expansion": 0},
+        False,
+    ),
+    ("now without expansion or feedback (one pass)", {"expansion": 0}, False),
+    ("now without keyword feedback", {"feedback_weight": 0.0}, False),
+    ("now, expansion from vector neighbours", {"expand_from": "vectors"}, False),
+    ("now + category bonus 0.03", {"category_bonus": 0.03}, False),
+    ("now, RRF k=60 instead of convex", {"fusion": "rrf"}, False),
+    ("now, keyword weight 0.4", {"keyword_weight": 2 / 3}, False),
+    ("now, keyword weight 0.6", {"keyword_weight": 1.5}, False),
+    ("now, like query of 16 terms", {"like_terms": 16}, False),
+    ("now, like query of 64 terms", {"like_terms": 64}, False),
+    ("now, feedback weight 1", {"feedback_weight": 1.0}, False),
+    ("now, expansion and feedback from 10 papers", {"expansion": 10}, False),
+]
+
+
+def citations(
+    hubs: dict[str, Hub],
+    *,
+    variants: list[tuple[str, dict[str, object], bool]] = SIMILAR_VARIANTS,
+    ablate: str = "int8",
+) -> tuple[list[tuple[str, float, float, float]], int]:
+    """Similar papers against CACM's citation links: (name, nDCG@20, recall@20, ms) rows.
+
+    `hubs` maps a vector label ("int8", "fp32") to a CACM hub embedded with it; the baselines
+    use the fp32 one. No run sees the links: they are the judgments only.
+    """
+    links = citation_links()
+    k = CITATION_DEPTH
+    fp32 = hubs["fp32"]
+    with fp32.db.read() as conn:
+        papers = {p.paper_id: p for batch in iter_papers(conn, include_hidden=False) for p in batch}
+    texts = {pid: f"{p.title} {p.abstract}" for pid, p in papers.items()}
+    bm25 = PlainBM25(texts)
+    runs: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+
+    def score(name: str, ranked: list[str], relevant: set[str], took: float = 0.0) -> None:
+        runs[name].append((ndcg_at(ranked, relevant, k), recall_at(ranked, relevant, k), took))
+
+    matrices = {label: stored_matrix(hub) for label, hub in hubs.items()}
+    for paper_id, relevant in sorted(links.items(), key=lambda kv: int(kv[0])):
+        keyword = bm25.search(texts[paper_id], k=100, exclude=paper_id)
+        for label, (ids, matrix) in matrices.items():
+            row = ids.index(paper_id)
+            sims = matrix @ matrix[row]
+            sims[row] = -np.inf
+            cosine = [ids[i] for i in np.argsort(-sims, kind="stable")[:100]]
+            if label == "fp32":
+                score("baseline: exact cosine, fp32", cosine, relevant)
+                score("baseline: BM25, title + abstract", keyword, relevant)
+                score(
+                    "baseline: RRF k=60 of the two",
+                    [p for p, _ in rrf([cosine, keyword])],
+                    relevant,
+                )
+            else:
+                score(f"exact cosine, {label}", cosine, relevant)
+        for label, hub in hubs.items():
+            for name, options, everywhere in variants:
+                if label != ablate and not everywhere:
+                    continue
+                start = time.perf_counter()
+                hits = similar_papers(hub.search_index, paper_id, limit=k, **options)  # type: ignore[arg-type]
+                took = (time.perf_counter() - start) * 1000
+                score(f"{name} [{label}]", [h.paper.paper_id for h in hits], relevant, took)
+    rows = [
+        (name, *(float(np.mean([r[i] for r in rs])) for i in range(3))) for name, rs in runs.items()
+    ]
+    return rows, len(links)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench stores")
+    parser.add_argument(
+        "--no-fp32", action="store_true", help="skip the fp32 (sentence-transformers) vectors"
+    )
     args = parser.parse_args()
     if not CACM.is_dir():
         sys.exit(f"no CACM collection at {CACM}")
-    rows, queries = cacm(fresh=args.fresh)
-    print(f"CACM ({queries} judged queries, 3,204 papers), top 100 per list")
-    print(f"{'run':<46}{'nDCG@10':>9}{'MAP':>8}")
-    for name, ndcg, ap in rows:
-        print(f"{name:<46}{ndcg:>9.3f}{ap:>8.3f}")
+    hubs = {"int8": cacm_hub(fresh=args.fresh)}
+    if not args.no_fp32:
+        hubs["fp32"] = cacm_hub(fresh=args.fresh, precision="fp32")
+    for label, hub in hubs.items():
+        rows, queries = cacm(hub)
+        print(f"CACM ({queries} judged queries, 3,204 papers), top 100 per list, {label} vectors")
+        print(f"{'run':<46}{'nDCG@10':>9}{'MAP':>8}")
+        for name, ndcg, ap in rows:
+            if label == "int8" or name.startswith(("vector", "search()")):
+                print(f"{name:<46}{ndcg:>9.3f}{ap:>8.3f}")
+        print()
     print("target: hybrid nDCG@10 >= 0.58 (plain BM25 0.460, MiniLM 0.413, plain RRF 0.545)")
+    print()
+    if "fp32" not in hubs:  # the baselines are fp32 cosines: the int8 ones stand in, labelled
+        hubs["fp32"] = hubs["int8"]
+    cited, papers = citations(hubs)
+    print(
+        f"similar papers vs CACM citations ({papers} papers with >= {MIN_LINKS} direct "
+        f"references either way), top {CITATION_DEPTH}"
+    )
+    print(f"{'run':<64}{'nDCG@20':>9}{'R@20':>7}{'ms':>7}")
+    for name, ndcg, recall, ms in cited:
+        print(f"{name:<64}{ndcg:>9.3f}{recall:>7.3f}{ms:>7.1f}")
+    best = max(ndcg for name, ndcg, _, _ in cited if name.startswith("baseline"))
+    now = next(ndcg for name, ndcg, _, _ in cited if name == "similar_papers() now [int8]")
+    print(f"similar_papers() now vs the best baseline: {now / best - 1:+.1%} (target >= +5%)")
+    for hub in {id(hub): hub for hub in hubs.values()}.values():
+        hub.close()
     print()
     print("known-item look-ups on the bundled sample (400 synthetic queries): MRR@10")
     for name, mrr in known_item(fresh=args.fresh):
         print(f"{name:<46}{mrr:>9.3f}")
-    share, top1, ms = similar_agreement(fresh=args.fresh)
     print()
     print("similar papers on the bundled sample (2,027 papers): same primary category")
-    print(f"top-10 share {share:.1%}   top-1 {top1:.1%}   {ms:.1f} ms per paper")
-    print("target: top-10 share >= 76% (TF-IDF 65.3%, MiniLM exact cosine 73.0%)")
+    print(f"{'run':<46}{'top-10':>8}{'top-1':>8}{'ms':>7}")
+    for name, share, top1, ms in similar_agreement(fresh=args.fresh):
+        print(f"{name:<46}{share:>8.1%}{top1:>8.1%}{ms:>7.1f}")
 
 
 if __name__ == "__main__":

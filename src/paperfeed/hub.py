@@ -57,7 +57,9 @@ class Hub:
             from paperfeed.search.embedder import default_embedder
 
             embedder = default_embedder(
-                cache_dir=settings.data_dir / "models", device=settings.embedder_device
+                cache_dir=settings.data_dir / "models",
+                device=settings.embedder_device,
+                model=settings.embedding_model,
             )
         return cls(settings=settings, db=db, embedder=embedder)
 

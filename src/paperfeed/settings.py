@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         description="Embed papers and queries (all-MiniLM-L6-v2) for hybrid search and similar "
         "papers; off: keyword search only.",
     )
+    embedding_model: str = Field(
+        default="",
+        description="Embedding model: a sentence-transformers model name or a local folder; "
+        "unset: the shipped all-MiniLM-L6-v2 (int8 ONNX, offline). Changing it needs "
+        "`paperfeed index --rebuild`.",
+    )
     embedder_device: Literal["cpu", "cuda"] = Field(
         default="cpu", description="Where the embedder runs: cpu (int8 ONNX) or cuda (fp16)."
     )

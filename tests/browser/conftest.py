@@ -7,19 +7,17 @@ apt where it is missing). Screenshots go to test-artifacts/screenshots/.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app
+from tests.live_server import serve_app
 from tests.web.conftest import SITE_NAME, sample_db_file
 
 __all__ = ["sample_db_file"]
@@ -47,38 +45,24 @@ class LiveHub:
     hub: Hub
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live(tmp_path: Path, sample_db_file: Path) -> Iterator[LiveHub]:
     """The app over a private copy of the sample, served on a free loopback port."""
     shutil.copyfile(sample_db_file, tmp_path / "paperfeed.db")
     shutil.copytree(sample_db_file.parent / "paperfeed-search", tmp_path / "paperfeed-search")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(data_dir=tmp_path, site_name=SITE_NAME, public_url=url)
-    hub = Hub.from_settings(settings, migrate=False)
-    config = uvicorn.Config(
-        create_app(hub), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
+    hubs: list[Hub] = []
+
+    def make_app(url: str) -> FastAPI:
+        settings = Settings(data_dir=tmp_path, site_name=SITE_NAME, public_url=url)
+        hubs.append(Hub.from_settings(settings, migrate=False))
+        return create_app(hubs[0])
+
     try:
-        yield LiveHub(url, hub)
+        with serve_app(make_app) as url:
+            yield LiveHub(url, hubs[0])
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        hub.close()
+        for hub in hubs:
+            hub.close()
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,8 @@ def test_reader_journey(browser: Browser, live: LiveHub, scheme: str) -> None:
     with live.hub.db.read() as conn:
         assert card_stats(conn, [paper_id], user_id=None)[paper_id].upvotes == before + 1
 
-    # On the feed, an upvote far down the page keeps the reader where they were.
+    # On the feed (home: this hub has no vectors, so no For you), an upvote far down the page
+    # keeps the reader where they were.
     page.goto(live.url + "/")
     card = page.locator("article.card").nth(12)
     href = card.locator(".card-title a").get_attribute("href")

@@ -16,6 +16,7 @@ from paperfeed.db.digests import Preferences, Subscriber, add_subscriber, sent_p
 from paperfeed.db.schema import feed_entries, papers, upvotes, users
 from paperfeed.digest.service import digest_content, send_issue
 from paperfeed.hub import Hub
+from paperfeed.recommend import recommend
 from paperfeed.search.indexer import embed_papers
 from tests.digest.conftest import FakeClock, digest_settings
 from tests.search.fakes import FakeEmbedder
@@ -138,13 +139,32 @@ def test_categories_and_saved_searches_add_topic_matches(hub: Hub) -> None:
     )
 
 
-def test_personal_picks_come_from_the_vectors_of_upvoted_papers(hub: Hub) -> None:
+def test_personal_picks_are_the_readers_for_you_picks(hub: Hub) -> None:
     day, found = day_papers(hub)
     liked = [pid for pid, _ in found[:3]]
     subscriber = reader(hub, "p@example.org", liked, day - dt.timedelta(days=3), top_n=0)
     plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
-    picks = [i for i in plan.items if i.why == "close to 3 papers you upvoted"]
-    assert picks and len(picks) <= 10
+    with hub.db.read() as conn:
+        titles = {
+            pid: title
+            for pid, title in conn.execute(
+                select(papers.c.paper_id, papers.c.title).where(papers.c.paper_id.in_(liked))
+            )
+        }
+    reasons = {f"because you upvoted \u201c{t}\u201d" for t in titles.values()}
+    picks = [i for i in plan.items if i.why in reasons or i.why.startswith("matches your topic")]
+    assert picks and len(picks) <= 10 and len(picks) == len(plan.items)
+    # The same picks, in the same order, as the For you page's recommend() gives.
+    same = recommend(
+        hub.db,
+        search_index=hub.search_index,
+        user_id=subscriber.user_id or 0,
+        since=day,
+        until=day,
+        limit=10,
+        topics=subscriber.categories,
+    )
+    assert [i.paper.paper_id for i in plan.items] == [p.paper_id for p in same]
     day_ids = {pid for pid, _ in found}
     assert all(p.paper.paper_id in day_ids and p.paper.paper_id not in liked for p in picks)
     # A reader without upvotes gets none.

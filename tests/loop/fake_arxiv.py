@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -24,9 +25,16 @@ def sample_records() -> tuple[dict[str, Any], ...]:
         return tuple(json.loads(line) for line in f)
 
 
-def day_listing(category: str, day: dt.date, *, replacements: int = 3) -> list[tuple[dict, str]]:
-    """The (record, announce type) lines of a category's listing of `day`."""
-    records = sample_records()
+def day_listing(
+    category: str,
+    day: dt.date,
+    *,
+    replacements: int = 3,
+    records: Sequence[dict[str, Any]] | None = None,
+) -> list[tuple[dict, str]]:
+    """The (record, announce type) lines of a category's listing of `day`, from `records`
+    (the bundled sample unless given)."""
+    records = sample_records() if records is None else records
     today = [r for r in records if r["first_seen"] == day.isoformat()]
     new = [(r, "new") for r in today if r["primary_category"] == category]
     cross = [(r, "cross") for r in today if category in (r["categories"] or [])[1:]]
@@ -59,11 +67,17 @@ def _entry(record: dict[str, Any], announce: str, day: dt.date) -> str:
 
 
 def listing_feed(
-    category: str, day: dt.date, *, empty: bool = False, dated: dt.date | None = None
+    category: str,
+    day: dt.date,
+    *,
+    empty: bool = False,
+    dated: dt.date | None = None,
+    records: Sequence[dict[str, Any]] | None = None,
 ) -> bytes:
     """The Atom feed of a category's listing of `day` (`empty`: the day's feed, no entries;
-    `dated`: the same papers dated another day, for tests that run on the real clock)."""
-    lines = [] if empty else day_listing(category, day)
+    `dated`: the same papers dated another day, for tests that run on the real clock;
+    `records`: another set of records than the bundled sample)."""
+    lines = [] if empty else day_listing(category, day, records=records)
     day = dated or day
     entries = "".join(_entry(record, announce, day) for record, announce in lines)
     return (

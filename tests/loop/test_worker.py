@@ -4,9 +4,9 @@ searchable, each feature policy picks what it should, curators win, one worker p
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
-import numpy as np
 import pytest
 
 from paperfeed.community.featuring import unfeature_paper
@@ -27,8 +27,10 @@ from paperfeed.loop.worker import Pass, WorkerBusy, next_wake, run_due, run_work
 from paperfeed.models import PaperRecord
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import contract_of
+from tests.digest.conftest import FaultHandler, SmtpServer
 from tests.ingest.conftest import FakeClock, ScriptedServer
 from tests.loop.conftest import ANNOUNCED, TUESDAY, FakeArxiv, WorkerClock
+from tests.loop.week import assert_closest
 
 MONDAY = dt.date(2026, 3, 16)
 MONDAY_ANNOUNCED = dt.datetime(2026, 3, 16, 0, 0, tzinfo=dt.UTC)
@@ -149,19 +151,8 @@ def test_policy_top_n_picks_the_new_papers_closest_to_what_members_upvoted(
             set_upvote(conn, user.user_id, paper_id, on=True, now=dt.datetime(2026, 3, 16, 12))
     fake.day = TUESDAY
     run_due(hub, now=ANNOUNCED, http_clock=http_clock)
-    picks = featured(hub, TUESDAY)
-    assert len(picks) == 5
-    assert hub.embedder is not None
-    contract = contract_of(hub.embedder)
     with hub.db.read() as conn:
-        liked_vectors = [get_vector(conn, paper_id=p, contract=contract) for p in liked]
-        centroid = np.mean(np.stack([v for v in liked_vectors if v is not None]), axis=0)
-        score = {
-            p: float(np.dot(get_vector(conn, paper_id=p, contract=contract), centroid))  # type: ignore[arg-type]
-            for p in new_papers(hub, TUESDAY)
-        }
-    others = set(score) - picks
-    assert min(score[p] for p in picks) >= max(score[p] for p in others) - 1e-6
+        assert_closest(conn, featured(hub, TUESDAY), new_papers(hub, TUESDAY), liked, 5)
 
 
 def test_a_curators_unfeature_wins_over_the_policy(make_hub: Any, http_clock: FakeClock) -> None:
@@ -255,3 +246,44 @@ def test_a_late_listing_wakes_the_worker_at_the_retry_and_a_holiday_does_not(
     run_due(hub, now=given_up, http_clock=http_clock)
     wake = next_wake(hub, now=given_up, schedule=schedule, max_sleep=day)
     assert wake.astimezone(dt.UTC) == dt.datetime(2026, 3, 18, 0, 0, tzinfo=dt.UTC)
+
+
+def test_a_pass_does_not_wait_for_a_mail_server_that_is_down(
+    make_hub: Any, http_clock: FakeClock
+) -> None:
+    """`digest_max_wait_s` is how long `digest send` waits for deferred mails; a worker's pass
+    leaves them to a later pass (else it would sit there, fetching nothing, while SMTP is down)."""
+    smtp = SmtpServer(FaultHandler())
+    hub = make_hub(
+        auto_feature="top:3",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,  # nothing listens there yet
+        smtp_tls="none",
+        digest_max_wait_s=60.0,
+    )
+    add_subscriber_now(
+        db=hub.db,
+        email="reader@example.org",
+        preferences=Preferences(),
+        confirmed=True,
+        now=dt.datetime(2026, 3, 1),
+    )
+    digest_time = dt.datetime(2026, 3, 17, 8, 0, tzinfo=dt.UTC)
+    started = time.monotonic()
+    down = run_due(hub, now=digest_time, http_clock=http_clock)
+    assert time.monotonic() - started < 30.0
+    digest = down.outcomes[-1]
+    assert (digest.job, digest.state) == ("digest", "done")
+    assert digest.counts is not None
+    [issue] = digest.counts["issues"]
+    assert (issue["status"], issue["sent"], issue["connect_failures"]) == ("sending", 0, 1)
+    smtp.start()
+    try:
+        deadline = time.monotonic() + 30.0
+        while not smtp.handler.received:  # the connect backoff is on the real clock (~2 s)
+            assert time.monotonic() < deadline, "the deferred digest never went out"
+            time.sleep(0.5)
+            run_due(hub, now=digest_time + dt.timedelta(hours=1), http_clock=http_clock)
+    finally:
+        smtp.stop()
+    assert smtp.handler.per_recipient() == {"reader@example.org": 1}

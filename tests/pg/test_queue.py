@@ -16,20 +16,25 @@ from procrastinate import App
 
 from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
-from paperfeed.db.jobs import list_runs
+from paperfeed.db.jobs import finish_run, list_runs, start_run
 from paperfeed.db.mailbox import list_messages
+from paperfeed.db.papers import upsert_papers
 from paperfeed.db.queue_schema import created_objects, schema_sql
+from paperfeed.db.vectors import get_vector
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import open_issue_for, send_issue
 from paperfeed.hub import Hub
 from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
 from paperfeed.loop.queue import (
     RUN_TASK,
+    VECTORS_TASK,
     build_app,
     defer_due,
     requeue_stalled,
     run_queue_until_empty,
 )
+from paperfeed.models import PaperRecord
+from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
 from tests.loop.conftest import ANNOUNCED, FakeArxiv, make_settings
 from tests.search.fakes import FakeEmbedder
@@ -195,3 +200,30 @@ def test_a_delivery_job_sends_its_share_of_the_recipients_and_no_more(hub: Hub) 
     assert sorted(r for m in mails for r in m.recipients) == sorted(
         f"reader{n}@example.org" for n in range(10)
     )
+
+
+def test_a_paper_submitted_between_listings_is_embedded_by_the_queue(hub: Hub) -> None:
+    submitted = PaperRecord(
+        paper_id="2603.99999",
+        title="Retrieval augmented sonnets for lighthouse keepers",
+        abstract="We write sonnets about lighthouses with retrieval augmentation.",
+    )
+    with hub.db.write() as conn:
+        upsert_papers(conn, [submitted])
+    app = build_app(hub, tick=False, requeue=False)
+    quiet = dt.datetime(2026, 3, 17, 12, 0, tzinfo=dt.UTC)
+    with hub.db.write() as conn:  # the day's jobs are done: only the straggler is due
+        for job in ("fetch", "embed", "feature", "digest"):
+            start_run(conn, job=job, period="2026-03-17", now=quiet.replace(tzinfo=None))
+            finish_run(
+                conn, job=job, period="2026-03-17", state="done", now=quiet.replace(tzinfo=None)
+            )
+    with app.open():
+        assert defer_due(app, hub, now=quiet) == [VECTORS_TASK]
+    run_queue_until_empty(hub)
+    assert hub.embedder is not None
+    with hub.db.read() as conn:
+        vector = get_vector(conn, paper_id="2603.99999", contract=contract_of(hub.embedder))
+    assert vector is not None
+    with app.open():
+        assert defer_due(app, hub, now=quiet) == []

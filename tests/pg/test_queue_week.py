@@ -15,9 +15,7 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,20 +27,26 @@ from paperfeed.db.digests import Preferences, add_subscribers_bulk
 from paperfeed.db.feed import papers_for_day
 from paperfeed.db.jobs import list_runs
 from paperfeed.db.mailbox import list_messages
-from paperfeed.db.papers import get_paper
 from paperfeed.db.queue_schema import created_objects, schema_sql
-from paperfeed.db.vectors import get_vector
 from paperfeed.hub import Hub
 from paperfeed.loop.queue import STALLED_TASK, build_app, defer_due
-from paperfeed.search.index import contract_of
-from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
+from paperfeed.loop.status import loop_status
+from tests.ingest.conftest import FakeClock, Reply, ScriptedServer
 from tests.loop.conftest import make_settings
-from tests.loop.fake_arxiv import day_listing, listing_feed
+from tests.loop.fake_arxiv import listing_feed
+from tests.loop.week import (
+    WeekArxiv,
+    check_mails,
+    check_papers,
+    spawn,
+    stop,
+    week_listing,
+    worker_env,
+)
 from tests.search.fakes import FakeEmbedder
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES = ["cs.CL", "cs.LG"]
 LISTING_DAYS = [dt.date(2026, 3, d) for d in (16, 17, 18, 19, 20)]  # Monday to Friday
 HOLIDAY = dt.date(2026, 3, 18)
@@ -52,26 +56,10 @@ SUBSCRIBERS = [f"reader{n}@example.org" for n in range(7)]
 QUEUE_TABLES = created_objects(schema_sql())["TABLE"]
 
 
-class WeekArxiv:
-    """The listing of the day the test says (the day before on a holiday), 503s when told."""
-
-    def __init__(self) -> None:
-        self.day = LISTING_DAYS[0]
-        self.faults = 0
-
-    def __call__(self, received: Received) -> Reply:
-        if self.faults:
-            self.faults -= 1
-            return Reply(b"busy", status=503, headers={"Retry-After": "0"})
-        category = received.path.rsplit("/", 1)[-1]
-        served = self.day - dt.timedelta(days=1) if self.day == HOLIDAY else self.day
-        return Reply(listing_feed(category, served))
-
-
 @pytest.fixture
 def arxiv() -> Iterator[tuple[ScriptedServer, WeekArxiv]]:
     server = ScriptedServer(FakeClock())
-    fake = WeekArxiv()
+    fake = WeekArxiv(listing_feed, LISTING_DAYS[0], [HOLIDAY])
     server.route(fake)
     yield server, fake
     server.close()
@@ -86,6 +74,7 @@ def hub(db: Database, postgres_url: str, arxiv: tuple[ScriptedServer, WeekArxiv]
         database_url=postgres_url,
         arxiv_categories=CATEGORIES,
         arxiv_request_interval_s=0.0,
+        http_retries=3,
         auto_feature="top:3",
         digest_recipients_per_job=3,
         queue_heartbeat_s=0.5,
@@ -101,30 +90,14 @@ def hub(db: Database, postgres_url: str, arxiv: tuple[ScriptedServer, WeekArxiv]
 
 def start_worker(hub: Hub, marks: Path, n: int) -> subprocess.Popen[bytes]:
     settings = hub.settings
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT),
-        "PAPERFEED_DATABASE_URL": settings.resolved_database_url,
-        "PAPERFEED_DATA_DIR": str(marks.parent / f"worker{n}"),  # a machine of its own
-        "PAPERFEED_ARXIV_CATEGORIES": ",".join(CATEGORIES),
-        "PAPERFEED_ARXIV_LISTING_URL": settings.arxiv_listing_url,
-        "PAPERFEED_ARXIV_REQUEST_INTERVAL_S": "0",
-        "PAPERFEED_HTTP_RETRIES": "3",
-        "PAPERFEED_SEMANTIC_SEARCH": "false",
-        "PAPERFEED_AUTO_FEATURE": settings.auto_feature,
-        "PAPERFEED_PUBLIC_URL": settings.public_url,
-        "PAPERFEED_DIGEST_RECIPIENTS_PER_JOB": str(settings.digest_recipients_per_job),
-        "PAPERFEED_QUEUE_HEARTBEAT_S": str(settings.queue_heartbeat_s),
-        "PAPERFEED_QUEUE_STALLED_AFTER_S": str(settings.queue_stalled_after_s),
-    }
-    with (marks.parent / f"worker{n}.log").open("wb") as log:  # the child keeps its own fd
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.pg.queue_worker", str(marks)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    env = worker_env(
+        settings,
+        marks.parent / f"worker{n}",  # a machine of its own
+        PAPERFEED_DIGEST_RECIPIENTS_PER_JOB=str(settings.digest_recipients_per_job),
+        PAPERFEED_QUEUE_HEARTBEAT_S=str(settings.queue_heartbeat_s),
+        PAPERFEED_QUEUE_STALLED_AFTER_S=str(settings.queue_stalled_after_s),
+    )
+    return spawn("tests.pg.queue_worker", marks, env, marks.parent / f"worker{n}.log")
 
 
 def busy_jobs(app: App) -> int:
@@ -182,7 +155,8 @@ def test_a_week_on_postgresql_with_three_workers_and_one_killed(
         with app.open():
             for day in LISTING_DAYS:
                 fake.day = day
-                fake.faults = 2 if day == FLAKY else 0
+                busy = Reply(b"busy", status=503, headers={"Retry-After": "0"})
+                fake.faults = [busy, busy] if day == FLAKY else []
                 for mark in marks.glob("embedding-*"):
                     mark.unlink()
                 fire = dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)  # 20:00 EDT
@@ -192,43 +166,24 @@ def test_a_week_on_postgresql_with_three_workers_and_one_killed(
                 run_until_quiet(app, hub, fire + dt.timedelta(hours=11))  # a holiday given up
             saturday = dt.datetime(2026, 3, 21, 8, 0, tzinfo=dt.UTC)
             run_until_quiet(app, hub, saturday)
+        queue = loop_status(hub, now=saturday).queue  # what `paperfeed status` shows
+        assert queue is not None
+        assert (queue["workers"], queue["failed"]) == (2, 0)  # the killed one is not counted
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop(workers)
 
     assert len(killed) == 1
     assert workers[[w.pid for w in workers].index(killed[0])].returncode == -signal.SIGKILL
 
-    announced = {
-        day: {r["id"] for c in CATEGORIES for r, kind in day_listing(c, day) if kind != "replace"}
-        for day in LISTING_DAYS
-        if day != HOLIDAY
-    }
-    contract = contract_of(FakeEmbedder())
+    announced = [day for day in LISTING_DAYS if day != HOLIDAY]
     with hub.db.read() as conn:
+        check_papers(conn, week_listing(CATEGORIES, announced))
         runs = {(r.job, r.period): r for r in list_runs(conn, limit=200)}
-        for day, paper_ids in announced.items():
-            assert paper_ids
-            for paper_id in paper_ids:
-                stored = get_paper(conn, paper_id)
-                assert stored is not None and stored.record.announced == day
-                assert get_vector(conn, paper_id=paper_id, contract=contract) is not None
+        for day in announced:
             assert len(papers_for_day(conn, day)) == 3  # top:3 on every listing day
         assert papers_for_day(conn, HOLIDAY) == []
-        stored_count = conn.exec_driver_sql("SELECT count(*) FROM papers").scalar()
         mails = list_messages(conn, limit=1000)
 
-    all_ids = set().union(*announced.values()) | {
-        r["id"] for c in CATEGORIES for day in announced for r, _ in day_listing(c, day)
-    }
-    assert stored_count == len(all_ids)  # replacements update the paper, never add one
     for day in announced:
         for job in ("fetch", "embed", "feature"):
             assert runs[(job, day.isoformat())].state == "done"
@@ -236,7 +191,6 @@ def test_a_week_on_postgresql_with_three_workers_and_one_killed(
     assert runs[("embed", KILL_DAY.isoformat())].attempt == 2  # the killed run, then again
     for day in range(16, 22):
         assert runs[("digest", f"2026-03-{day}")].state == "done"
-    per_reader = Counter(r for m in mails for r in m.recipients)
-    assert per_reader == dict.fromkeys(SUBSCRIBERS, len(announced))  # one per feed day, once
-    subjects = Counter((m.recipients, m.subject) for m in mails)
-    assert set(subjects.values()) == {1}
+    check_mails(  # one per feed day, once
+        [(to, m.subject) for m in mails for to in m.recipients], SUBSCRIBERS, len(announced)
+    )

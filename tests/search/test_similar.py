@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
+from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
+from paperfeed.ingest.base import run_ingest
+from paperfeed.ingest.snapshot import SnapshotSource
+from paperfeed.search.indexer import embed_papers
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from tests.search.fakes import FakeEmbedder
 
@@ -18,7 +24,9 @@ def test_similar_papers_exclude_the_paper_and_call_no_model(hub: Hub) -> None:
     hits = similar_papers(hub.search_index, "2603.12270v1", limit=10)
     assert len(hits) == 10
     assert "2603.12270" not in [h.paper.paper_id for h in hits]
-    assert all(h.vector_rank is not None for h in hits)
+    assert all(h.vector_rank is not None or h.keyword_rank is not None for h in hits)
+    assert any(h.vector_rank is not None for h in hits)
+    assert any(h.keyword_rank is not None for h in hits)
     assert len(hub.embedder.calls) == calls
 
 
@@ -37,6 +45,7 @@ def test_similar_scores_are_cosine_similarities_in_the_ranked_order(hub: Hub) ->
     import numpy as np
 
     hits = similar_papers(hub.search_index, "2603.12270", limit=10)
+    plain = similar_papers(hub.search_index, "2603.12270", limit=10, keyword_weight=0, expansion=0)
     vectors = hub.search_index.vectors
     assert vectors is not None
     own = vectors.vector("2603.12270")
@@ -46,4 +55,63 @@ def test_similar_scores_are_cosine_similarities_in_the_ranked_order(hub: Hub) ->
         assert theirs is not None
         assert hit.score == pytest.approx(float(np.dot(own, theirs)), abs=1e-4)
     assert hits[0].score > 0.05  # a similarity, not a rank-fusion value like 1/61 = 0.0164
-    assert [h.vector_rank for h in hits] == sorted(h.vector_rank or 0 for h in hits)
+    # The vector neighbours alone, unexpanded, come in cosine order.
+    assert [h.vector_rank for h in plain] == list(range(1, 11))
+    assert [h.score for h in plain] == sorted((h.score for h in plain), reverse=True)
+
+
+def _add_papers(hub: Hub, tmp_path: Path, records: list[dict[str, object]]) -> None:
+    """Import papers from a snapshot file and embed them (FakeEmbedder)."""
+    path = tmp_path / "more.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    run_ingest(hub.db, SnapshotSource(path))
+    assert hub.embedder is not None
+    embed_papers(hub.db, hub.embedder)
+
+
+def _sample_paper(hub: Hub, paper_id: str) -> dict[str, object]:
+    with hub.db.read() as conn:
+        stored = get_paper(conn, paper_id)
+    assert stored is not None
+    return {"title": stored.record.title, "abstract": stored.record.abstract}
+
+
+def test_a_paper_without_categories_gets_keyword_and_vector_neighbours(
+    hub: Hub, tmp_path: Path
+) -> None:
+    # CACM-like: no arXiv categories; its text restates a sample paper's.
+    text = _sample_paper(hub, "2603.12270")
+    _add_papers(hub, tmp_path, [{"id": "9001", "date": "2026-03-20", **text}])
+    hits = similar_papers(hub.search_index, "9001", limit=10)
+    assert hits[0].paper.paper_id == "2603.12270"
+    assert hits[0].keyword_rank == 1 and hits[0].vector_rank == 1
+    assert all(h.keyword_rank is not None or h.vector_rank is not None for h in hits)
+    assert any(h.keyword_rank is None for h in hits) or any(h.vector_rank is None for h in hits)
+    assert {h.paper.paper_id for h in hits} == {
+        h.paper.paper_id
+        for h in similar_papers(hub.search_index, "9001", limit=10, category_bonus=0.5)
+    }  # no categories: the bonus changes nothing
+
+
+def test_a_rare_shared_term_brings_its_paper_in(hub: Hub, tmp_path: Path) -> None:
+    first = "Learning quasiperiodicitron models"
+    second = "A quasiperiodicitron view of cellular automata"
+    _add_papers(
+        hub,
+        tmp_path,
+        [
+            {"id": "9002", "date": "2026-03-20", "title": first, "abstract": ""},
+            {"id": "9003", "date": "2026-03-20", "title": second, "abstract": ""},
+        ],
+    )
+    hub.search_index.ensure_fresh(force=True)
+    terms = hub.search_index.keyword.like_terms([(first, "", 1.0)])
+    assert next(iter(terms)) == "quasiperiodicitron"  # the rarest term leads, weighs most
+    assert terms["quasiperiodicitron"] == max(terms.values())
+    keyword_only = similar_papers(hub.search_index, "9002", limit=10, vector_weight=0)
+    assert keyword_only[0].paper.paper_id == "9003"
+    # Fused with the vector list (meaningless here: the fake vectors of a three-word title).
+    hits = similar_papers(hub.search_index, "9002", limit=10, feedback_weight=0)
+    assert hits[0].paper.paper_id == "9003" and hits[0].keyword_rank == 1
+    hits = similar_papers(hub.search_index, "9002", limit=10)
+    assert "9003" in [h.paper.paper_id for h in hits]

@@ -540,3 +540,15 @@ def test_searches_run_while_papers_change() -> None:
     assert all(done >= 50 and found_itself >= 0.95 * done for done, found_itself in counts)
     assert len(index) == 2_000
     assert not {pid for pid, _ in index.search(matrix[1_000], k=50)} & set(ids[1_000:1_400])
+
+
+@pytest.mark.parametrize("threshold", [100, 2])
+def test_vectors_of_many_papers_in_one_look_up(threshold: int) -> None:
+    ids = ["a", "b", "c", "d"]
+    matrix = random_vectors(4, 8, seed=12)
+    index = VectorIndex.build(ids, matrix, exact_threshold=threshold, **FAST_HNSW)
+    found, vectors = index.vectors_of(["c", "missing", "a"])
+    assert found == ["c", "a"]
+    assert np.allclose(vectors, matrix[[2, 0]], atol=5e-3)
+    none, empty = index.vectors_of(["missing"])
+    assert none == [] and empty.shape == (0, 8)

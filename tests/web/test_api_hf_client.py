@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from huggingface_hub import HfApi
 from huggingface_hub.errors import BadRequestError, HfHubHTTPError
 
@@ -21,6 +17,7 @@ from paperfeed.hub import Hub
 from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.hf_daily import HfDailySource
 from paperfeed.web.app import create_app
+from tests.live_server import serve_app
 
 HISTORY = Path(__file__).resolve().parents[2] / "src/paperfeed/data/hf_daily_papers.jsonl.gz"
 
@@ -35,23 +32,8 @@ def hub(sample_hub: Hub) -> Hub:
 @pytest.fixture
 def endpoint(hub: Hub) -> Iterator[str]:
     """The hub served by a real uvicorn on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(hub), log_level="warning", lifespan="off", ws="none", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(lambda _url: create_app(hub)) as url:
+        yield url
 
 
 def test_list_daily_papers_reads_a_days_feed(endpoint: str, hub: Hub) -> None:

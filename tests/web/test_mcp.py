@@ -5,17 +5,13 @@ Each tool must answer exactly what the JSON API answers."""
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -25,6 +21,7 @@ import paperfeed
 from paperfeed.hub import Hub
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app
+from tests.live_server import serve_app
 from tests.web.conftest import SITE_NAME
 
 TOOLS = {"daily_papers", "trending", "search_papers", "similar_papers", "paper_details"}
@@ -111,23 +108,8 @@ def test_paperfeed_mcp_answers_over_stdio_as_the_api_does(keyword_hub: Hub, tmp_
 @pytest.fixture
 def endpoint(sample_hub: Hub) -> Iterator[str]:
     """The hub served by a real uvicorn on a free loopback port (no lifespan: /mcp needs none)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(sample_hub), log_level="warning", lifespan="off", ws="none", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(lambda _url: create_app(sample_hub)) as url:
+        yield url
 
 
 def test_the_hub_serves_the_same_tools_over_streamable_http(endpoint: str, sample_hub: Hub) -> None:

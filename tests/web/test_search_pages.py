@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
+from paperfeed.db.papers import get_papers
+from paperfeed.db.upvotes import set_upvote
+from paperfeed.db.users import get_or_create_user
 from paperfeed.hub import Hub
 from paperfeed.search.indexer import embed_papers
+from paperfeed.search.keyword import paper_day
 from paperfeed.web.app import create_app
 from tests.search.fakes import FakeEmbedder
 
@@ -31,7 +37,7 @@ def test_search_finds_a_paper_by_title_and_links_to_it(search_client: TestClient
     )
     assert page.status_code == 200
     assert page.text.index('href="/papers/2603.12270"') < page.text.index("</ol>")
-    assert "Keyword and semantic matches, 1–20" in page.text
+    assert re.search(r"[\d,]+ matches by keyword and meaning · 1–20", page.text)
     assert 'rel="next" href="/search?q=Task-Specific' in page.text
 
 
@@ -97,3 +103,34 @@ def test_a_query_over_the_limit_is_a_400_that_does_not_repeat_it(
     assert api["error"] == "q: String should have at most 1000 characters"
     limit = search_client.get("/search", params={"q": "x" * 1_000})
     assert limit.status_code == 200
+
+
+def _listed(page: str) -> list[str]:
+    cards = page[page.index('<ol class="cards"') : page.index("</ol>")]
+    return list(
+        dict.fromkeys(re.findall(r'<h2 class="card-title[^>]*><a href="/papers/([^"]+)"', cards))
+    )
+
+
+def test_search_sorts_its_best_matches_by_date_or_by_upvotes(
+    search_client: TestClient, sample_hub: Hub
+) -> None:
+    best = _listed(search_client.get("/search", params={"q": "language models"}).text)
+    newest = search_client.get("/search", params={"q": "language models", "sort": "newest"})
+    assert "best matches, newest first" in newest.text
+    ids = _listed(newest.text)
+    with sample_hub.db.read() as conn:
+        papers = get_papers(conn, ids)
+    days = [paper_day(papers[pid]) for pid in ids]
+    assert days == sorted(days, reverse=True) and len(set(days)) > 1
+    assert 'rel="next" href="/search?q=language+models&amp;sort=newest&amp;page=2"' in newest.text
+    # One upvote lifts a match from the middle of the list to the top.
+    lifted = best[7]
+    with sample_hub.db.write() as conn:
+        reader = get_or_create_user(conn, "reader@example.org")
+        set_upvote(conn, reader.user_id, lifted, on=True)
+    voted = search_client.get("/search", params={"q": "language models", "sort": "upvotes"})
+    assert _listed(voted.text)[0] == lifted
+    assert _listed(voted.text)[1:4] == [pid for pid in best if pid != lifted][:3]  # ties: relevance
+    unknown = search_client.get("/search", params={"q": "language models", "sort": "x"})
+    assert _listed(unknown.text) == best

@@ -16,6 +16,7 @@ import typer
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
+from paperfeed.cli import library as _library
 from paperfeed.cli import loop as _loop
 from paperfeed.cli import mcp as _mcp
 from paperfeed.cli import migrate_store as _migrate_store
@@ -52,6 +53,7 @@ _search.register(app)
 _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
+app.add_typer(_library.app, name="library")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)

@@ -157,6 +157,12 @@ def status(
     )
     if found.papers_without_vectors is not None:
         out.print(f"papers without vectors: {found.papers_without_vectors:,}")
+    if found.queue is not None:
+        q = found.queue
+        out.print(
+            f"queue: {q['workers']} workers alive, {q['waiting']} jobs waiting, "
+            f"{q['running']} running, {q['failed']} failed"
+        )
     verdict = "[green]healthy[/]" if found.healthy else "[red]unhealthy[/]"
     out.print(
         f"{verdict}: store {'ok' if found.store_ok else 'DOWN'}, "

@@ -36,6 +36,7 @@ def _hub(device: str | None = None) -> Hub:
         hub.embedder = default_embedder(
             cache_dir=hub.settings.data_dir / "models",
             device="cuda" if device == "cuda" else "cpu",
+            model=hub.settings.embedding_model,
         )
     return hub
 
@@ -45,7 +46,12 @@ def index(
         str, typer.Option(help="Where to embed: cpu (int8 ONNX) or cuda (fp16).")
     ] = "cpu",
     rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Rebuild the keyword and vector indexes from scratch.")
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Rebuild the keyword and vector indexes from scratch; re-embed vectors of "
+            "another embedding model.",
+        ),
     ] = False,
 ) -> None:
     """Embed papers that have no current vector, then bring the search indexes up to date.
@@ -54,7 +60,13 @@ def index(
     vectors, and an interrupted run continues where it stopped.
     """
     from paperfeed.search.index import contract_of
-    from paperfeed.search.indexer import embed_papers, load_sample_vectors, pending_count
+    from paperfeed.search.indexer import (
+        OtherModelVectors,
+        check_one_model,
+        embed_papers,
+        load_sample_vectors,
+        pending_count,
+    )
 
     if device not in ("cpu", "cuda"):
         err.print("[red]error:[/] --device must be cpu or cuda")
@@ -66,6 +78,12 @@ def index(
         raise typer.Exit(2) from None
     if hub.embedder is not None:
         contract = contract_of(hub.embedder)
+        if not rebuild:
+            try:
+                check_one_model(hub.db, contract)
+            except OtherModelVectors as exc:
+                err.print(f"error: {exc}", markup=False)
+                raise typer.Exit(EXIT_USAGE) from None
         shipped = load_sample_vectors(db=hub.db, contract=contract)
         if shipped:
             err.print(f"{shipped:,} precomputed sample vectors loaded")
@@ -89,7 +107,9 @@ def index(
                 if elapsed:
                     progress.update(task, rate=f"{done / elapsed:,.0f} papers/s")
 
-            report = embed_papers(hub.db, hub.embedder, progress=advance)
+            report = embed_papers(
+                hub.db, hub.embedder, progress=advance, replace_other_models=rebuild
+            )
         out.print(f"{report.embedded:,} papers embedded, {report.unchanged:,} unchanged")
     else:
         err.print("semantic search is off (PAPERFEED_SEMANTIC_SEARCH=false): keyword index only")
@@ -199,7 +219,10 @@ def similar(
     limit: Limit = 10,
     since: DateOpt = None,
 ) -> None:
-    """List the papers most similar to one paper (from stored vectors: no model call)."""
+    """List the papers most similar to one paper (its stored vector and its own key terms).
+
+    Vector neighbours and keyword neighbours fused; no model call.
+    """
     from paperfeed.search.similar import PaperNotFound, similar_papers
 
     hub = make_hub()

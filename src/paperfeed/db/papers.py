@@ -243,6 +243,20 @@ def get_papers(conn: Connection, paper_ids: Iterable[str]) -> dict[str, PaperRec
     return found
 
 
+def get_texts(conn: Connection, paper_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The (title, abstract) of visible papers by id: a light read of two columns."""
+    wanted = list(dict.fromkeys(paper_ids))
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(papers.c.paper_id, papers.c.title, papers.c.abstract, papers.c.status).where(
+            papers.c.paper_id.in_(wanted[start : start + 500])
+        )
+        for row in conn.execute(query):
+            if row.status == PaperStatus.ACTIVE.value:
+                found[row.paper_id] = (row.title or "", row.abstract or "")
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class PaperCounts:
     papers: int

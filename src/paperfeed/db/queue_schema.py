@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import Connection, text
+
 PREFIX = "procrastinate_"
+QUEUE = "paperfeed"  # the one queue of the daily loop's jobs (loop/queue.py)
 
 
 def schema_sql() -> str:
@@ -39,3 +42,30 @@ def drop_sql(sql: str) -> list[str]:
 def is_paperfeeds(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's `include_name`: compare everything but Procrastinate's objects."""
     return not (name or "").startswith(PREFIX)
+
+
+def queue_counts(conn: Connection, *, alive_within_s: float, queue: str = QUEUE) -> dict[str, int]:
+    """The job queue at a glance: workers that beat within `alive_within_s`, and the jobs of
+    `queue` waiting, running and failed (PostgreSQL only; for `paperfeed status`)."""
+    workers = conn.execute(
+        text(
+            "SELECT count(*) FROM procrastinate_workers"
+            " WHERE last_heartbeat >= now() - make_interval(secs => :seconds)"
+        ),
+        {"seconds": alive_within_s},
+    ).scalar_one()
+    by_status: dict[str, int] = dict(
+        conn.execute(
+            text(
+                "SELECT status::text, count(*) FROM procrastinate_jobs"
+                " WHERE queue_name = :queue GROUP BY status"
+            ),
+            {"queue": queue},
+        ).all()
+    )
+    return {
+        "workers": int(workers),
+        "waiting": int(by_status.get("todo", 0)),
+        "running": int(by_status.get("doing", 0)),
+        "failed": int(by_status.get("failed", 0)),
+    }

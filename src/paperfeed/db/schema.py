@@ -430,6 +430,43 @@ feed_vetoes = Table(
 )
 
 
+# --- wt-foryou ---
+# "For you" (m013): a reader's "more like this" / "not interested" on a card, and the secret of
+# their private For you feed (stored only as a hash; a new one revokes the old).
+reader_signals = Table(
+    "reader_signals",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(8), nullable=False, comment="more (like this) or less (not interested)"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+reader_feed_tokens = Table(
+    "reader_feed_tokens",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+)
+
+
 def utc_now() -> dt.datetime:
     """The current time as every timestamp column stores it: naive UTC."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -455,8 +492,48 @@ feature_picks = Table(
 )
 
 
+# --- wt-library ---
+# A reader's imported library (m013): the file they gave (one per reader; a new import replaces
+# it whole) and its entries, each matched to a paper of the store, embedded from its own title
+# and abstract, or skipped with the reason.
+reader_libraries = Table(
+    "reader_libraries",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("source", String(300), nullable=False, comment="the file's name as given"),
+    Column("file_format", String(16), nullable=False, comment="bibtex or csl-json"),
+    Column("imported_at", DateTime, nullable=False),
+)
+
+library_entries = Table(
+    "library_entries",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, comment="1 for the file's first entry"),
+    Column("entry_key", String(200), nullable=False, comment="the citation key or CSL id"),
+    Column("title", Text, nullable=False),
+    Column("status", String(16), nullable=False, comment="matched, embedded or skipped"),
+    Column("matched_by", String(16), nullable=True, comment="arxiv, doi or title"),
+    Column("paper_id", String(64), nullable=True, comment="the store's paper, if matched"),
+    Column("note", String(300), nullable=True, comment="why it was skipped"),
+    Column("model_id", String(200), nullable=True, comment="embedded: the embedder's model"),
+    Column("dim", Integer, nullable=True),
+    Column("vector", LargeBinary, nullable=True, comment="embedded: float32, little-endian"),
+)
+
+
 # --- wt-links ---
-# Code and project links of papers (m012): found in the abstract and comment when a paper is
+# Code and project links of papers (m014): found in the abstract and comment when a paper is
 # stored, or set by a member (docs/web.md, "Code and project links"); stars for GitHub ones.
 paper_links = Table(
     "paper_links",
@@ -486,7 +563,7 @@ paper_links = Table(
     Column("stars_checked_at", DateTime, nullable=True),
 )
 
-# What Hugging Face's daily papers say of a paper (m013): its submitter there, AI summary and
+# What Hugging Face's daily papers say of a paper (m015): its submitter there, AI summary and
 # keywords, shown labelled "from Hugging Face" (its repository and project page go to
 # paper_links, source hf).
 hf_papers = Table(

@@ -217,6 +217,20 @@ def count_vectors(conn: Connection, *, contract: EmbeddingContract) -> VectorCou
     return VectorCounts(int(total), int(current), int(other), last)
 
 
+def vector_models(conn: Connection) -> dict[str, int]:
+    """How many stored vectors each model made (hidden papers' included), by model id."""
+    rows = conn.execute(
+        select(paper_vectors.c.model_id, func.count()).group_by(paper_vectors.c.model_id)
+    )
+    return {str(model): int(count) for model, count in rows}
+
+
+def delete_other_models(conn: Connection, *, model_id: str) -> int:
+    """Delete the vectors made by any other model than `model_id`; return how many."""
+    result = conn.execute(paper_vectors.delete().where(paper_vectors.c.model_id != model_id))
+    return int(result.rowcount or 0)
+
+
 def latest_embedding(conn: Connection) -> dt.datetime | None:
     """The time the latest vector was stored or checked (an index look-up)."""
     latest: dt.datetime | None = conn.scalar(select(func.max(paper_vectors.c.embedded_at)))

@@ -2,7 +2,7 @@
 
 Trending comes from the trending service (`community.trending`, the web's list), topic matches
 from the feed's papers by category and from `search.hybrid.search` for saved searches, personal
-picks from a `PersonalPicks` (by default: nearest papers to the centroid of the reader's upvotes).
+picks from a `PersonalPicks` (by default: the reader's For you picks, `recommend.recommend`).
 Lists shared by many readers are computed once per issue.
 """
 
@@ -14,17 +14,16 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
 from paperfeed.community.trending import trending
 from paperfeed.db import Database
 from paperfeed.db.digests import Issue, LedgerRow, Subscriber
-from paperfeed.db.feed import featured_with_counts, recent_upvoted_ids
+from paperfeed.db.feed import featured_with_counts
 from paperfeed.db.papers import get_papers
 from paperfeed.digest.compose import Candidate, DigestPlan, compose_digest
 from paperfeed.digest.policy import Built
 from paperfeed.digest.render import Renderer
 from paperfeed.models import PaperRecord
+from paperfeed.recommend import WindowPool, recommend, window_pool
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import SearchIndex
@@ -49,31 +48,33 @@ class PersonalPicks(Protocol):
     ) -> list[Candidate]: ...
 
 
-class CentroidPicks:
-    """Papers nearest the mean vector of the reader's upvoted papers (a reader with no
-    upvotes, or no stored vectors, gets none). A stronger model can replace it."""
+class RecommendPicks:
+    """The reader's For you picks (`recommend.recommend`, the ranking the page, API and private
+    feed show) among the digest's days, with their reasons. A subscriber who is not a member
+    gets none. The window's candidates and papers are read once per issue, for every reader."""
 
     def __init__(self, *, db: Database, search_index: IndexSource, most: int = 10) -> None:
         self.db = db
         self.search_index = search_index
         self.most = most
-        # The papers of the last window asked for: every reader of an issue shares them.
-        self._window: tuple[tuple[dt.date, dt.date], dict[str, PaperRecord]] | None = None
-        self._fresh = False
+        # The candidates and papers of the last window asked for: every reader of an issue
+        # shares them.
+        self._window: tuple[tuple[dt.date, dt.date], WindowPool | None, dict[str, PaperRecord]]
+        self._window = ((dt.date.min, dt.date.min), None, {})
         self._lock = threading.Lock()
 
-    def _window_papers(
-        self, since: dt.date, until: dt.date, ids: frozenset[str] | None
-    ) -> dict[str, PaperRecord]:
+    def _window_of(
+        self, since: dt.date, until: dt.date
+    ) -> tuple[WindowPool | None, dict[str, PaperRecord]]:
         with self._lock:
-            if self._window is not None and self._window[0] == (since, until):
-                return self._window[1]
-            papers: dict[str, PaperRecord] = {}
-            if ids is not None and len(ids) <= 20_000:
+            days, pool, papers = self._window
+            if days != (since, until):
+                pool = window_pool(self.search_index(), since=since, until=until)
+                ids = pool.pool.ids if pool is not None else ()
                 with self.db.read() as conn:
-                    papers = get_papers(conn, sorted(ids))
-            self._window = ((since, until), papers)
-            return papers
+                    papers = get_papers(conn, ids) if len(ids) <= 20_000 else {}
+                self._window = ((since, until), pool, papers)
+            return pool, papers
 
     def picks(
         self, subscriber: Subscriber, *, since: dt.date, until: dt.date, limit: int
@@ -81,30 +82,24 @@ class CentroidPicks:
         limit = min(limit, self.most)
         if subscriber.user_id is None or limit <= 0:
             return []
-        with self.db.read() as conn:
-            liked = recent_upvoted_ids(conn, user_id=subscriber.user_id, limit=200)
-        index = self.search_index()
-        if not self._fresh:  # load the vectors once; every reader of the issue shares them
-            index.ensure_fresh()
-            self._fresh = True
-        vectors = index.vectors
-        if not liked or vectors is None or len(vectors) == 0:
+        pool, papers = self._window_of(since, until)
+        if pool is None:
             return []
-        found = [v for pid in liked if (v := vectors.vector(pid)) is not None]
-        if not found:
-            return []
-        centroid = np.mean(np.stack(found), axis=0)
-        allowed = index.allowed_ids(since=since, until=until, categories=None)
-        if allowed is not None and not allowed:
-            return []
-        hits = vectors.search(centroid, k=limit, exclude=liked, mask_ids=allowed)
-        papers = self._window_papers(since, until, allowed)
-        missing = [pid for pid, _ in hits if pid not in papers]
+        found = recommend(
+            self.db,
+            search_index=self.search_index(),
+            user_id=subscriber.user_id,
+            since=since,
+            until=until,
+            limit=limit,
+            topics=subscriber.categories,
+            pool=pool,
+        )
+        missing = [p.paper_id for p in found if p.paper_id not in papers]
         if missing:
             with self.db.read() as conn:
                 papers = papers | get_papers(conn, missing)
-        why = f"close to {len(found)} papers you upvoted"
-        return [Candidate(papers[pid], why) for pid, _ in hits if pid in papers]
+        return [Candidate(papers[p.paper_id], p.reason) for p in found if p.paper_id in papers]
 
 
 @dataclass
@@ -132,7 +127,7 @@ class DigestContent:
         self.search_index = search_index
         self.embedder = embedder
         self.renderer = renderer or Renderer(settings)
-        self.personal = personal or CentroidPicks(db=db, search_index=search_index)
+        self.personal = personal or RecommendPicks(db=db, search_index=search_index)
         self.use_search = use_search
         self._lists: dict[int, _IssueLists] = {}
         self._searches: dict[tuple[int, str], list[Candidate]] = {}

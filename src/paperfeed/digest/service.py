@@ -290,13 +290,17 @@ def open_issue_for(hub: DigestParts, *, kind: str, period: dt.date) -> tuple[Iss
 
 
 def run_schedule_once(
-    hub: DigestParts, *, today: dt.date | None = None, clock: Clock | None = None
+    hub: DigestParts,
+    *,
+    today: dt.date | None = None,
+    clock: Clock | None = None,
+    policy: DeliveryPolicy | None = None,
 ) -> ScheduleTick:
     """One pass of `paperfeed worker`: today's daily issue when today has papers, today's weekly
     issue, and whatever unfinished issues remain (deferred rows, a crash's leftovers)."""
     today = today or (clock or SystemClock()).now().date()
     reports = [
-        send_issue(hub, kind=kind, period=period, clock=clock)
+        send_issue(hub, kind=kind, period=period, clock=clock, policy=policy)
         for kind, period in due_issues(hub, today=today)
     ]
     return ScheduleTick(reports=reports)

@@ -7,6 +7,7 @@ Each returns the counts recorded with its run; `NotYet` means "nothing yet, look
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Collection
@@ -15,6 +16,7 @@ from typing import Any
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
 from paperfeed.db.links import record_stars, repos_to_check
 from paperfeed.db.papers import upsert_papers
+from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, run_schedule_once
 from paperfeed.ingest._http import Clock as PoliteClock
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
@@ -28,6 +30,7 @@ from paperfeed.ingest.github_stars import (
 from paperfeed.loop.feature import Policy, apply_policy
 from paperfeed.search.index import contract_of
 from paperfeed.search.indexer import embed_papers
+from paperfeed.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +110,17 @@ def feature_day(parts: DigestParts, *, day: dt.date, now: dt.datetime) -> dict[s
     return {"policy": settings.auto_feature, "featured": len(picks), "on_feed": on_feed}
 
 
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """How the loop delivers digests: as the settings say, but without waiting for deferred
+    mails (`digest_max_wait_s` is how long `digest send` waits): a mail deferred (a 4xx, the
+    SMTP server down) goes out on a later pass, and the worker goes on with its schedule."""
+    return dataclasses.replace(DeliveryPolicy.from_settings(settings), max_wait_s=0.0)
+
+
 def send_digests(parts: DigestParts, *, day: dt.date) -> dict[str, Any]:
     """Send `day`'s daily issue (when the day has a feed), its weekly issue (to readers who chose
     that weekday) and whatever unfinished issues remain; the ledger sends each mail once."""
-    tick = run_schedule_once(parts, today=day)
+    tick = run_schedule_once(parts, today=day, policy=delivery_policy(parts.settings))
     return {
         "issues": [
             {
@@ -120,6 +130,7 @@ def send_digests(parts: DigestParts, *, day: dt.date) -> dict[str, Any]:
                 "sent": r.sent,
                 "deferred": r.deferred,
                 "failed": r.failed,
+                "connect_failures": r.connect_failures,
             }
             for r in tick.reports
         ]

@@ -34,17 +34,16 @@ from procrastinate.jobs import Status
 
 from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import get_run
+from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
-from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
-from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
+from paperfeed.loop.jobs import delivery_policy, embed_new, feature_day, fetch_day
 from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
 from paperfeed.loop.worker import feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
 
-QUEUE = "paperfeed"
 RUN_TASK = "paperfeed.loop.run"
 DELIVER_TASK = "paperfeed.loop.deliver"
 VECTORS_TASK = "paperfeed.loop.embed_missing"
@@ -98,7 +97,8 @@ def defer_due(
         job.queueing_lock
         for job in app.job_manager.list_jobs(queue=QUEUE, status=Status.DOING.value)
     }
-    for job, period in due_jobs(parts, now=now, schedule=schedule):
+    due = due_jobs(parts, now=now, schedule=schedule)
+    for job, period in due:
         key = f"{job}:{period.isoformat()}"
         if key not in running and _defer(
             app, RUN_TASK, lock=job, queueing_lock=key,
@@ -106,7 +106,7 @@ def defer_due(
         ):  # fmt: skip
             queued.append(key)
     queued += _defer_unfinished_issues(app, parts)
-    if parts.embedder is not None:
+    if parts.embedder is not None and EMBED not in {job for job, _period in due}:
         with parts.db.read() as conn:
             missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
         # A member's submission between listings: embedded by the next free worker.
@@ -233,7 +233,7 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
     schedule = Schedule.from_settings(settings)
     app = App(connector=PsycopgConnector(conninfo=parts.db.conninfo()))
     policy = dataclasses.replace(
-        DeliveryPolicy.from_settings(settings),
+        delivery_policy(settings),
         processes=1,
         max_rows=settings.digest_recipients_per_job,
     )

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from paperfeed.db.announcements import latest_announcement_day
 from paperfeed.db.jobs import JobRun, get_run
 from paperfeed.db.migrate import current_revision, head_revision
+from paperfeed.db.queue_schema import queue_counts
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts
 from paperfeed.loop.schedule import DIGEST, EMBED, FETCH, JOBS, Schedule
@@ -47,6 +48,7 @@ class LoopStatus:
     indexes_ok: bool
     schedule_ok: bool
     problems: list[str] = field(default_factory=list)
+    queue: dict[str, int] | None = None  # PostgreSQL: workers alive, jobs waiting/running/failed
 
     @property
     def lag_days(self) -> int | None:
@@ -83,7 +85,7 @@ class LoopStatus:
                 for j in self.jobs
             ],
             "problems": self.problems,
-        }
+        } | ({"queue": self.queue} if self.queue is not None else {})
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -190,4 +192,13 @@ def loop_status(parts: DigestParts, *, now: dt.datetime) -> LoopStatus:
         indexes_ok=indexes_ok,
         schedule_ok=not any(s.late for s in jobs),
         problems=problems,
+        queue=_queue(parts),
     )
+
+
+def _queue(parts: DigestParts) -> dict[str, int] | None:
+    """The PostgreSQL engine's queue, or None (SQLite: the jobs run in-process)."""
+    if parts.db.is_sqlite:
+        return None
+    with parts.db.read() as conn:
+        return queue_counts(conn, alive_within_s=parts.settings.queue_stalled_after_s)

@@ -27,6 +27,7 @@ from paperfeed.ingest.arxiv_listing import Clock as HttpClock
 from paperfeed.ingest.github_stars import ALLOWED_GITHUB_HOSTS
 from paperfeed.loop.jobs import (
     NotYet,
+    delivery_policy,
     embed_new,
     feature_day,
     fetch_day,
@@ -221,7 +222,9 @@ def _finish_open_issues(parts: DigestParts) -> None:
     with parts.db.read() as conn:
         unfinished = list_issues(conn, status=("building", "sending"), limit=50)
     for issue in unfinished:
-        send_issue(parts, kind=issue.kind, period=issue.period)
+        send_issue(
+            parts, kind=issue.kind, period=issue.period, policy=delivery_policy(parts.settings)
+        )
 
 
 def next_wake(

@@ -65,6 +65,9 @@ class SearchResults:
     limit: int
     notices: list[str] = field(default_factory=list)
     paper_id: str | None = None
+    # How many papers the query found in all (both lists, within their depth): the most that
+    # paging can show.
+    total: int = 0
 
 
 class QueryTooLong(ValueError):
@@ -233,7 +236,7 @@ def search(
         for pid, score in page
         if pid in papers
     ]
-    return SearchResults(query, hits_out, mode, offset, limit, notices)
+    return SearchResults(query, hits_out, mode, offset, limit, notices, total=len(ranked))
 
 
 def _named_paper(
@@ -257,7 +260,7 @@ def _named_paper(
     hits = []
     if paper_id in papers and offset == 0 and limit > 0:
         hits.append(SearchHit(paper=papers[paper_id], score=1.0, pinned=True))
-    return SearchResults(query, hits, "id", offset, limit, [], paper_id=paper_id)
+    return SearchResults(query, hits, "id", offset, limit, [], paper_id=paper_id, total=1)
 
 
 def _cosines_of(vectors: VectorIndex, query: np.ndarray) -> Callable[[list[str]], dict[str, float]]:

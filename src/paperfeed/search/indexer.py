@@ -18,10 +18,12 @@ from paperfeed.db.papers import get_papers
 from paperfeed.db.vectors import (
     EmbeddingContract,
     count_vectors,
+    delete_other_models,
     iter_vectors,
     papers_to_embed,
     store_vectors,
     touch_vectors,
+    vector_models,
 )
 from paperfeed.search.embedder import Embedder, embedding_text
 from paperfeed.search.index import contract_of
@@ -40,6 +42,29 @@ class EmbedReport:
     unchanged: int = 0
 
 
+class OtherModelVectors(RuntimeError):
+    """The store holds vectors of another embedding model: embedding would mix two models."""
+
+
+def check_one_model(db: Database, contract: EmbeddingContract) -> None:
+    """Raise OtherModelVectors when stored vectors were made by another model than `contract`'s.
+
+    A new revision of the same model (a new export, another precision) is no mix: its papers
+    are simply embedded again. Another model is refused, since its vectors are not comparable.
+    """
+    with db.read() as conn:
+        models = vector_models(conn)
+    others = {model: count for model, count in models.items() if model != contract.model_id}
+    if others:
+        made = ", ".join(f"{count:,} by {model}" for model, count in sorted(others.items()))
+        raise OtherModelVectors(
+            f"the store's paper vectors were made by another model ({made}), and this hub "
+            f"embeds with {contract.model_id} (PAPERFEED_EMBEDDING_MODEL). Vectors of two "
+            "models cannot be searched together: run `paperfeed index --rebuild` to embed every "
+            "paper again with the new model, or set PAPERFEED_EMBEDDING_MODEL back."
+        )
+
+
 def pending_count(*, db: Database, contract: EmbeddingContract) -> int:
     """How many visible papers lack a current vector (an upper bound on the work)."""
     with db.read() as conn:
@@ -54,16 +79,27 @@ def embed_papers(
     batch: int = 256,
     progress: Callable[[int], None] | None = None,
     among: Sequence[str] | None = None,
+    replace_other_models: bool = False,
 ) -> EmbedReport:
     """Embed every visible paper without a current vector (only `among`, if given: a few
-    hundred ids at most); commit each batch."""
+    hundred ids at most); commit each batch.
+
+    Raises OtherModelVectors if the store holds vectors of another model, unless
+    `replace_other_models` (`paperfeed index --rebuild`): then they are replaced as it goes,
+    and those left (hidden papers') are deleted at the end.
+    """
     contract = contract_of(embedder)
+    if not replace_other_models:
+        check_one_model(db, contract)
     report = EmbedReport()
     after = ""
     while True:
         with db.read() as conn:
             todo = papers_to_embed(conn, contract=contract, after=after, limit=batch, among=among)
         if not todo:
+            if replace_other_models:
+                with db.write() as conn:
+                    delete_other_models(conn, model_id=contract.model_id)
             return report
         after = todo[-1].paper_id
         texts = [embedding_text(title=p.title, abstract=p.abstract) for p in todo]

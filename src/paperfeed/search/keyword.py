@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import math
 import re
 import shutil
 from collections import Counter
@@ -31,6 +32,11 @@ INDEX_FORMAT = 2
 
 META_FILE = "paperfeed-keyword-meta.json"
 MAX_QUERY_TERMS = 64
+# A paper's keyword neighbours are found with its this many most telling terms (`like_terms`).
+LIKE_QUERY_TERMS = 32
+_TEXT_FIELDS = ("title", "abstract", "keywords")
+# like_terms remembers this many terms' document frequencies (a few MB), until the index changes.
+DF_CACHE_TERMS = 200_000
 # Adjacent query words are also looked up as a name ("Ryan Brown"), for this many pairs.
 MAX_NAME_PAIRS = 16
 
@@ -166,6 +172,9 @@ class KeywordIndex:
         self._writer: tantivy.IndexWriter | None = None
         self._pending_meta: dict[str, Any] | None = None
         self._text = _text_analyzer()
+        self._df_cache: dict[str, int] = {}
+        self._df_state: tuple[int, int] | None = None
+        self._stems: dict[str, list[str]] = {}  # like_terms: a word's terms, stop words none
         self._names = _name_analyzer()
         index.register_tokenizer(_TEXT_ANALYZER, self._text)
         index.register_tokenizer(_NAME_ANALYZER, self._names)
@@ -397,6 +406,97 @@ class KeywordIndex:
             )
         limit = min(limit, searcher.num_docs)
         hits = searcher.search(query_object, limit=limit, offset=offset, count=False).hits
+        return [
+            (str(searcher.doc(address).get_first("paper_id")), score) for score, address in hits
+        ]
+
+    def like_terms(
+        self,
+        papers: Sequence[tuple[str, str, float]],
+        *,
+        max_terms: int = LIKE_QUERY_TERMS,
+    ) -> dict[str, float]:
+        """The query of a paper's keyword neighbours: its `max_terms` most telling terms.
+
+        `papers` are (title, abstract, weight): the paper itself (weight 1), and possibly its
+        first neighbours with a smaller weight (pseudo-relevance feedback). Terms are the stemmed
+        words of the titles and abstracts (stop words, single letters, numbers and terms no
+        other paper holds dropped), a title word counting twice, each times its paper's weight.
+        Each term is scored by its saturated count (Okapi's k3) times its rarity, BM25's idf over
+        the papers holding it in any text field; the best `max_terms` are kept with that score
+        as their weight (as Lucene's MoreLikeThis boosts them), so BM25 weighs rarity twice: on
+        CACM's citations this lifted the keyword list's nDCG@20 from 0.256 to 0.264. Best first.
+        """
+        searcher = self._index.searcher()
+        total = searcher.num_docs
+        held_by = self._held_by(searcher)
+        stems = self._stems
+        if len(stems) > DF_CACHE_TERMS:
+            stems.clear()
+        counts: dict[str, float] = {}
+        for title, abstract, weight in papers:
+            for text, times in ((title, 2 * weight), (abstract, weight)):
+                for word in _WORD.findall(text.lower()):
+                    terms = stems.get(word)
+                    if terms is None:
+                        terms = [
+                            t
+                            for t in self._text.analyze(word)
+                            if word not in STOP_WORDS and not _is_initial(t) and not t.isdigit()
+                        ]
+                        stems[word] = terms
+                    for term in terms:
+                        counts[term] = counts.get(term, 0.0) + times
+        scored: list[tuple[float, str, float]] = []
+        k3 = QUERY_TF_K3
+        for term, count in counts.items():
+            held = held_by.get(term)
+            if held is None:
+                held = max(searcher.doc_freq(field, term) for field in _TEXT_FIELDS)
+                held_by[term] = held
+            if held <= 1:  # the paper alone (or none: a term cut by the analyzer)
+                continue
+            idf = math.log(1 + (total - held + 0.5) / (held + 0.5))
+            weight = (k3 + 1) * count / (k3 + count)
+            scored.append((weight * idf, term, weight * idf))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return {term: weight for _, term, weight in scored[:max_terms]}
+
+    def _held_by(self, searcher: tantivy.Searcher) -> dict[str, int]:
+        """Document frequencies looked up by `like_terms`, kept while the index is unchanged
+        (its documents and segments), and at most DF_CACHE_TERMS of them."""
+        state = (searcher.num_docs, searcher.num_segments)
+        if state != self._df_state or len(self._df_cache) > DF_CACHE_TERMS:
+            self._df_cache = {}
+            self._df_state = state
+        return self._df_cache
+
+    def search_terms(
+        self,
+        terms: Mapping[str, float],
+        *,
+        limit: int = 100,
+        since: dt.date | None = None,
+    ) -> list[tuple[str, float]]:
+        """BM25 of weighted, already analyzed terms (`like_terms`) over titles, abstracts and
+        keywords, best first. Authors are not looked up."""
+        if limit <= 0 or not terms:
+            return []
+        should = [
+            self._term(field, term, weight)
+            for field in _TEXT_FIELDS
+            for term, weight in terms.items()
+        ]
+        query_object = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should])
+        filters = self._filters(since=since, until=None, categories=None)
+        if filters:
+            query_object = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, query_object)]
+                + [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+            )
+        searcher = self._index.searcher()
+        limit = min(limit, searcher.num_docs)
+        hits = searcher.search(query_object, limit=limit, count=False).hits
         return [
             (str(searcher.doc(address).get_first("paper_id")), score) for score, address in hits
         ]

@@ -164,6 +164,18 @@ class VectorIndex:
             vector: FloatArray = self._backend.vectors(np.array([row], dtype=np.int64))[0].copy()
             return vector
 
+    def vectors_of(self, paper_ids: Iterable[str]) -> tuple[list[str], FloatArray]:
+        """Return the papers among `paper_ids` that have a vector, and their unit vectors (one
+        row each, in that order): one look-up for many papers."""
+        wanted = list(paper_ids)
+        with self._lock.reading():
+            rows = self._ids.rows_of(wanted)
+            known = rows >= 0
+            if not known.any():
+                return [], np.zeros((0, self._backend.dim), dtype=np.float32)
+            matrix = self._backend.vectors(rows[known]).astype(np.float32, copy=True)
+        return [pid for pid, ok in zip(wanted, known, strict=True) if ok], matrix
+
     def upsert(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add papers or replace their vectors; switch to HNSW once past the exact threshold."""
         keys = encode_ids(ids)

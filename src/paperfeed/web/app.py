@@ -32,6 +32,7 @@ from paperfeed.web import (
     export,
     feed_pages,
     feeds,
+    for_you,
     health,
     job_pages,
     mcp,
@@ -131,6 +132,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(export.api_router)
     app.include_router(export.router)
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
+    app.include_router(for_you.router)
+    app.include_router(for_you.api_router)
     app.include_router(pages.router)
     app.include_router(sign_in.router)
     app.include_router(community.router)
@@ -160,6 +163,7 @@ def create_app(hub: Hub) -> FastAPI:
         export.api_router,
         api_community.router,
         api_triage.router,
+        for_you.api_router,
         digest_pages.api_router,
     )
     return app

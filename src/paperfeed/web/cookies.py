@@ -48,3 +48,8 @@ def set_cookie(response: Response, name: str, value: str, max_age: int, secure: 
 
 def clear_cookie(response: Response, name: str, secure: bool) -> None:
     response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+# The home page's choice for a signed-in reader: "community" while they last chose the community
+# feed over For you (not a secret; web/feed_pages.py and web/for_you.py).
+HOME_COOKIE = "paperfeed_home"

@@ -34,8 +34,9 @@ from paperfeed.db.feed_facets import category_counts, featurings
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.periods import BadPeriod, Period, PeriodKind, parse_period, period_of
+from paperfeed.recommend.signals import has_signals
 from paperfeed.web.cards import reader_id
-from paperfeed.web.cookies import cookie_policy
+from paperfeed.web.cookies import HOME_COOKIE, cookie_policy, set_cookie
 from paperfeed.web.feed_links import CATEGORY_NAME, alternate_links
 from paperfeed.web.paging import LoopHub, page_number
 from paperfeed.web.rendering import templates
@@ -149,15 +150,39 @@ async def home(
     category: str | None = None,
     sort: str | None = None,
     has_code: str | None = None,
+    feed: str | None = None,
 ) -> Response:
-    """Show the feed of the latest day that has featured papers (`db.feed.home_day`)."""
+    """Show the feed of the latest day that has featured papers (`db.feed.home_day`); a
+    signed-in reader with signals goes to For you unless they chose the community feed
+    (`?feed=community`, remembered until they open For you again)."""
     # Most requests are anonymous and repeat: they are answered on the event loop from the
     # cache; the rest go to the thread pool, where the store is read.
     fast = cached_page(request, hub, "feed.html")
     if fast is not None:
         return fast
     chosen = ListFilter.parse(category, sort, has_code)
-    return await run_in_threadpool(_home, request, hub, page, chosen)
+    if feed == "community" or request.cookies.get(HOME_COOKIE) == "community":
+        response = await run_in_threadpool(_home, request, hub, page, chosen)
+        if feed == "community" and request.cookies.get(HOME_COOKIE) != "community":
+            secure = cookie_policy(hub.settings).secure
+            set_cookie(response, HOME_COOKIE, "community", 365 * 86400, secure)
+        return response
+    return await run_in_threadpool(_home_or_for_you, request, hub, page, chosen)
+
+
+def _home_or_for_you(request: Request, hub: Hub, page: str | None, chosen: ListFilter) -> Response:
+    user_id = reader_id(request)
+    if user_id is not None and _ranks_for_you(hub) and has_signals(db=hub.db, user_id=user_id):
+        return RedirectResponse("/for-you", status_code=303)
+    return _home(request, hub, page, chosen)
+
+
+def _ranks_for_you(hub: Hub) -> bool:
+    """Whether For you can pick anything: it ranks stored vectors, and a hub without them
+    (semantic search off, nothing embedded yet) keeps the community feed as home."""
+    hub.search_index.ensure_fresh()
+    vectors = hub.search_index.vectors
+    return vectors is not None and len(vectors) > 0
 
 
 def _home(request: Request, hub: Hub, page: str | None, chosen: ListFilter) -> Response:

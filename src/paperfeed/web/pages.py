@@ -28,6 +28,7 @@ from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
 from paperfeed.search.hybrid import MAX_LIMIT, SearchHit, checked_query, search
+from paperfeed.search.keyword import paper_day
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.auth import viewer
 from paperfeed.web.cards import reader_id
@@ -83,6 +84,10 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
 PAGE_SIZE = 20
 MAX_PAGE = 50
 RECENT_SIZE = 50  # papers listed for a category without a query
+# Sorting by date or votes reorders the best matches only: sorting every paper that shares a
+# word with the query would put the newest loosely related paper first.
+SORT_POOL = 50
+SEARCH_SORTS = {"": "Best match", "newest": "Newest", "upvotes": "Most upvoted"}
 
 
 @router.api_route("/search", methods=["GET", "HEAD"], name="search")
@@ -95,10 +100,12 @@ def search_page(
     category: str = "",
     has_code: str = "",
     page: str | None = None,
+    sort: str = "",
 ) -> Response:
     """Search papers (keyword + semantic), with date, category and "has code" filters,
-    paginated."""
+    paginated; sorted by relevance, or the best SORT_POOL matches by date or by upvotes."""
     query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
+    sort = sort if sort in SEARCH_SORTS else ""
     number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
@@ -121,6 +128,9 @@ def search_page(
         "feeds": [],
         "recent": [],
         "similar_to": None,
+        "sort": sort,
+        "sorts": SEARCH_SORTS,
+        "total": 0,
     }
     if not query and CATEGORY_NAME.match(context["category"]):
         # A category alone (a card's category chip): its most recently featured papers.
@@ -134,6 +144,7 @@ def search_page(
             feeds=_search_feeds(context["category"], {}, context["category"])[2:],
         )
     if query:
+        offset = (number - 1) * PAGE_SIZE
         results = search(
             hub.search_index,
             hub.embedder,
@@ -141,8 +152,8 @@ def search_page(
             since=since_day,
             until=until_day,
             categories=categories,
-            limit=MAX_LIMIT if code_only else PAGE_SIZE + 1,
-            offset=0 if code_only else (number - 1) * PAGE_SIZE,
+            limit=MAX_LIMIT if code_only else (SORT_POOL if sort else PAGE_SIZE + 1),
+            offset=0 if (code_only or sort) else offset,
             embed_timeout_s=hub.settings.embed_timeout_s,
         )
         found = results.hits
@@ -150,19 +161,28 @@ def search_page(
             with hub.db.read() as conn:
                 coded = with_code(conn, [hit.paper.paper_id for hit in found])
             found = [hit for hit in found if hit.paper.paper_id in coded]
-            found = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1]
         params = {
             "q": query,
             "since": context["since"],
             "until": context["until"],
             "category": context["category"],
             "has_code": "1" if code_only else "",
+            "sort": sort,
         }
         base = {k: v for k, v in params.items() if v}
 
         def page_url(number: int) -> str:
             return "/search?" + urlencode({**base, **({"page": number} if number > 1 else {})})
 
+        if sort:
+            found = _sorted_hits(hub, found, sort, user_id=reader_id(request))
+            context["total"] = len(found)
+            found = found[offset:]
+        elif code_only:
+            context["total"] = len(found)
+            found = found[offset:]
+        else:
+            context["total"] = results.total
         hits = found[:PAGE_SIZE]
         stats = card_stats(
             db=hub.db, paper_ids=[hit.paper.paper_id for hit in hits], user_id=reader_id(request)
@@ -180,6 +200,17 @@ def search_page(
             next_url=page_url(number + 1) if len(found) > PAGE_SIZE and number < MAX_PAGE else None,
         )
     return templates.TemplateResponse(request, "search.html", context)
+
+
+def _sorted_hits(
+    hub: Hub, hits: list[SearchHit], sort: str, *, user_id: int | None
+) -> list[SearchHit]:
+    """The best matches newest first (by the day a paper is filed under) or most upvoted first;
+    ties keep their relevance order."""
+    if sort == "newest":
+        return sorted(hits, key=lambda h: paper_day(h.paper) or dt.date.min, reverse=True)
+    stats = card_stats(db=hub.db, paper_ids=[h.paper.paper_id for h in hits], user_id=user_id)
+    return sorted(hits, key=lambda h: -stats[h.paper.paper_id].upvotes)
 
 
 def _search_feeds(query: str, params: dict[str, str], category: str) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """Create Procrastinate's schema: the job queue of the PostgreSQL engine (no-op on SQLite).
 
-The SQL is the installed Procrastinate's own `schema.sql` (procrastinate>=3.10,<4). A later
-Procrastinate that changes its schema ships migration files; apply them in a new migration.
+The SQL is the installed Procrastinate's own `schema.sql`; pyproject pins Procrastinate to
+3.10.x, whose schema this is. Procrastinate changes its schema in minor releases and ships the
+change as SQL files (procrastinate/sql/migrations/): moving the pin means a new migration that
+applies those files.
 
 Revision ID: m010
 Revises: m009

@@ -1,7 +1,7 @@
 """Create feature_picks: why the feature policy put each paper on a day's feed (shown on /new).
 
 Revision ID: m011
-Revises: m009
+Revises: m010
 """
 
 import sqlalchemy as sa

@@ -1,15 +1,15 @@
 """Create hf_papers: what Hugging Face's daily papers say of a paper (submitter, AI summary,
 AI keywords).
 
-Revision ID: m013
-Revises: m012
+Revision ID: m015
+Revises: m014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "m013"
-down_revision = "m012"
+revision = "m015"
+down_revision = "m014"
 branch_labels = None
 depends_on = None
 

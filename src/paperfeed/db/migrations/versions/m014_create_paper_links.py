@@ -1,15 +1,15 @@
 """Create paper_links: code repositories, Hugging Face pages and project pages of papers,
 with GitHub stars.
 
-Revision ID: m012
-Revises: m011
+Revision ID: m014
+Revises: m013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "m012"
-down_revision = "m011"
+revision = "m014"
+down_revision = "m013"
 branch_labels = None
 depends_on = None
 

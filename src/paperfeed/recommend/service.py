@@ -1,0 +1,220 @@
+"""`recommend`: a reader's explained picks among a window's papers, the one "For you" ranking that
+the page, the API, the private feed and the digest all call.
+
+The evidence comes from the store (`db.reader_signals.reader_evidence`: upvotes, collection items,
+"more like this", "not interested") and the reader's imported library (`recommend.library`:
+its papers and embedded entries become seeds, here, for every caller), the vectors from the
+search index (no model call), and the ranking from `recommend.model`. Callers may add seeds of
+their own (vectors with a reason) as extra positives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from paperfeed.db import Database
+from paperfeed.db.cache import cached
+from paperfeed.db.feed import home_day
+from paperfeed.db.papers import get_papers
+from paperfeed.db.reader_signals import Evidence, reader_evidence
+from paperfeed.models import PaperRecord
+from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
+from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
+from paperfeed.search.index import SearchIndex
+
+# How much each kind of evidence weighs as a positive.
+WEIGHTS = {"upvote": 1.0, "collection": 1.0, "more": 2.0}
+# A pick this close (cosine) to a signal paper is explained by it; a farther one by a topic of
+# the reader's when it has one.
+NEAR = 0.55
+# A category is one of the reader's topics when this share of their positives (and two at least)
+# are in it.
+TOPIC_SHARE = 0.3
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One recommended paper, with its score (higher first within one list) and why."""
+
+    paper_id: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """An extra positive given by the caller: a vector, the reason a pick near it gets (for
+    example "from your library: …"), and its weight against one upvote."""
+
+    vector: npt.NDArray[np.float32]
+    reason: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPool:
+    """The candidate papers of a window with their vectors and categories, shared by readers."""
+
+    since: dt.date
+    until: dt.date | None
+    pool: Pool
+    categories: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def window_pool(
+    search_index: SearchIndex, *, since: dt.date, until: dt.date | None = None
+) -> WindowPool | None:
+    """The visible papers announced from `since` to `until` (included) that have vectors, ready
+    to rank for many readers; None when the index has no vectors."""
+    search_index.ensure_fresh()
+    vectors = search_index.vectors
+    if vectors is None or len(vectors) == 0:
+        return None
+    allowed = search_index.allowed_ids(since=since, until=until, categories=None)
+    ids, matrix = vectors.vectors_of(sorted(allowed or ()))
+    facets = search_index.facets
+    categories = {pid: f.categories for pid in ids if (f := facets.get(pid)) is not None}
+    return WindowPool(since, until, make_pool(ids, matrix), categories)
+
+
+def _because(evidence: Evidence) -> str:
+    if evidence.kind == "collection":
+        return f"because you saved \u201c{evidence.title}\u201d in {evidence.collection}"
+    if evidence.kind == "more":
+        return f"because you asked for more like \u201c{evidence.title}\u201d"
+    return f"because you upvoted \u201c{evidence.title}\u201d"
+
+
+def reader_topics(categories: Sequence[frozenset[str]]) -> list[str]:
+    """The categories of at least `TOPIC_SHARE` of a reader's positive papers (two at least),
+    most frequent first."""
+    counts = Counter(c for cats in categories for c in cats)
+    least = max(2, TOPIC_SHARE * len(categories))
+    return [c for c, n in counts.most_common() if n >= least]
+
+
+def recommend(
+    db: Database,
+    *,
+    search_index: SearchIndex,
+    user_id: int,
+    since: dt.date,
+    until: dt.date | None = None,
+    limit: int = 20,
+    seeds: Sequence[Seed] = (),
+    topics: Sequence[str] = (),
+    pool: WindowPool | None = None,
+) -> list[Pick]:
+    """The reader's best `limit` papers announced from `since` to `until`, best first, each with
+    its reason; [] for a reader with no positive evidence and no seeds.
+
+    `topics` adds categories the reader chose (a digest's) to those learnt from their papers.
+    `pool` reuses the window's candidates across readers (see `window_pool`).
+    """
+    limit = max(0, min(limit, MAX_LIMIT))
+    with db.read() as conn:
+        evidence = reader_evidence(conn, user_id=user_id)
+    positives = [e for e in evidence if e.kind != "less"]
+    # The reader's imported library counts for every caller: its entries are seeds too.
+    library = library_seeds(db, search_index, user_id=user_id) if limit else None
+    if library is not None and library.reasons:
+        seeds = [
+            *seeds,
+            *(
+                Seed(vector, reason, LIBRARY_WEIGHT)
+                for vector, reason in zip(library.vectors, library.reasons, strict=True)
+            ),
+        ]
+    if limit == 0 or not (positives or seeds):
+        return []
+    if pool is None or (pool.since, pool.until) != (since, until):
+        pool = window_pool(search_index, since=since, until=until)
+    if pool is None or search_index.vectors is None:
+        return []
+    # One entry per paper: its strongest kind of evidence (a "more" outweighs an upvote).
+    best: dict[str, Evidence] = {}
+    for e in positives:
+        held = best.get(e.paper_id)
+        if held is None or WEIGHTS[e.kind] > WEIGHTS[held.kind]:
+            best[e.paper_id] = e
+    found, matrix = search_index.vectors.vectors_of(list(best))
+    negative_ids = [e.paper_id for e in evidence if e.kind == "less" and e.paper_id not in best]
+    _, negatives = search_index.vectors.vectors_of(negative_ids)
+    reasons = [_because(best[pid]) for pid in found] + [s.reason for s in seeds]
+    weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in seeds]
+    if seeds:
+        matrix = np.vstack([matrix, unit_rows(np.stack([s.vector for s in seeds]))])
+    if len(matrix) == 0:
+        return []
+    row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
+    signalled = {e.paper_id for e in evidence}
+    if library is not None:
+        signalled.update(library.paper_ids)  # the reader has these already
+    exclude = np.array([row_of[p] for p in signalled if p in row_of], dtype=np.int64)
+    reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude)
+    [ranked] = rank_readers(pool.pool, [reader], limit=limit)
+    facets = search_index.facets
+    mine = [*found, *(library.paper_ids if library is not None else ())]
+    learnt = reader_topics([f.categories for pid in mine if (f := facets.get(pid)) is not None])
+    chosen = list(dict.fromkeys([*topics, *learnt]))
+    picks = []
+    for row, score, nearest, cosine in zip(
+        ranked.rows, ranked.scores, ranked.nearest, ranked.nearest_cosine, strict=True
+    ):
+        paper_id = pool.pool.ids[int(row)]
+        reason = reasons[int(nearest)]
+        if cosine < NEAR:
+            theirs = pool.categories.get(paper_id, frozenset())
+            topic = next((t for t in chosen if t in theirs), None)
+            if topic is not None:
+                reason = f"matches your topic {topic}"
+        picks.append(Pick(paper_id, float(score), reason))
+    return picks
+
+
+# The window the page, the API and the private feed rank: the week up to the latest feed day.
+FOR_YOU_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class ForYou:
+    """A reader's For you list: the window ranked, each pick with its paper."""
+
+    since: dt.date | None
+    until: dt.date | None
+    picks: list[tuple[PaperRecord, Pick]]
+
+
+def for_you(db: Database, *, search_index: SearchIndex, user_id: int, limit: int = 30) -> ForYou:
+    """The reader's picks among the papers of the `FOR_YOU_DAYS` days up to the latest feed day
+    (the demo's day while the store is the demo), with the papers to show."""
+    with db.read() as conn:
+        until = home_day(conn)
+    if until is None:
+        return ForYou(None, None, [])
+    since = until - dt.timedelta(days=FOR_YOU_DAYS - 1)
+    # The window's candidates are the same for every reader until the store changes.
+    pool = cached(
+        db,
+        ("for-you-pool", since, until),
+        lambda: window_pool(search_index, since=since, until=until),
+    )
+    found = recommend(
+        db,
+        search_index=search_index,
+        user_id=user_id,
+        since=since,
+        until=until,
+        limit=limit,
+        pool=pool,
+    )
+    with db.read() as conn:
+        papers = get_papers(conn, [p.paper_id for p in found])
+    return ForYou(since, until, [(papers[p.paper_id], p) for p in found if p.paper_id in papers])
