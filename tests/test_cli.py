@@ -73,6 +73,18 @@ def test_hf_daily_imports_the_fixture() -> None:
     assert code == 0 and "753 imported" in out
 
 
+def test_hf_daily_takes_a_file_or_since_not_both_nor_neither(tmp_path: Path) -> None:
+    assert run("ingest", "hf-daily")[0] == 2
+    assert run("ingest", "hf-daily", str(tmp_path / "x.json"), "--since", "2026-03-01")[0] == 2
+    # Nothing listens on port 9 of loopback: the live read fails as a network source does.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAPERFEED_HF_API_URL", "http://127.0.0.1:9")
+        patch.setenv("PAPERFEED_HTTP_RETRIES", "0")
+        patch.setenv("PAPERFEED_HF_REQUEST_INTERVAL_S", "0")
+        code, _ = run("ingest", "hf-daily", "--since", "2026-03-01", "--until", "2026-03-01")
+    assert code == 3
+
+
 def test_papers_show_reads_versioned_ids_and_urls() -> None:
     run("ingest", "sample", "--feature")
     code, out = run("papers", "show", "https://arxiv.org/abs/2603.12270v1")
@@ -98,7 +110,7 @@ def test_backup_copies_a_consistent_database(tmp_path: Path) -> None:
 
 def test_migrate_reports_the_schema() -> None:
     code, out = run("migrate")
-    assert code == 0 and "m015" in out
+    assert code == 0 and "m017" in out
 
 
 def test_every_command_has_help() -> None:

@@ -147,6 +147,19 @@ class Featuring:
 
 
 @dataclass(frozen=True, slots=True)
+class HfFacts:
+    """What Hugging Face's daily papers say of a paper beyond the paper itself: who submitted
+    it there, its AI summary and keywords, and its repository and project page."""
+
+    paper_id: str
+    submitter: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] | None = None
+    github_repo: str | None = None
+    project_page: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """A record a source could not read: where it was, and why."""
 

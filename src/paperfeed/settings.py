@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, computed_field, field_validator, model_validator
+from pydantic import Field, SecretStr, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -43,6 +43,33 @@ class Settings(BaseSettings):
     arxiv_request_interval_s: float = Field(
         default=3.0,
         description="Seconds between two requests to arXiv (its published limit is one per 3 s).",
+    )
+    hf_api_url: str = Field(
+        default="https://huggingface.co",
+        description="Hugging Face compatible hub whose /api/daily_papers `ingest hf-daily "
+        "--since` reads (another paperfeed hub works too).",
+    )
+    hf_request_interval_s: float = Field(
+        default=1.0, description="Seconds between two requests to that /api/daily_papers."
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub REST API the stars job asks (its host must be api.github.com).",
+    )
+    github_token: SecretStr | None = Field(
+        default=None,
+        description="Optional GitHub token for the stars job: 5,000 requests an hour, not 60.",
+    )
+    github_request_interval_s: float = Field(
+        default=1.0, description="Seconds between two requests to GitHub."
+    )
+    github_stars_per_run: int = Field(
+        default=50,
+        ge=0,
+        description="Most repositories the daily stars job asks about per run (0: job off).",
+    )
+    github_stars_max_age_days: float = Field(
+        default=7.0, gt=0, description="Stars counted longer ago than this are counted again."
     )
     http_timeout_s: float = Field(default=30.0, description="Timeout of one outbound request.")
     http_retries: int = Field(

@@ -80,6 +80,7 @@ def make_settings(tmp_path: Path, url: str, **overrides: Any) -> Settings:
         "public_url": "https://papers.example.org",
         "digest_time": "08:00",
         "digest_timezone": "UTC",
+        "github_stars_per_run": 0,  # the stars job has its own fake GitHub (test_stars.py)
     }
     return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
 

@@ -163,17 +163,55 @@ def snapshot(
 @app.command("hf-daily")
 def hf_daily(
     path: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            help="JSON array or JSONL (gzip or plain) of daily papers.", show_default=False
+            help="JSON array or JSONL (gzip or plain) of daily papers; or use --since.",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Read the days from this one live from PAPERFEED_HF_API_URL's "
+            "/api/daily_papers instead of a file.",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Last day with --since (default: today, UTC).",
+            show_default=False,
+        ),
+    ] = None,
     errors: ErrorsOption = None,
 ) -> None:
-    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes.
+    """Import Hugging Face daily papers: the papers, the day each was featured and its upvotes,
+    and what Hugging Face says of each (submitter, AI summary and keywords, repository and
+    project page).
 
     These are curated days, so each paper is featured on its day (with its upvote count).
     """
+    if since is not None:
+        from paperfeed.ingest.hf_daily import HfDailyApiSource
+
+        if path is not None:
+            err.print("[red]error:[/] give a file or --since, not both")
+            raise typer.Exit(2)
+        last = _day(until) or dt.datetime.now(dt.UTC).date()
+        hub = make_hub()
+        try:
+            source = HfDailyApiSource(settings=hub.settings, since=since.date(), until=last)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] PAPERFEED_HF_API_URL: {exc}")
+            raise typer.Exit(2) from None
+        run_network_source(hub, source, label="Hugging Face daily papers", errors=errors)
+        return
+    if path is None:
+        err.print("[red]error:[/] give a file of daily papers, or --since DATE to read them live")
+        raise typer.Exit(2)
     if not path.is_file():
         err.print(f"[red]error:[/] {path} is not a file")
         raise typer.Exit(2)

@@ -33,6 +33,7 @@ SIGN_IN_PER_EMAIL = Limit("sign-in:email", 5, dt.timedelta(minutes=60))
 SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
 COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
 NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
+LINKS_PER_USER = Limit("links:user", 20, dt.timedelta(minutes=60))
 
 
 class RateLimited(Exception):

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from paperfeed.db.demo import demo_as_of
+from paperfeed.db.links import has_code
 from paperfeed.db.papers import paper_from_row
 from paperfeed.db.schema import feed_entries, papers, upvotes, utc_now
 from paperfeed.models import Featuring, PaperRecord, PaperStatus
@@ -213,9 +214,11 @@ def papers_for_period(
     offset: int = 0,
     category: str | None = None,
     newest: bool = False,
+    with_code: bool = False,
 ) -> list[FeedItem]:
     """The visible papers featured from `start` to `end` (excluded), most upvoted first, or
-    with `newest` the latest featured day first; only those in `category` if given.
+    with `newest` the latest featured day first; only those in `category` if given, and only
+    those with code (db/links.py `has_code`) if `with_code`.
 
     Ties go to the newer id. `FeedItem.upvotes` is `upvote_total()`. `limit=-1`: all of them.
     """
@@ -236,6 +239,8 @@ def papers_for_period(
     )
     if category:
         query = query.where(in_category(category))
+    if with_code:
+        query = query.where(has_code(papers.c.paper_id))
     return [
         FeedItem(paper_from_row(row), row.feed_day, row.total, row.feed_source)
         for row in conn.execute(query)
@@ -243,10 +248,15 @@ def papers_for_period(
 
 
 def count_featured(
-    conn: Connection, start: dt.date, end: dt.date, *, category: str | None = None
+    conn: Connection,
+    start: dt.date,
+    end: dt.date,
+    *,
+    category: str | None = None,
+    with_code: bool = False,
 ) -> int:
-    """How many visible papers (in `category`, if given) were featured from `start` to `end`
-    (excluded)."""
+    """How many visible papers (in `category`, if given; with code, if `with_code`) were
+    featured from `start` to `end` (excluded)."""
     visible = _visible(feed_entries.c.paper_id)
     if category:
         visible = exists().where(
@@ -254,6 +264,8 @@ def count_featured(
             papers.c.status == PaperStatus.ACTIVE.value,
             in_category(category),
         )
+    if with_code:
+        visible = and_(visible, has_code(feed_entries.c.paper_id))
     query = select(func.count(func.distinct(feed_entries.c.paper_id))).where(
         feed_entries.c.day >= start, feed_entries.c.day < end, visible
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from paperfeed.db.links import record_found
 from paperfeed.db.schema import feed_entries, papers, utc_now
 from paperfeed.models import ImportSummary, PaperRecord, PaperStatus
 
@@ -179,6 +180,7 @@ def upsert_papers(conn: Connection, records: Sequence[PaperRecord]) -> ImportSum
             .values({c: bindparam(f"b_{c}") for c in columns if c != "paper_id"})
         )
         conn.execute(statement, updates)
+    record_found(conn, list(changed.values()), replace=[p for p in changed if p in stored_ids])
     summary.changed = list(changed.values())
     return summary
 

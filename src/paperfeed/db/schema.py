@@ -432,7 +432,7 @@ feed_vetoes = Table(
 
 
 # --- wt-foryou ---
-# "For you" (m013): a reader's "more like this" / "not interested" on a card, and the secret of
+# "For you" (m012): a reader's "more like this" / "not interested" on a card, and the secret of
 # their private For you feed (stored only as a hash; a new one revokes the old).
 reader_signals = Table(
     "reader_signals",
@@ -566,4 +566,53 @@ collection_notes = Table(
         name="fk_collection_notes_collection_items",
         ondelete="CASCADE",
     ),
+)
+
+# --- wt-links ---
+# Code and project links of papers (m016): found in the abstract and comment when a paper is
+# stored, or set by a member (docs/web.md, "Code and project links"); stars for GitHub ones.
+paper_links = Table(
+    "paper_links",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "url", String(500), primary_key=True, index=True, comment="canonical: a repository's root"
+    ),
+    Column("kind", String(16), nullable=False, comment="github, gitlab, hf_model, … or project"),
+    Column("source", String(16), nullable=False, comment="found (abstract/comment), member, hf"),
+    Column("position", Integer, nullable=False, comment="the order it was found or given in"),
+    Column(
+        "added_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the member who set it",
+    ),
+    Column("added_at", DateTime, nullable=False),
+    Column("stars", Integer, nullable=True, comment="GitHub stars at stars_checked_at"),
+    Column("stars_etag", String(200), nullable=True, comment="for conditional requests"),
+    Column("stars_checked_at", DateTime, nullable=True),
+)
+
+# What Hugging Face's daily papers say of a paper (m017): its submitter there, AI summary and
+# keywords, shown labelled "from Hugging Face" (its repository and project page go to
+# paper_links, source hf).
+hf_papers = Table(
+    "hf_papers",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("submitter", String(100), nullable=True, comment="who submitted it on Hugging Face"),
+    Column("ai_summary", Text, nullable=True),
+    Column("ai_keywords", JSON, nullable=True, comment="a list of keywords"),
+    Column("updated_at", DateTime, nullable=False),
 )

@@ -10,18 +10,20 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from paperfeed.db.keyphrases import get_keyphrases
+from paperfeed.db.links import NO_LINKS, PaperLinks, links_of
 from paperfeed.db.schema import comments, feed_entries, upvotes, utc_now
 
 
 @dataclass(frozen=True, slots=True)
 class CardStats:
-    """What a paper card shows: upvotes (imported + readers'), comments, the reader's vote, and
-    the paper's keyphrases (best first)."""
+    """What a paper card shows: upvotes (imported + readers'), comments, the reader's vote, the
+    paper's keyphrases (best first) and its code and project links."""
 
     upvotes: int = 0
     comments: int = 0
     upvoted: bool = False
     keyphrases: tuple[str, ...] = ()
+    links: PaperLinks = NO_LINKS
 
 
 def set_upvote(
@@ -108,12 +110,14 @@ def card_stats(
                 )
             )
     phrases = get_keyphrases(conn, ids)
+    links = links_of(conn, ids)
     return {
         pid: CardStats(
             imported.get(pid, 0) + readers.get(pid, 0),
             counted.get(pid, 0),
             pid in mine,
             tuple(phrases.get(pid, ())),
+            links.get(pid, NO_LINKS),
         )
         for pid in ids
     }

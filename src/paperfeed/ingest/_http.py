@@ -11,7 +11,7 @@ import email.utils
 import logging
 import time
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
@@ -77,11 +77,13 @@ class PageError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One fetched response: its final URL (with the query string), status and body."""
+    """One fetched response: its final URL (with the query string), status, body and headers
+    (names in lower case)."""
 
     url: str
     status: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_url(url: str) -> str:
@@ -192,8 +194,10 @@ class PoliteClient:
         *,
         params: Mapping[str, str | int] | None = None,
         accept: Collection[int] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> Page:
-        """Fetch `url`; 2xx and the statuses in `accept` come back, anything else raises."""
+        """Fetch `url` (with extra request `headers`); 2xx and the statuses in `accept` come
+        back, anything else raises."""
         check_url(url)
         current = httpx.URL(url, params=dict(params) if params else None)
         redirects = 0
@@ -202,14 +206,14 @@ class PoliteClient:
             self._wait_turn()
             retry_after: float | None = None
             try:
-                status, headers, body = self._send(current)
+                status, answer, body = self._send(current, headers)
             except httpx.TimeoutException as exc:
                 problem = f"timed out after {self.timeout_s:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 problem = f"connection failed: {type(exc).__name__}: {exc}"
             else:
-                if status in REDIRECT_STATUSES and "location" in headers:
-                    current = self._redirect(current, headers["location"], status)
+                if status in REDIRECT_STATUSES and "location" in answer:
+                    current = self._redirect(current, answer["location"], status)
                     redirects += 1
                     if redirects > MAX_REDIRECTS:
                         raise FetchError(f"more than {MAX_REDIRECTS} redirects", url=str(current))
@@ -217,10 +221,11 @@ class PoliteClient:
                 if status in RETRY_STATUSES:
                     problem = f"HTTP {status}"
                     retry_after = retry_after_seconds(
-                        headers.get("retry-after"), date_header=headers.get("date")
+                        answer.get("retry-after"), date_header=answer.get("date")
                     )
                 elif status < 300 or status in accept:
-                    return Page(url=str(current), status=status, body=body)
+                    kept = {name.lower(): value for name, value in answer.items()}
+                    return Page(url=str(current), status=status, body=body, headers=kept)
                 else:
                     raise FetchError(f"HTTP {status}", url=str(current), status=status)
             if attempt >= self.retries:
@@ -249,7 +254,9 @@ class PoliteClient:
                 self.clock.sleep(wait)
         self._last_request = self.clock.monotonic()
 
-    def _send(self, url: httpx.URL) -> tuple[int, httpx.Headers, bytes]:
+    def _send(
+        self, url: httpx.URL, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, httpx.Headers, bytes]:
         if self._client is None:
             self._client = httpx.Client(
                 timeout=httpx.Timeout(self.timeout_s),
@@ -257,7 +264,7 @@ class PoliteClient:
                 follow_redirects=False,
                 transport=self._transport,
             )
-        with self._client.stream("GET", url) as response:
+        with self._client.stream("GET", url, headers=dict(headers or {})) as response:
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

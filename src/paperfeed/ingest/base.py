@@ -7,7 +7,7 @@ the same command again completes the job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,10 +15,11 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from paperfeed.db import Database
 from paperfeed.db.feed import feature_papers
+from paperfeed.db.hf_papers import record_hf_facts
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.state import clear_state, save_state
 from paperfeed.ingest._fields import RecordError, check_featuring, check_record
-from paperfeed.models import Featuring, ImportSummary, PaperRecord, Rejected
+from paperfeed.models import Featuring, HfFacts, ImportSummary, PaperRecord, Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class Checkpoint:
     value: dict[str, Any] | None
 
 
-SourceItem = PaperRecord | Featuring | Rejected | Checkpoint
+SourceItem = PaperRecord | Featuring | HfFacts | Rejected | Checkpoint
 
 
 class Source(Protocol):
@@ -88,14 +89,19 @@ def run_ingest(
     total = ImportSummary()
     records: list[PaperRecord] = []
     featurings: list[Featuring] = []
+    facts: list[HfFacts] = []
     refused: set[str] = set()
 
     def store(
-        papers: list[PaperRecord], features: list[Featuring], mark: Checkpoint | None
+        papers: list[PaperRecord],
+        features: list[Featuring],
+        mark: Checkpoint | None,
+        said: Sequence[HfFacts] = (),
     ) -> list[PaperRecord]:
         with db.write() as conn:
             batch = upsert_papers(conn, papers)
             batch.featured = feature_papers(conn, features)
+            record_hf_facts(conn, [f for f in said if f.paper_id not in refused])
             if mark is not None:
                 if mark.value is None:
                     clear_state(conn, source=source.name, key=mark.key)
@@ -120,18 +126,19 @@ def run_ingest(
                 store([], features, None)
             except STORE_ERRORS as exc:
                 total.rejected.append(Rejected(_where(source, paper_id), _reason(exc)))
-        store([], [], checkpoint)
+        store([], [], checkpoint, facts)
         return stored
 
     def flush(checkpoint: Checkpoint | None = None) -> None:
-        if not records and not featurings and checkpoint is None:
+        if not records and not featurings and not facts and checkpoint is None:
             return
         try:
-            stored = store(records, featurings, checkpoint)
+            stored = store(records, featurings, checkpoint, facts)
         except STORE_ERRORS:
             stored = store_row_by_row(checkpoint)
         records.clear()
         featurings.clear()
+        facts.clear()
         if on_stored is not None and stored:
             on_stored(stored)
         if on_batch is not None:
@@ -155,6 +162,8 @@ def run_ingest(
                 featurings.append(check_featuring(item))
             except RecordError as exc:
                 total.rejected.append(Rejected(_where(source, item.paper_id), str(exc)))
+        elif isinstance(item, HfFacts):
+            facts.append(item)
         elif isinstance(item, Rejected):
             total.rejected.append(item)
         else:

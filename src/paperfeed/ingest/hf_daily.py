@@ -1,11 +1,15 @@
-"""Hugging Face daily papers: the `/api/daily_papers` shape, as a JSON array or JSONL.
+"""Hugging Face daily papers: the `/api/daily_papers` shape, as a JSON array or JSONL, or live
+from any Hugging Face compatible `/api/daily_papers` endpoint (`HfDailyApiSource`).
 
-Each entry brings a paper, the day it was featured and its upvote count. The flat shape of
-`shared/data/hf_daily_papers_2024/` (id, title, abstract, published, upvotes) is read too.
+Each entry brings a paper, the day it was featured and its upvote count, and what Hugging Face
+says of it: the submitter, `ai_summary`, `ai_keywords`, `githubRepo`, `projectPage` (`HfFacts`).
+The flat shape of `shared/data/hf_daily_papers_2024/` (id, title, abstract, published, upvotes)
+is read too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +26,11 @@ from paperfeed.ingest._fields import (
     str_list_field,
     text_fields,
 )
+from paperfeed.ingest._http import Clock, PoliteClient, check_url
 from paperfeed.ingest.base import RecordCounter, SourceItem
 from paperfeed.ingest.snapshot import MAX_LINE, open_maybe_gzip, read_lines
-from paperfeed.models import MAX_STORED_INT, Featuring, PaperRecord, Rejected
+from paperfeed.models import MAX_STORED_INT, Featuring, HfFacts, PaperRecord, Rejected
+from paperfeed.settings import Settings
 
 MAX_ARRAY = 64 * 2**20  # a year of Hugging Face daily papers is a few MiB as one JSON array
 
@@ -53,8 +59,42 @@ def _authors(value: object) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
-    """Read one daily-papers entry into the paper and its featuring."""
+def _text(value: object, limit: int) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return " ".join(value.split())[:limit]
+
+
+def _submitter(entry: dict[str, Any], paper: dict[str, Any]) -> str | None:
+    for who in (entry.get("submittedBy"), paper.get("submittedOnDailyBy")):
+        if isinstance(who, dict):
+            name = _text(who.get("fullname"), 100) or _text(who.get("name"), 100)
+            if name:
+                return name
+    return None
+
+
+def _facts(paper_id: str, entry: dict[str, Any], paper: dict[str, Any]) -> HfFacts | None:
+    keywords = paper.get("ai_keywords")
+    words = (
+        tuple(w for k in keywords[:30] if (w := _text(k, 100)))
+        if isinstance(keywords, list)
+        else ()
+    )
+    facts = HfFacts(
+        paper_id,
+        submitter=_submitter(entry, paper),
+        ai_summary=_text(paper.get("ai_summary"), 5000),
+        ai_keywords=words or None,
+        github_repo=_text(paper.get("githubRepo"), 500),
+        project_page=_text(paper.get("projectPage"), 500),
+    )
+    return facts if facts != HfFacts(paper_id) else None
+
+
+def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring, HfFacts | None]:
+    """Read one daily-papers entry into the paper, its featuring, and what Hugging Face says
+    of it (None: nothing)."""
     if not isinstance(entry, dict):
         raise RecordError(f"expected a JSON object, got {type(entry).__name__}")
     paper = entry.get("paper")
@@ -68,6 +108,7 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
         upvotes = _upvotes(paper.get("upvotes"))
         authors = _authors(paper.get("authors"))
         categories = None
+        facts = _facts(paper_id, entry, paper)
     else:  # the flat shape of shared/data/hf_daily_papers_2024
         paper_id, version = paper_id_field(entry)
         title, abstract = text_fields(entry, "abstract", "summary")
@@ -76,6 +117,7 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
         upvotes = _upvotes(entry.get("upvotes"))
         authors = _authors(entry.get("authors"))
         categories = str_list_field(entry, "categories")
+        facts = _facts(paper_id, entry, entry)
     try:
         submitted = parse_time(published)
         day = parse_day(featured)
@@ -95,7 +137,7 @@ def entry_to_items(entry: Any) -> tuple[PaperRecord, Featuring]:
         announced=None,
         comment=str_field(entry, "comment"),
     )
-    return record, Featuring(paper_id, day, source="hf-daily", upvotes=upvotes)
+    return record, Featuring(paper_id, day, source="hf-daily", upvotes=upvotes), facts
 
 
 class HfDailySource(RecordCounter):
@@ -146,7 +188,7 @@ class HfDailySource(RecordCounter):
                 yield Rejected(location, str(entry))
                 continue
             try:
-                record, featuring = entry_to_items(entry)
+                record, featuring, facts = entry_to_items(entry)
                 check_record(record)
                 check_featuring(featuring)
             except RecordError as exc:
@@ -154,6 +196,8 @@ class HfDailySource(RecordCounter):
                 continue
             yield record
             yield featuring
+            if facts is not None:
+                yield facts
 
 
 def _loads(data: bytes) -> Any:
@@ -176,3 +220,74 @@ class _Prefixed:
         if head.endswith(b"\n") or (limit >= 0 and len(head) >= limit):
             return head
         return head + self._stream.readline(limit - len(head) if limit >= 0 else -1)
+
+
+class HfDailyApiSource(RecordCounter):
+    """Daily papers read live from a Hugging Face compatible `/api/daily_papers` (huggingface.co
+    or another paperfeed hub), one day at a time from `since` to `until`, every page of each.
+
+    Requests go through the shared polite client (`hf_request_interval_s` apart, retried).
+    """
+
+    unit = "days"
+    name = "hf-daily"
+    PAGE = 100
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        since: dt.date,
+        until: dt.date,
+        clock: Clock | None = None,
+    ) -> None:
+        self.base = check_url(settings.hf_api_url).rstrip("/")
+        self.settings = settings
+        self.since = since
+        self.until = until
+        self.clock = clock
+        self._total = max(0, (until - since).days + 1)
+
+    def read(self) -> Iterator[SourceItem]:
+        client = PoliteClient(
+            min_interval_s=self.settings.hf_request_interval_s,
+            timeout_s=self.settings.http_timeout_s,
+            retries=self.settings.http_retries,
+            clock=self.clock,
+            max_bytes=16 * 1024 * 1024,
+        )
+        url = f"{self.base}/api/daily_papers"
+        with client:
+            day = self.since
+            while day <= self.until:
+                for page in range(1000):
+                    params: dict[str, str | int] = {
+                        "date": day.isoformat(),
+                        "limit": self.PAGE,
+                        "p": page,
+                    }
+                    location = f"{url}?date={day.isoformat()}&p={page}"
+                    try:
+                        entries = _loads(client.get(url, params=params).body)
+                    except RecordError as exc:
+                        yield Rejected(location, str(exc))
+                        break
+                    if not isinstance(entries, list):
+                        yield Rejected(location, "expected a JSON array of daily papers")
+                        break
+                    for index, entry in enumerate(entries):
+                        try:
+                            record, featuring, facts = entry_to_items(entry)
+                            check_record(record)
+                            check_featuring(featuring)
+                        except RecordError as exc:
+                            yield Rejected(f"{location}: entry {index + 1}", str(exc))
+                            continue
+                        yield record
+                        yield featuring
+                        if facts is not None:
+                            yield facts
+                    if len(entries) < self.PAGE:
+                        break
+                self._done += 1
+                day += dt.timedelta(days=1)

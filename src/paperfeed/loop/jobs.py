@@ -1,5 +1,6 @@
-"""The daily loop's four jobs, each run for one period (the listing day, or the digest's day):
-fetch the listing, embed and index it, apply the feature policy, send the digests.
+"""The daily loop's jobs, each run for one period (the listing day, the digest's day, or the
+UTC day for stars): fetch the listing, embed and index it, apply the feature policy, send the
+digests, count the stars of the GitHub repositories papers link to.
 
 Each returns the counts recorded with its run; `NotYet` means "nothing yet, look again later".
 """
@@ -9,14 +10,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
+from paperfeed.db.links import record_stars, repos_to_check
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, run_schedule_once
+from paperfeed.ingest._http import Clock as PoliteClock
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
 from paperfeed.ingest.arxiv_listing import ListedPaper, ListingNotReady, fetch_day_listings
+from paperfeed.ingest.github_stars import (
+    ALLOWED_GITHUB_HOSTS,
+    RateLimitSpent,
+    StarCount,
+    count_stars,
+)
 from paperfeed.loop.feature import Policy, apply_policy
 from paperfeed.search.index import contract_of
 from paperfeed.search.indexer import embed_papers
@@ -125,3 +135,52 @@ def send_digests(parts: DigestParts, *, day: dt.date) -> dict[str, Any]:
             for r in tick.reports
         ]
     }
+
+
+def stars_due(parts: DigestParts, *, now: dt.datetime) -> bool:
+    """Whether the stars job has anything to count at `now` (and is on)."""
+    settings = parts.settings
+    if settings.github_stars_per_run <= 0:
+        return False
+    with parts.db.read() as conn:
+        return bool(repos_to_check(conn, checked_before=_stale_before(parts, now), limit=1))
+
+
+def _stale_before(parts: DigestParts, now: dt.datetime) -> dt.datetime:
+    age = dt.timedelta(days=parts.settings.github_stars_max_age_days)
+    return now.astimezone(dt.UTC).replace(tzinfo=None) - age
+
+
+def refresh_stars(
+    parts: DigestParts,
+    *,
+    now: dt.datetime,
+    http_clock: PoliteClock | None = None,
+    allowed_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+) -> dict[str, Any]:
+    """Count the stars of up to `github_stars_per_run` GitHub repositories, those never counted
+    or counted longest ago first; stop early when GitHub's rate limit is spent (the rest wait
+    for the next day). Each answer is stored as it comes, so a crash loses nothing counted."""
+    with parts.db.read() as conn:
+        due = repos_to_check(
+            conn,
+            checked_before=_stale_before(parts, now),
+            limit=parts.settings.github_stars_per_run,
+        )
+    counts: dict[str, Any] = {"due": len(due), "counted": 0, "unchanged": 0, "gone": 0}
+    stamp = now.astimezone(dt.UTC).replace(tzinfo=None)
+    answers = count_stars(
+        [(repo.url, repo.etag) for repo in due],
+        settings=parts.settings,
+        clock=http_clock,
+        allowed_hosts=allowed_hosts,
+    )
+    for answer in answers:
+        if isinstance(answer, RateLimitSpent):
+            counts["rate_limited_until"] = answer.reset.isoformat() if answer.reset else None
+            break
+        assert isinstance(answer, StarCount)
+        with parts.db.write() as conn:
+            record_stars(conn, answer.url, stars=answer.stars, etag=answer.etag, now=stamp)
+        counts[answer.state] += 1
+    return counts

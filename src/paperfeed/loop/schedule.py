@@ -16,6 +16,8 @@ from paperfeed.settings import Settings
 
 FETCH, EMBED, FEATURE, DIGEST = "fetch", "embed", "feature", "digest"
 JOBS = (FETCH, EMBED, FEATURE, DIGEST)
+STARS = "stars"  # once a UTC day when repositories are due (loop/jobs.py: refresh_stars)
+ALL_JOBS = (*JOBS, STARS)
 _MINUTE = dt.timedelta(minutes=1)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +22,20 @@ from paperfeed.db.digests import list_issues
 from paperfeed.db.jobs import JobRun, finish_run, get_run, start_run
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts, send_issue
+from paperfeed.ingest._http import Clock as PoliteClock
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
+from paperfeed.ingest.github_stars import ALLOWED_GITHUB_HOSTS
 from paperfeed.loop.jobs import (
     NotYet,
     delivery_policy,
     embed_new,
     feature_day,
     fetch_day,
+    refresh_stars,
     send_digests,
+    stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
+from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, STARS, Schedule
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -155,9 +159,12 @@ def run_due(
     now: dt.datetime,
     schedule: Schedule | None = None,
     http_clock: HttpClock | None = None,
+    stars_clock: PoliteClock | None = None,
+    stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
-    the digests of the digest day once that day's feed is closed."""
+    the digests of the digest day once that day's feed is closed, then the stars of the
+    GitHub repositories due (once a UTC day)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
 
@@ -184,6 +191,15 @@ def run_due(
     digest_day, _fire = schedule.digest_period(now)
     if not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         run(DIGEST, digest_day, lambda: send_digests(parts, day=digest_day))
+    stars_day = now.astimezone(dt.UTC).date()
+    if stars_due(parts, now=now):
+        run(
+            STARS,
+            stars_day,
+            lambda: refresh_stars(
+                parts, now=now, http_clock=stars_clock, allowed_hosts=stars_hosts
+            ),
+        )
     _finish_open_issues(parts)
     _embed_stragglers(parts)
     return done

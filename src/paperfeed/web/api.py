@@ -30,13 +30,15 @@ from paperfeed.db.feed import (
     papers_for_period,
     recent_in_category,
 )
+from paperfeed.db.hf_papers import hf_paper
+from paperfeed.db.links import with_code as links_with_code
 from paperfeed.db.papers import get_paper
 from paperfeed.db.trending import papers_for_scores
 from paperfeed.db.upvotes import CardStats, card_stats
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord, PaperStatus, parse_arxiv_id
 from paperfeed.periods import BadPeriod, Period, parse_period
-from paperfeed.search.hybrid import MAX_QUERY_CHARS, search
+from paperfeed.search.hybrid import MAX_LIMIT, MAX_QUERY_CHARS, search
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.trending import FORMULA_VERSION, Window, half_life
 from paperfeed.web.feed_links import CATEGORY_NAME
@@ -79,6 +81,22 @@ class PaperPublic(BaseModel):
         description="up to five phrases of the title and abstract, best first, found by this "
         "hub's embedder (not Hugging Face's ai_keywords)",
     )
+    github_repo: str | None = Field(
+        None, alias="githubRepo", description="the code repository (GitHub, else GitLab)"
+    )
+    project_page: str | None = Field(None, alias="projectPage")
+    github_stars: int | None = Field(
+        None, alias="githubStars", description="the repository's stars when last counted"
+    )
+
+
+class LinkPublic(BaseModel):
+    """One code or project link of a paper."""
+
+    kind: str = Field(description="github, gitlab, hf_model, hf_dataset, hf_space or project")
+    url: str
+    source: str = Field(description="found (in the abstract or comment), member or hf")
+    stars: int | None = Field(None, description="GitHub stars when last counted")
 
 
 class PaperInfoPublic(PaperPublic):
@@ -91,6 +109,14 @@ class PaperInfoPublic(PaperPublic):
     comment: str | None = None
     journal_ref: str | None = Field(None, alias="journalRef")
     doi: str | None = None
+    links: list[LinkPublic] = Field(
+        default_factory=list, description="every code and project link, in order"
+    )
+    ai_summary: str | None = Field(None, description="Hugging Face's AI summary, if imported")
+    ai_keywords: list[str] | None = Field(None, description="Hugging Face's AI keywords")
+    submitted_by: str | None = Field(
+        None, alias="submittedBy", description="who submitted it to Hugging Face's daily papers"
+    )
 
 
 class DailyPaperPublic(BaseModel):
@@ -202,6 +228,9 @@ def paper_public_at(base: str, paper: PaperRecord, stats: CardStats) -> PaperPub
         arxivUrl=f"https://arxiv.org/abs/{parsed[0]}" if parsed else None,
         pdfUrl=f"https://arxiv.org/pdf/{parsed[0]}" if parsed else None,
         keyphrases=list(stats.keyphrases),
+        githubRepo=stats.links.github_repo,
+        projectPage=stats.links.project_page,
+        githubStars=stats.links.github_stars,
     )
 
 
@@ -248,6 +277,9 @@ async def daily_papers(
         Literal["trending", "upvotes", "publishedAt"] | None,
         Query(description="upvotes (the default; `trending` is the same) or publishedAt"),
     ] = None,
+    has_code: Annotated[
+        bool, Query(description="only papers with a repository or a Hugging Face model, …")
+    ] = False,
 ) -> Response:
     """The featured papers of one period, most upvoted first; without a period, the latest day.
 
@@ -259,10 +291,13 @@ async def daily_papers(
         raise _bad(exc) from None
 
     def load() -> bytes:
-        return _json(_DAILY, daily_entries(hub, period, limit=limit, offset=p * limit, sort=sort))
+        entries = daily_entries(
+            hub, period, limit=limit, offset=p * limit, sort=sort, with_code=has_code
+        )
+        return _json(_DAILY, entries)
 
     # Repeated requests are answered on the event loop; a miss reads the store in the pool.
-    key = ("api-daily", period, limit, p, sort)
+    key = ("api-daily", period, limit, p, sort, has_code)
     body = peek(hub.db, key)
     if body is None:
         body = await run_in_threadpool(cached, hub.db, key, load)
@@ -319,6 +354,7 @@ def search_papers(
     ] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     p: Annotated[int, Query(ge=0, le=50, description="page number, from 0")] = 0,
+    has_code: Annotated[bool, Query(description="only papers with code")] = False,
 ) -> Response:
     """Papers matching `q`, best first, in the shape of huggingface.co's `/api/papers/search`.
 
@@ -327,7 +363,7 @@ def search_papers(
     query = q.strip()
     if not query:
         return Response(b"[]", media_type="application/json")
-    entries = search_entries(hub, query, limit=limit, offset=p * limit)
+    entries = search_entries(hub, query, limit=limit, offset=p * limit, with_code=has_code)
     return Response(_json(_DAILY, entries), media_type="application/json")
 
 
@@ -391,9 +427,16 @@ def paper_info(request: Request, hub: LoopHub, paper_id: str) -> Response:
 
 
 def daily_entries(
-    hub: Hub, period: Period | None, *, limit: int, offset: int = 0, sort: str | None = None
+    hub: Hub,
+    period: Period | None,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str | None = None,
+    with_code: bool = False,
 ) -> list[DailyPaperPublic]:
-    """The featured papers of `period` (None: the day home shows), most upvoted first."""
+    """The featured papers of `period` (None: the day home shows), most upvoted first (only
+    those with code if `with_code`)."""
     with hub.db.read() as conn:
         chosen = period
         if chosen is None:
@@ -401,7 +444,9 @@ def daily_entries(
             if latest is None:
                 return []
             chosen = Period("day", latest)
-        items = papers_for_period(conn, chosen.start, chosen.end, limit=limit, offset=offset)
+        items = papers_for_period(
+            conn, chosen.start, chosen.end, limit=limit, offset=offset, with_code=with_code
+        )
         if sort == "publishedAt":
             items.sort(key=lambda item: item.day, reverse=True)  # stable: upvotes next
         stats = card_stats(conn, [item.paper.paper_id for item in items], user_id=None)
@@ -409,18 +454,25 @@ def daily_entries(
     return [_entry(base, item, stats[item.paper.paper_id]) for item in items]
 
 
-def search_entries(hub: Hub, query: str, *, limit: int, offset: int = 0) -> list[DailyPaperPublic]:
-    """The papers matching `query`, best first (`publishedAt`: the first day featured)."""
+def search_entries(
+    hub: Hub, query: str, *, limit: int, offset: int = 0, with_code: bool = False
+) -> list[DailyPaperPublic]:
+    """The papers matching `query`, best first (`publishedAt`: the first day featured); only
+    those with code if `with_code` (among the best `MAX_LIMIT` matches)."""
     results = search(
         hub.search_index,
         hub.embedder,
         query,
-        limit=limit,
-        offset=offset,
+        limit=MAX_LIMIT if with_code else limit,
+        offset=0 if with_code else offset,
         embed_timeout_s=hub.settings.embed_timeout_s,
     )
     papers = [hit.paper for hit in results.hits]
     with hub.db.read() as conn:
+        if with_code:
+            coded = links_with_code(conn, [paper.paper_id for paper in papers])
+            papers = [paper for paper in papers if paper.paper_id in coded]
+            papers = papers[offset : offset + limit]
         stats = card_stats(conn, [paper.paper_id for paper in papers], user_id=None)
         days = {paper.paper_id: days_featured(conn, paper.paper_id) for paper in papers}
     base = public_base(hub)
@@ -506,6 +558,7 @@ def paper_info_public(hub: Hub, paper_id: str) -> PaperInfoPublic:
     with hub.db.read() as conn:
         stats = card_stats(conn, [record.paper_id], user_id=None)[record.paper_id]
         days = days_featured(conn, record.paper_id)
+        from_hf = hf_paper(conn, record.paper_id)
     public = paper_public_at(public_base(hub), record, stats)
     return PaperInfoPublic(
         **public.model_dump(by_alias=True),
@@ -514,6 +567,13 @@ def paper_info_public(hub: Hub, paper_id: str) -> PaperInfoPublic:
         comment=record.comment,
         journalRef=record.journal_ref,
         doi=record.doi,
+        links=[
+            LinkPublic(kind=link.kind, url=link.url, source=link.source, stars=link.stars)
+            for link in stats.links.links
+        ],
+        ai_summary=from_hf.ai_summary if from_hf else None,
+        ai_keywords=list(from_hf.ai_keywords) if from_hf and from_hf.ai_keywords else None,
+        submittedBy=from_hf.submitter if from_hf else None,
     )
 
 

@@ -11,12 +11,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from paperfeed.community import collections
 from paperfeed.community.accounts import User, api_token_user
 from paperfeed.community.collections import Collection, ItemNote
 from paperfeed.community.limits import RateLimited
+from paperfeed.community.links import LinksRefused, NotAllowed, edit_links
 from paperfeed.community.papers import NoSuchPaper
 from paperfeed.community.submit import SubmitError, submit_paper
 from paperfeed.community.upvotes import upvote
@@ -156,6 +157,69 @@ def api_upvote(hub: HubDep, user: ApiUser, paper_id: str) -> UpvoteOut:
 def api_remove_upvote(hub: HubDep, user: ApiUser, paper_id: str) -> UpvoteOut:
     """Withdraw your upvote (idempotent)."""
     return _vote(hub, user, paper_id, False)
+
+
+class LinksIn(BaseModel):
+    """A paper's links in Hugging Face's names; an empty or missing one removes it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    github_repo: str | None = Field(
+        default=None,
+        alias="githubRepo",
+        max_length=1000,
+        description="A GitHub or GitLab repository",
+        examples=["https://github.com/owner/name"],
+    )
+    project_page: str | None = Field(
+        default=None, alias="projectPage", max_length=1000, description="The project's page"
+    )
+
+
+class LinksOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    paper_id: str
+    github_repo: str | None = Field(alias="githubRepo")
+    project_page: str | None = Field(alias="projectPage")
+    github_stars: int | None = Field(alias="githubStars")
+
+
+@router.post(
+    "/papers/{paper_id:path}/links",
+    response_model_by_alias=True,
+    responses={
+        **_UNAUTHORIZED,
+        400: {"description": "Not a repository or web address"},
+        403: {"description": "Not the paper's submitter or a curator"},
+        404: {},
+        429: {},
+    },
+)
+def api_links(hub: HubDep, user: ApiUser, paper_id: str, body: LinksIn) -> LinksOut:
+    """Set a paper's repository and project page (its submitter or a curator)."""
+    try:
+        links = edit_links(
+            db=hub.db,
+            paper_id=paper_id,
+            user=user,
+            github_repo=body.github_repo,
+            project_page=body.project_page,
+        )
+    except NoSuchPaper:
+        raise HTTPException(status_code=404, detail=_NO_PAPER) from None
+    except NotAllowed as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from None
+    except LinksRefused as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    return LinksOut(
+        paper_id=paper_id,
+        github_repo=links.github_repo,
+        project_page=links.project_page,
+        github_stars=links.github_stars,
+    )
 
 
 @router.post(

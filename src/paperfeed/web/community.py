@@ -18,6 +18,7 @@ from paperfeed.community.accounts import Role, User
 from paperfeed.community.comments import MAX_COMMENT_CHARS, CommentRefused, NoSuchComment
 from paperfeed.community.featuring import feature_paper, today, unfeature_paper
 from paperfeed.community.limits import RateLimited
+from paperfeed.community.links import LinksRefused, NotAllowed, edit_links
 from paperfeed.community.papers import NoSuchPaper
 from paperfeed.community.upvotes import upvote as cast_upvote
 from paperfeed.hub import Hub
@@ -57,6 +58,37 @@ def upvote(
     except NoSuchPaper:
         raise _no_paper(paper_id) from None
     return _back(next, paper_url(paper_id))
+
+
+# Code and project links
+
+
+@router.post("/papers/{paper_id:path}/links", name="edit_links")
+def post_links(
+    hub: HubDep,
+    user: CurrentUser,
+    paper_id: str,
+    github_repo: Annotated[str, Form(max_length=1000)] = "",
+    project_page: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Set the paper's repository and project page (its submitter or a curator)."""
+    try:
+        edit_links(
+            db=hub.db,
+            paper_id=paper_id,
+            user=user,
+            github_repo=github_repo,
+            project_page=project_page,
+        )
+    except NoSuchPaper:
+        raise _no_paper(paper_id) from None
+    except NotAllowed as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from None
+    except LinksRefused as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except RateLimited as exc:
+        raise ratelimit.too_many(exc) from None
+    return RedirectResponse(f"{paper_url(paper_id)}#links-title", status_code=303)
 
 
 # Comments

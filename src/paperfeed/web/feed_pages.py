@@ -87,13 +87,16 @@ SORTS = {"upvotes": "Most upvoted", "newest": "Newest"}
 
 @dataclass(frozen=True, slots=True)
 class ListFilter:
-    """`?category=` and `?sort=` of a list page, checked (else a 400 page)."""
+    """`?category=`, `?sort=` and `?has_code=1` of a list page, checked (else a 400 page)."""
 
     category: str = ""
     sort: str = "upvotes"
+    has_code: bool = False
 
     @classmethod
-    def parse(cls, category: str | None, sort: str | None) -> ListFilter:
+    def parse(
+        cls, category: str | None, sort: str | None, has_code: str | None = None
+    ) -> ListFilter:
         name = (category or "").strip()
         if name and (len(name) > 40 or not CATEGORY_NAME.match(name)):
             raise HTTPException(
@@ -102,12 +105,19 @@ class ListFilter:
         order = (sort or "upvotes").strip() or "upvotes"
         if order not in SORTS:
             raise HTTPException(status_code=400, detail="Sort by upvotes or newest.")
-        return cls(name, order)
+        code = (has_code or "").strip().lower()
+        if code not in ("", "0", "1", "true", "false", "on"):
+            raise HTTPException(status_code=400, detail="has_code is 1 (only papers with code).")
+        return cls(name, order, code in ("1", "true", "on"))
 
     @property
     def query(self) -> str:
         """The filter as a query-string suffix ("&category=cs.CL&sort=newest"), or ""."""
-        parts = {"category": self.category, "sort": "" if self.sort == "upvotes" else self.sort}
+        parts = {
+            "category": self.category,
+            "sort": "" if self.sort == "upvotes" else self.sort,
+            "has_code": "1" if self.has_code else "",
+        }
         return "".join(f"&{key}={value}" for key, value in parts.items() if value)
 
 
@@ -139,6 +149,7 @@ async def home(
     page: str | None = None,
     category: str | None = None,
     sort: str | None = None,
+    has_code: str | None = None,
     feed: str | None = None,
 ) -> Response:
     """Show the feed of the latest day that has featured papers (`db.feed.home_day`); a
@@ -149,7 +160,7 @@ async def home(
     fast = cached_page(request, hub, "feed.html")
     if fast is not None:
         return fast
-    chosen = ListFilter.parse(category, sort)
+    chosen = ListFilter.parse(category, sort, has_code)
     if feed == "community" or request.cookies.get(HOME_COOKIE) == "community":
         response = await run_in_threadpool(_home, request, hub, page, chosen)
         if feed == "community" and request.cookies.get(HOME_COOKIE) != "community":
@@ -195,6 +206,7 @@ async def feed(
     page: str | None = None,
     category: str | None = None,
     sort: str | None = None,
+    has_code: str | None = None,
 ) -> Response:
     """Show the feed of one day, ISO week or month; without one, go to the latest day."""
     try:
@@ -202,7 +214,7 @@ async def feed(
     except BadPeriod as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     number = page_number(page)
-    chosen = ListFilter.parse(category, sort)
+    chosen = ListFilter.parse(category, sort, has_code)
     if period is None:
         return RedirectResponse("/", status_code=307)
     fast = cached_page(request, hub, "feed.html")
@@ -311,7 +323,10 @@ def _feed_page(
         "filter": chosen,
         "sorts": SORTS,
         # A category chip narrows this same list to that category.
-        "chip_base": period_url(period, 1, ListFilter(sort=chosen.sort).query) + "&category=",
+        "chip_base": period_url(
+            period, 1, ListFilter(sort=chosen.sort, has_code=chosen.has_code).query
+        )
+        + "&category=",
         "title": _TITLES[period.kind],
         "tabs": [
             {
@@ -340,7 +355,9 @@ def _load_period(
     all_total = count_featured(conn, period.start, period.end)
     category = chosen.category or None
     total = (
-        count_featured(conn, period.start, period.end, category=category) if category else all_total
+        count_featured(conn, period.start, period.end, category=category, with_code=chosen.has_code)
+        if category or chosen.has_code
+        else all_total
     )
     items = papers_for_period(
         conn,
@@ -350,6 +367,7 @@ def _load_period(
         offset=offset,
         category=category,
         newest=chosen.sort == "newest",
+        with_code=chosen.has_code,
     )
     earlier_day, later_day = nearest_feed_days(conn, period.start, period.end)
     latest = latest_feed_day(conn, since=period.start, before=period.end)

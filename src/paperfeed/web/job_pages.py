@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from paperfeed.db.jobs import STATES, count_runs, list_runs
-from paperfeed.loop.schedule import JOBS
+from paperfeed.loop.schedule import ALL_JOBS
 from paperfeed.web.auth import Curator
 from paperfeed.web.deps import HubDep
 from paperfeed.web.paging import page_number
@@ -43,7 +43,7 @@ def jobs_page(
     page: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
     """Every recorded run of the worker's jobs, the latest started first; errors in full."""
-    chosen_job = _choice(job, JOBS, "job")
+    chosen_job = _choice(job, ALL_JOBS, "job")
     chosen_state = _choice(state, STATES, "state")
     number = page_number(page)
     with hub.db.read() as conn:
@@ -65,7 +65,7 @@ def jobs_page(
         "section": "admin",
         "runs": runs,
         "total": total,
-        "jobs": JOBS,
+        "jobs": ALL_JOBS,
         "states": STATES,
         "job": chosen_job,
         "state": chosen_state,

@@ -168,7 +168,8 @@ def build_server(hub: Hub) -> MCPServer:
         paper_id: Annotated[str, Field(max_length=300, description="an arXiv id, e.g. 2401.10241")],
     ) -> PaperInfoPublic:
         """One paper: title, authors, abstract, categories, upvotes, links to arXiv and the
-        hub, the days it was featured, and its comment, journal reference and DOI."""
+        hub, the days it was featured, its comment, journal reference and DOI, and its code and
+        project links (githubRepo, projectPage, githubStars, links)."""
         try:
             return paper_info_public(hub, paper_id)
         except NoSuchPaper:

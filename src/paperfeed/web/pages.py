@@ -17,15 +17,18 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from paperfeed.citations import bibtex
+from paperfeed.community.links import may_edit_links
 from paperfeed.community.papers import paper_community
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
 from paperfeed.db.feed_facets import featurings
+from paperfeed.db.hf_papers import hf_paper
 from paperfeed.db.keyphrases import get_keyphrases
+from paperfeed.db.links import with_code
 from paperfeed.db.papers import get_paper
 from paperfeed.hub import Hub
 from paperfeed.models import PaperStatus, parse_arxiv_id
-from paperfeed.search.hybrid import SearchHit, checked_query, search
+from paperfeed.search.hybrid import MAX_LIMIT, SearchHit, checked_query, search
 from paperfeed.search.keyword import paper_day
 from paperfeed.search.similar import PaperNotFound, similar_papers
 from paperfeed.web.auth import viewer
@@ -66,13 +69,20 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
         days = days_featured(conn, paper_id)
         featured = featurings(conn, [paper_id]).get(paper_id)
         phrases = get_keyphrases(conn, [paper_id]).get(paper_id, [])
+        from_hf = hf_paper(conn, paper_id)
     community = paper_community(db=hub.db, paper_id=paper_id, user=viewer(request))
     context: dict[str, Any] = {f.name: getattr(community, f.name) for f in fields(community)}
     similar = _similar(hub, paper_id)
     context.update(
-        paper=stored.record, days=days, similar=similar, featured=featured, keyphrases=phrases
+        paper=stored.record,
+        days=days,
+        similar=similar,
+        featured=featured,
+        keyphrases=phrases,
+        from_hf=from_hf,
     )
     context["bibtex"] = bibtex([stored.record])
+    context["can_edit_links"] = may_edit_links(db=hub.db, paper_id=paper_id, user=viewer(request))
     context["today"] = dt.datetime.now(dt.UTC).date()  # the curator's "feature on" default
     context["submitted"] = request.query_params.get("submitted") == "1"
     return templates.TemplateResponse(request, "paper.html", context)
@@ -95,18 +105,21 @@ def search_page(
     since: str = "",
     until: str = "",
     category: str = "",
+    has_code: str = "",
     page: str | None = None,
     sort: str = "",
 ) -> Response:
-    """Search papers (keyword + semantic), with date and category filters, paginated; sorted
-    by relevance, or the best SORT_POOL matches by date or by upvotes."""
+    """Search papers (keyword + semantic), with date, category and "has code" filters,
+    paginated; sorted by relevance, or the best SORT_POOL matches by date or by upvotes."""
     query = checked_query(q)  # QueryTooLong: 400 (web/app.py)
     sort = sort if sort in SEARCH_SORTS else ""
     number = min(page_number(page), MAX_PAGE)
     since_day = _parse_day(since) if since else None
     until_day = _parse_day(until) if until else None
     categories = [category.strip()] if category.strip() else None
+    code_only = has_code.strip().lower() in ("1", "true", "on")
     context: dict[str, Any] = {
+        "has_code": code_only,
         "query": query,
         "since": since_day.isoformat() if since_day else "",
         "until": until_day.isoformat() if until_day else "",
@@ -146,15 +159,21 @@ def search_page(
             since=since_day,
             until=until_day,
             categories=categories,
-            limit=SORT_POOL if sort else PAGE_SIZE + 1,
-            offset=0 if sort else offset,
+            limit=MAX_LIMIT if code_only else (SORT_POOL if sort else PAGE_SIZE + 1),
+            offset=0 if (code_only or sort) else offset,
             embed_timeout_s=hub.settings.embed_timeout_s,
         )
+        found = results.hits
+        if code_only:  # among the best MAX_LIMIT matches, those with code
+            with hub.db.read() as conn:
+                coded = with_code(conn, [hit.paper.paper_id for hit in found])
+            found = [hit for hit in found if hit.paper.paper_id in coded]
         params = {
             "q": query,
             "since": context["since"],
             "until": context["until"],
             "category": context["category"],
+            "has_code": "1" if code_only else "",
             "sort": sort,
         }
         base = {k: v for k, v in params.items() if v}
@@ -162,10 +181,13 @@ def search_page(
         def page_url(number: int) -> str:
             return "/search?" + urlencode({**base, **({"page": number} if number > 1 else {})})
 
-        found = results.hits
         if sort:
-            found = _sorted_hits(hub, found, sort, user_id=reader_id(request))[offset:]
-            context["total"] = len(results.hits)
+            found = _sorted_hits(hub, found, sort, user_id=reader_id(request))
+            context["total"] = len(found)
+            found = found[offset:]
+        elif code_only:
+            context["total"] = len(found)
+            found = found[offset:]
         else:
             context["total"] = results.total
         hits = found[:PAGE_SIZE]
