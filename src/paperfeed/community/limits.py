@@ -31,6 +31,8 @@ SIGN_IN_PER_CLIENT = Limit("sign-in:ip", 10, dt.timedelta(minutes=10))
 SIGN_IN_PER_EMAIL = Limit("sign-in:email", 5, dt.timedelta(minutes=60))
 SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
 COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
+# Importing a library parses, matches and embeds up to 500 entries: a few a minute is plenty.
+LIBRARY_PER_USER = Limit("library:user", 10, dt.timedelta(minutes=60))
 
 
 class RateLimited(Exception):

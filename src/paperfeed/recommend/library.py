@@ -33,6 +33,7 @@ from paperfeed.db import Database
 from paperfeed.db.library import (
     LibraryInfo,
     StoredEntry,
+    delete_library,
     has_library,
     library_info,
     library_of,
@@ -341,6 +342,16 @@ def import_library(
             conn, user_id=user_id, source=source, file_format=file_format, entries=fates
         )
     return ImportReport(source, file_format, fates)
+
+
+def library_summary(*, db: Database, user_id: int) -> LibraryInfo | None:
+    with db.read() as conn:
+        return library_info(conn, user_id=user_id)
+
+
+def forget_library(*, db: Database, user_id: int) -> bool:
+    with db.write() as conn:
+        return delete_library(conn, user_id=user_id)
 
 
 def show_library(*, db: Database, user_id: int) -> tuple[LibraryInfo | None, list[StoredEntry]]:
