@@ -1,9 +1,10 @@
-"""A reader's imported library: BibTeX or CSL-JSON files (what Zotero, Mendeley and Paperpile
-export) read into entries, matched to the store's papers, and turned into For you seeds.
+"""A reader's imported library: BibTeX, CSL-JSON or RIS files (what Zotero, Mendeley and
+Paperpile export) read into entries, matched to the store's papers, and turned into For you seeds.
 
 - **Read.** BibTeX through `bibtexparser` (LaTeX in titles decoded by `pylatexenc`), CSL-JSON
-  through `json`. A file that is not UTF-8, too large, or has a block the parser cannot read is
-  refused whole with every problem and its line (`LibraryFileError`); nothing is stored.
+  through `json`, RIS through `rispy`. A file that is not UTF-8, too large, or has a block the
+  parser cannot read is refused whole with every problem and its line (`LibraryFileError`);
+  nothing is stored.
 - **Match**, in this order: the arXiv id (an `eprint`, an arxiv.org URL, a DOI 10.48550/arXiv.*,
   or "arXiv:ID" in any field), then the DOI, then the exact title (`title_key`: spaces, case and a
   final period do not count).
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import rispy  # type: ignore[import-untyped]
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.model import DuplicateBlockKeyBlock
 from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
@@ -242,9 +244,44 @@ def read_csl_json(text: str) -> list[LibraryEntry]:
     return found
 
 
+_RIS_START = re.compile(r"^TY  -", re.MULTILINE)
+_RIS_END = re.compile(r"^ER  -", re.MULTILINE)
+
+
+def read_ris(text: str) -> list[LibraryEntry]:
+    """The records of a RIS file (`rispy`); a record without its closing ER line is refused with
+    its line (rispy would drop it silently)."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if _RIS_START.match(line)]
+    problems = []
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        if not any(_RIS_END.match(line) for line in lines[start:stop]):
+            problems.append(f"line {start + 1}: a record with no closing 'ER  -' line")
+    if problems:
+        raise LibraryFileError(problems)
+    try:
+        records = rispy.loads(text)
+    except Exception as exc:  # rispy raises plain exceptions on tags it cannot place
+        raise LibraryFileError([f"cannot read the RIS file: {exc}"]) from None
+    found = []
+    for i, (record, start) in enumerate(zip(records, starts, strict=False)):
+        fields = {
+            str(k).lower(): " ".join(map(str, v)) if isinstance(v, list) else _csl_text(v)
+            for k, v in record.items()
+        }
+        fields["title"] = fields.get("title") or fields.get("primary_title", "")
+        fields["abstract"] = fields.get("abstract") or fields.get("notes_abstract", "")
+        fields["url"] = fields.get("urls", "")
+        key = fields.get("id") or f"record {i + 1}"
+        found.append(_entry(key, start + 1, fields, ()))
+    return found
+
+
 def read_library(data: bytes) -> tuple[str, list[LibraryEntry]]:
-    """(format, entries) of a library file's bytes: CSL-JSON when it starts with [ or {, else
-    BibTeX. `LibraryFileError` when it is too large, not UTF-8, malformed or has too many."""
+    """(format, entries) of a library file's bytes: CSL-JSON when it starts with [ or {, RIS
+    when with "TY  -", else BibTeX. `LibraryFileError` when it is too large, not UTF-8,
+    malformed or has too many entries."""
     if len(data) > MAX_FILE_BYTES:
         raise LibraryFileError(
             [f"the file has {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are imported"]
@@ -259,6 +296,10 @@ def read_library(data: bytes) -> tuple[str, list[LibraryEntry]]:
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
         file_format, entries = "csl-json", read_csl_json(text)
+    elif stripped.startswith("TY  -"):
+        if len(_RIS_START.findall(text)) > MAX_ENTRIES:
+            raise LibraryFileError([f"the file has more than {MAX_ENTRIES:,} records"])
+        file_format, entries = "ris", read_ris(text)
     else:
         file_format, entries = "bibtex", read_bibtex(text)
     if len(entries) > MAX_ENTRIES:
