@@ -173,6 +173,37 @@ def test_personal_picks_are_the_readers_for_you_picks(hub: Hub) -> None:
     assert empty.items == ()
 
 
+def test_personal_picks_come_from_an_imported_library_too(hub: Hub) -> None:
+    """The digest calls recommend(), which reads the reader's library itself: a reader with
+    no upvotes but a BibTeX library gets picks explained by it."""
+    from paperfeed.recommend.library import import_library
+
+    day, found = day_papers(hub)
+    mine = [pid for pid, _ in found[:3]]
+    subscriber = reader(hub, "lib@example.org", [], day, top_n=0)
+    bibtex = "".join(
+        f"@article{{k{i}, title={{Paper {i}}}, eprint={{{pid}}}, archivePrefix={{arXiv}}}}\n"
+        for i, pid in enumerate(mine)
+    )
+    report = import_library(
+        db=hub.db,
+        search_index=hub.search_index,
+        embedder=hub.embedder,
+        user_id=subscriber.user_id or 0,
+        data=bibtex.encode(),
+        source="mine.bib",
+    )
+    assert report.matched == 3
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
+    assert plan.items
+    assert all(
+        i.why.startswith("from your library: \u201c") or i.why.startswith("matches your topic")
+        for i in plan.items
+    )
+    assert any(i.why.startswith("from your library: ") for i in plan.items)
+    assert not {i.paper.paper_id for i in plan.items} & set(mine)
+
+
 def test_a_weekly_digest_leaves_out_what_the_daily_ones_already_sent(hub: Hub) -> None:
     day, _found = day_papers(hub)
     subscriber = reader(hub, "w@example.org", [], day, top_n=5, personal=False)

@@ -141,6 +141,8 @@ def test_csl_json_from_zotero_matches_by_doi_of_arxiv_and_number() -> None:
         (b"\xff\xfe@article{x}", "not UTF-8"),
         (b"% nothing here\n", "no entries found"),
         (b"\x00\x01binary", "binary"),
+        (b"@a{" * 6_000, "the file has 6,000 entries; at most 5,000"),  # counted before parsing
+        (b"@article{x, title={" + b"{" * 100_000 + b"}}", "line 1: cannot read the entry"),
     ],
 )
 def test_a_malformed_file_is_refused_whole_with_its_line(
@@ -172,15 +174,38 @@ def test_a_huge_file_is_refused_before_it_is_parsed(hub: Hub) -> None:
 def test_hostile_titles_are_kept_as_text_and_duplicates_skipped(hub: Hub) -> None:
     reader = make_reader(hub, "xss@example.org")
     data = (
-        b"@article{x, title={<script>alert(1)</script> \\& <b>bold</b>},"
+        b'@article{x, title={<script>alert(1)</script> \\& <b>{\\"u}ber</b>},'
         b" abstract={quantum qubit gate}}\n@article{x, title={Again}}\n"
     )
     import_(hub, reader, data)
     with hub.db.read() as conn:
         stored = library_of(conn, user_id=reader)
     assert [(e.title, e.status) for e in stored] == [
-        ("<script>alert(1)</script> & <b>bold</b>", "embedded"),
+        ("<script>alert(1)</script> & <b>\u00fcber</b>", "embedded"),
         ("", "skipped"),
     ]
     assert stored[1].note == "a second entry with key 'x'"
     assert len(PAPERS) == 54
+
+
+def test_ris_records_are_read_and_an_unclosed_one_is_refused_with_its_line(hub: Hub) -> None:
+    g0 = ids("graph", old=True)[0]
+    ris = (
+        f"TY  - JOUR\nTI  - Anything\nUR  - https://arxiv.org/abs/{g0}\nID  - one\nER  - \n\n"
+        f"TY  - JOUR\nT1  - Entangled\nN2  - {QUANTUM_WORDS}\nDO  - 10.1000/Q\nER  - \n"
+    )
+    file_format, entries = read_library(ris.encode())
+    assert file_format == "ris"
+    assert [(e.key, e.line, e.arxiv_id, e.doi) for e in entries] == [
+        ("one", 1, g0, None),
+        ("record 2", 7, None, "10.1000/q"),
+    ]
+    assert entries[1].title == "Entangled" and entries[1].abstract == QUANTUM_WORDS
+    reader = make_reader(hub, "ris@example.org")
+    report = import_(hub, reader, ris.encode())
+    assert report.summary() == (  # type: ignore[attr-defined]
+        "2 entries: 1 matched to papers here, 1 embedded from their title and abstract, 0 skipped"
+    )
+    unclosed = ris + "\nTY  - JOUR\nTI  - Cut off\n"
+    with pytest.raises(LibraryFileError, match="line 13: a record with no closing 'ER  -' line"):
+        read_library(unclosed.encode())

@@ -21,7 +21,7 @@ from paperfeed.recommend.library import (
 )
 
 app = typer.Typer(
-    help="A reader's imported library (BibTeX or CSL-JSON), which steers their For you picks.",
+    help="A reader's imported library (BibTeX, CSL-JSON or RIS), which steers their For you picks.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -58,7 +58,10 @@ def _lines(entries: list[StoredEntry]) -> None:
 @app.command("import")
 def import_command(
     file: Annotated[
-        Path, typer.Argument(help="A BibTeX (.bib) or CSL-JSON (.json) file.", show_default=False)
+        Path,
+        typer.Argument(
+            help="A BibTeX (.bib), CSL-JSON (.json) or RIS (.ris) file.", show_default=False
+        ),
     ],
     reader: ReaderOption,
 ) -> None:

@@ -34,6 +34,8 @@ SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
 COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
 NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
 LINKS_PER_USER = Limit("links:user", 20, dt.timedelta(minutes=60))
+# Importing a library parses, matches and embeds up to 500 entries: a few a minute is plenty.
+LIBRARY_PER_USER = Limit("library:user", 10, dt.timedelta(minutes=60))
 
 
 class RateLimited(Exception):

@@ -1,9 +1,10 @@
-"""A reader's imported library: BibTeX or CSL-JSON files (what Zotero, Mendeley and Paperpile
-export) read into entries, matched to the store's papers, and turned into For you seeds.
+"""A reader's imported library: BibTeX, CSL-JSON or RIS files (what Zotero, Mendeley and
+Paperpile export) read into entries, matched to the store's papers, and turned into For you seeds.
 
-- **Read.** BibTeX through `bibtexparser` (LaTeX accents decoded), CSL-JSON through `json`. A file
-  that is not UTF-8, too large, or has a block the parser cannot read is refused whole with every
-  problem and its line (`LibraryFileError`); nothing is stored.
+- **Read.** BibTeX through `bibtexparser` (LaTeX in titles decoded by `pylatexenc`), CSL-JSON
+  through `json`, RIS through `rispy`. A file that is not UTF-8, too large, or has a block the
+  parser cannot read is refused whole with every problem and its line (`LibraryFileError`);
+  nothing is stored.
 - **Match**, in this order: the arXiv id (an `eprint`, an arxiv.org URL, a DOI 10.48550/arXiv.*,
   or "arXiv:ID" in any field), then the DOI, then the exact title (`title_key`: spaces, case and a
   final period do not count).
@@ -25,14 +26,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from bibtexparser import middlewares
+import rispy  # type: ignore[import-untyped]
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.model import DuplicateBlockKeyBlock
+from pylatexenc.latex2text import LatexNodes2Text  # type: ignore[import-untyped]
 
 from paperfeed.db import Database
 from paperfeed.db.library import (
     LibraryInfo,
     StoredEntry,
+    delete_library,
     has_library,
     library_info,
     library_of,
@@ -64,6 +67,9 @@ _ARXIV_IN_TEXT = re.compile(
 )
 _ARXIV_ALONE = re.compile(rf"\s*(?:arxiv:\s*)?{_ARXIV_ID}\s*", re.IGNORECASE)
 _DOI = re.compile(r"\b(10\.\d{4,9}/\S+)", re.IGNORECASE)
+# Where a BibTeX block starts: counted before parsing, so a flood of blocks is refused cheaply.
+_BLOCK_START = re.compile(r"@\s*[A-Za-z]+\s*[{(]")
+_LATEX = LatexNodes2Text()
 
 
 class LibraryFileError(ValueError):
@@ -145,6 +151,16 @@ def doi_of(value: str) -> str | None:
     return found.group(1).rstrip(".,;").lower() if found else None
 
 
+def latex_title(raw: str) -> str:
+    """A BibTeX title as text: LaTeX accents and commands decoded (`{\\"u}` is ü), braces gone.
+    Only titles are decoded: decoding whole entries costs ~10 ms each (pylatexenc)."""
+    raw = raw[: 2 * MAX_TITLE]
+    try:
+        return _clean(_LATEX.latex_to_text(raw), MAX_TITLE)
+    except Exception:  # pylatexenc is tolerant; anything else it raises, keep the raw text
+        return _clean(raw, MAX_TITLE)
+
+
 def _entry(
     key: str, line: int | None, fields: dict[str, str], strict: Sequence[str]
 ) -> LibraryEntry:
@@ -161,7 +177,12 @@ def _entry(
 
 def read_bibtex(text: str) -> list[LibraryEntry]:
     """The entries of a BibTeX file; `LibraryFileError` listing every block that cannot be read."""
-    library = parse_string(text, append_middleware=[middlewares.LatexDecodingMiddleware()])
+    blocks = len(_BLOCK_START.findall(text))
+    if blocks > MAX_ENTRIES:
+        raise LibraryFileError(
+            [f"the file has {blocks:,} entries; at most {MAX_ENTRIES:,} are imported"]
+        )
+    library = parse_string(text)
     problems = []
     found: list[LibraryEntry] = []
     for block in library.failed_blocks:
@@ -178,6 +199,7 @@ def read_bibtex(text: str) -> list[LibraryEntry]:
             f.key.lower(): f.value if isinstance(f.value, str) else str(f.value)
             for f in entry.fields
         }
+        fields["title"] = latex_title(fields.get("title", ""))
         found.append(_entry(entry.key, (entry.start_line or 0) + 1, fields, ("eprint",)))
     duplicates = [b for b in library.failed_blocks if isinstance(b, DuplicateBlockKeyBlock)]
     for block in duplicates:
@@ -222,9 +244,44 @@ def read_csl_json(text: str) -> list[LibraryEntry]:
     return found
 
 
+_RIS_START = re.compile(r"^TY  -", re.MULTILINE)
+_RIS_END = re.compile(r"^ER  -", re.MULTILINE)
+
+
+def read_ris(text: str) -> list[LibraryEntry]:
+    """The records of a RIS file (`rispy`); a record without its closing ER line is refused with
+    its line (rispy would drop it silently)."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if _RIS_START.match(line)]
+    problems = []
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        if not any(_RIS_END.match(line) for line in lines[start:stop]):
+            problems.append(f"line {start + 1}: a record with no closing 'ER  -' line")
+    if problems:
+        raise LibraryFileError(problems)
+    try:
+        records = rispy.loads(text)
+    except Exception as exc:  # rispy raises plain exceptions on tags it cannot place
+        raise LibraryFileError([f"cannot read the RIS file: {exc}"]) from None
+    found = []
+    for i, (record, start) in enumerate(zip(records, starts, strict=False)):
+        fields = {
+            str(k).lower(): " ".join(map(str, v)) if isinstance(v, list) else _csl_text(v)
+            for k, v in record.items()
+        }
+        fields["title"] = fields.get("title") or fields.get("primary_title", "")
+        fields["abstract"] = fields.get("abstract") or fields.get("notes_abstract", "")
+        fields["url"] = fields.get("urls", "")
+        key = fields.get("id") or f"record {i + 1}"
+        found.append(_entry(key, start + 1, fields, ()))
+    return found
+
+
 def read_library(data: bytes) -> tuple[str, list[LibraryEntry]]:
-    """(format, entries) of a library file's bytes: CSL-JSON when it starts with [ or {, else
-    BibTeX. `LibraryFileError` when it is too large, not UTF-8, malformed or has too many."""
+    """(format, entries) of a library file's bytes: CSL-JSON when it starts with [ or {, RIS
+    when with "TY  -", else BibTeX. `LibraryFileError` when it is too large, not UTF-8,
+    malformed or has too many entries."""
     if len(data) > MAX_FILE_BYTES:
         raise LibraryFileError(
             [f"the file has {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are imported"]
@@ -239,6 +296,10 @@ def read_library(data: bytes) -> tuple[str, list[LibraryEntry]]:
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):
         file_format, entries = "csl-json", read_csl_json(text)
+    elif stripped.startswith("TY  -"):
+        if len(_RIS_START.findall(text)) > MAX_ENTRIES:
+            raise LibraryFileError([f"the file has more than {MAX_ENTRIES:,} records"])
+        file_format, entries = "ris", read_ris(text)
     else:
         file_format, entries = "bibtex", read_bibtex(text)
     if len(entries) > MAX_ENTRIES:
@@ -341,6 +402,16 @@ def import_library(
             conn, user_id=user_id, source=source, file_format=file_format, entries=fates
         )
     return ImportReport(source, file_format, fates)
+
+
+def library_summary(*, db: Database, user_id: int) -> LibraryInfo | None:
+    with db.read() as conn:
+        return library_info(conn, user_id=user_id)
+
+
+def forget_library(*, db: Database, user_id: int) -> bool:
+    with db.write() as conn:
+        return delete_library(conn, user_id=user_id)
 
 
 def show_library(*, db: Database, user_id: int) -> tuple[LibraryInfo | None, list[StoredEntry]]:

@@ -43,7 +43,7 @@ from paperfeed.web import (
     triage,
 )
 from paperfeed.web.assets import STATIC_DIR
-from paperfeed.web.csrf import CsrfMiddleware
+from paperfeed.web.csrf import UPLOAD_PATHS, CsrfMiddleware
 from paperfeed.web.hosts import HostCheckMiddleware, is_local_client
 from paperfeed.web.rendering import render_error
 
@@ -81,6 +81,22 @@ class SecurityHeadersMiddleware:
 
 
 DEV_MAILBOX_PREFIX = "/dev/"
+
+
+class BodyLimits:
+    """Starlette's body limit, `default` bytes for every request but the paths of `larger`,
+    each with its own (never below `default`)."""
+
+    def __init__(self, app: ASGIApp, *, default: int, larger: dict[str, int]) -> None:
+        self.default = RequestBodyLimitMiddleware(app, max_body_size=default)
+        self.larger = {
+            path: RequestBodyLimitMiddleware(app, max_body_size=max(size, default))
+            for path, size in larger.items()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.larger.get(scope.get("path", "")) if scope["type"] == "http" else None
+        await (chosen or self.default)(scope, receive, send)
 
 
 class DevMailboxGuardMiddleware:
@@ -155,7 +171,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     # Every body, JSON included, is counted as it arrives and cut off with 413 past the limit,
     # before anything parses it; a route may raise or lower it with `max_body_size=`.
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=hub.settings.max_body_bytes)
+    # The forms that take a file (csrf.UPLOAD_PATHS) get their own, larger limit.
+    app.add_middleware(BodyLimits, default=hub.settings.max_body_bytes, larger=UPLOAD_PATHS)
     app.add_middleware(HostCheckMiddleware)  # before anything builds a URL from Host
     app.add_middleware(SecurityHeadersMiddleware)
     _name_operations(

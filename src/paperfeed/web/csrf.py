@@ -7,10 +7,11 @@ of that id under a key kept in the store. A POST, PUT, PATCH or DELETE is refuse
 - its `Origin` is another site (or `Sec-Fetch-Site` says cross-site), or
 - it carries no token, or one that is not the HMAC of its own browser cookie.
 
-The token comes from the `csrf_token` form field (urlencoded forms) or the `X-CSRF-Token`
-header. Exempt (see `CSRF_EXEMPT_PATHS` and docs/web.md): the RFC 8058 one-click unsubscribe
-POST, which mail clients send without cookies; the MCP server at /mcp, whose tools only read
-and never look at cookies; calls with an `Authorization: Bearer` API
+The token comes from the `csrf_token` form field (urlencoded forms, and multipart forms with a
+file, parsed here by Starlette, up to 1 MiB or a path's `UPLOAD_PATHS` size) or the
+`X-CSRF-Token` header. Exempt (see `CSRF_EXEMPT_PATHS` and docs/web.md): the RFC 8058 one-click
+unsubscribe POST, which mail clients send without cookies; the MCP server at /mcp, whose tools
+only read and never look at cookies; calls with an `Authorization: Bearer` API
 token, which a browser never attaches on its own; and the JSON API under /api/, which
 authenticates by such tokens only. Cookies never sign those requests in
 (see `auth.optional_user`), so there is nothing for a forged request to ride on.
@@ -49,6 +50,9 @@ TOKEN_FIELD = "csrf_token"
 TOKEN_HEADER = "x-csrf-token"
 BROWSER_COOKIE_MAX_AGE = 365 * 24 * 3600
 _MAX_FORM_BYTES = 1024 * 1024
+# The forms that take a file (an imported library, at most 5 MiB of it), with the largest body
+# each accepts, parts included: above the hub's `max_body_bytes` (app.py applies it).
+UPLOAD_PATHS: dict[str, int] = {"/for-you/library": 6 * 1024 * 1024}
 _BROWSER_ID = re.compile(r"^[A-Za-z0-9_\-]{43}$")
 
 
@@ -140,14 +144,19 @@ class CsrfMiddleware:
         if fresh is not None:
             return "Your browser did not send its cookie; reload the page and try again.", receive
         sent = request.headers.get(TOKEN_HEADER)
-        if sent is None and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
+        content_type = request.headers.get("content-type", "")
+        if sent is None and content_type.startswith("application/x-www-form-urlencoded"):
             body, receive = await _buffer(receive)
             if body is None:
                 return "The form is too large.", receive
             values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(TOKEN_FIELD)
             sent = values[0] if values else None
+        elif sent is None and content_type.startswith("multipart/form-data"):
+            limit = UPLOAD_PATHS.get(scope["path"], _MAX_FORM_BYTES)
+            body, receive = await _buffer(receive, limit=limit)
+            if body is None:
+                return "The file is too large.", receive
+            sent = await _multipart_token(scope, body)
         if sent is None or not token_matches(form_key(scope), browser_id(request), sent[:200]):
             return "The form expired or was not sent from this site; reload and try again.", receive
         return None, receive
@@ -159,8 +168,30 @@ def _routed(scope: Scope) -> bool:
     return any(route.matches(scope)[0] is Match.FULL for route in scope["app"].router.routes)
 
 
-async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
-    """Read the whole body (up to a limit) and return a `receive` that replays it."""
+async def _multipart_token(scope: Scope, body: bytes) -> str | None:
+    """The `csrf_token` field of a multipart form's body, parsed by Starlette (None if absent
+    or unreadable)."""
+    sent = False
+
+    async def once() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        async with Request(scope, once).form(max_files=2, max_fields=20) as form:
+            value = form.get(TOKEN_FIELD)
+    except Exception:  # a malformed body: no token; the route never runs
+        return None
+    return value if isinstance(value, str) else None
+
+
+async def _buffer(
+    receive: Receive, *, limit: int = _MAX_FORM_BYTES
+) -> tuple[bytes | None, Receive]:
+    """Read the whole body (up to `limit` bytes) and return a `receive` that replays it."""
     chunks: list[bytes] = []
     size = 0
     more = True
@@ -170,7 +201,7 @@ async def _buffer(receive: Receive) -> tuple[bytes | None, Receive]:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > _MAX_FORM_BYTES:
+        if size > limit:
             return None, receive
         chunks.append(chunk)
         more = message.get("more_body", False)

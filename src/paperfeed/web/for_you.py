@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from paperfeed.community.accounts import User
+from paperfeed.community.limits import LIBRARY_PER_USER
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.recommend import ForYou, for_you
+from paperfeed.recommend.library import (
+    MAX_FILE_BYTES,
+    ImportReport,
+    LibraryFileError,
+    forget_library,
+    import_library,
+    library_summary,
+)
 from paperfeed.recommend.signals import (
     NoSuchPaper,
     feed_token_made,
@@ -27,6 +36,7 @@ from paperfeed.recommend.signals import (
     record_signal,
     revoke_feed_token,
 )
+from paperfeed.web import ratelimit
 from paperfeed.web.api import PaperPublic, paper_public
 from paperfeed.web.api_community import ApiUser
 from paperfeed.web.auth import CurrentUser, safe_next
@@ -47,7 +57,16 @@ def _list(hub: Hub, user_id: int, limit: int) -> ForYou:
     return for_you(hub.db, search_index=hub.search_index, user_id=user_id, limit=limit)
 
 
-def _page(request: Request, hub: Hub, user: User, *, new_feed: str | None = None) -> Response:
+def _page(
+    request: Request,
+    hub: Hub,
+    user: User,
+    *,
+    new_feed: str | None = None,
+    imported: ImportReport | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
     listing = _list(hub, user.user_id, PAGE_SIZE)
     ids = [paper.paper_id for paper, _ in listing.picks]
     with hub.db.read() as conn:
@@ -61,8 +80,12 @@ def _page(request: Request, hub: Hub, user: User, *, new_feed: str | None = None
         "new_feed": {fmt: f"{base}/for-you/{new_feed}.{fmt}" for fmt in ("rss", "atom")}
         if new_feed
         else None,
+        "library": library_summary(db=hub.db, user_id=user.user_id),
+        "imported": imported,
+        "problems": problems,
+        "max_library_mib": MAX_FILE_BYTES // (1024 * 1024),
     }
-    response = templates.TemplateResponse(request, "for_you.html", context)
+    response = templates.TemplateResponse(request, "for_you.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -105,6 +128,38 @@ def make_feed_link(request: Request, hub: HubDep, user: CurrentUser) -> Response
 def revoke_feed_link(hub: HubDep, user: CurrentUser) -> Response:
     revoke_feed_token(db=hub.db, user_id=user.user_id)
     return RedirectResponse("/for-you", status_code=303)
+
+
+@router.post("/for-you/library")
+def upload_library(
+    request: Request,
+    hub: HubDep,
+    user: CurrentUser,
+    library: Annotated[UploadFile, File()],
+) -> Response:
+    """Import a BibTeX or CSL-JSON file as the reader's library (replacing theirs); the page
+    shows what became of each entry, or every problem of a file refused whole."""
+    ratelimit.enforce(hub, LIBRARY_PER_USER, str(user.user_id))
+    data = library.file.read(MAX_FILE_BYTES + 1)
+    name = (library.filename or "library").rsplit("/", 1)[-1][:200]
+    try:
+        report = import_library(
+            db=hub.db,
+            search_index=hub.search_index,
+            embedder=hub.embedder,
+            user_id=user.user_id,
+            data=data,
+            source=name,
+        )
+    except LibraryFileError as exc:
+        return _page(request, hub, user, problems=exc.problems[:20], status_code=400)
+    return _page(request, hub, user, imported=report)
+
+
+@router.post("/for-you/library/forget")
+def forget_library_page(hub: HubDep, user: CurrentUser) -> Response:
+    forget_library(db=hub.db, user_id=user.user_id)
+    return RedirectResponse("/for-you#library", status_code=303)
 
 
 @router.get("/for-you/{token}.{fmt}")
