@@ -8,6 +8,8 @@ recall@5 of three kinds of match between a predicted phrase and an author keywor
 - stemmed: the same Snowball (Porter 2) stems, in order ("search trees" = "search tree");
 - partial: the stems of one are all among the stems of the other ("binary tree" ~ "tree").
 
+and the share of redundant pairs among a paper's five (one's stems all in the other's).
+
 Run with `.venv/bin/python bench/keyphrases.py`. The embedder's vectors (documents and candidate
 phrases) are cached in /tmp/paperfeed-keyphrase-bench.npz, so only the first run embeds; the
 overhead on the embed path is measured on `--overhead` papers every run.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import itertools
 import json
 import re
 import time
@@ -181,9 +184,20 @@ def overhead(texts: Sequence[str]) -> str:
     )
 
 
+def redundant(preds: Sequence[Sequence[str]]) -> float:
+    """The share of pairs among a paper's phrases where one's stems are all in the other's."""
+    pairs = hits = 0
+    for pred in preds:
+        for a, b in itertools.combinations(list(pred)[:K], 2):
+            sa, sb = set(stems(a)), set(stems(b))
+            pairs += 1
+            hits += sa <= sb or sb <= sa
+    return hits / max(pairs, 1)
+
+
 def table(rows: list[tuple[str, list[float]]], title: str) -> str:
-    head = "| method | " + " | ".join(f"P@5 {k} | R@5 {k}" for k in KINDS) + " |"
-    lines = [title, "", head, "|" + " --- |" * (1 + 2 * len(KINDS))]
+    head = "| method | " + " | ".join(f"P@5 {k} | R@5 {k}" for k in KINDS) + " | redundant |"
+    lines = [title, "", head, "|" + " --- |" * (2 + 2 * len(KINDS))]
     for name, values in rows:
         lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
     return "\n".join(lines)
@@ -224,14 +238,14 @@ def main() -> None:
     n = len(texts)
     print(
         table(
-            [(name, scores(p, golds)) for name, p, _ in results],
+            [(name, [*scores(p, golds), redundant(p)]) for name, p, _ in results],
             f"All {n:,} CACM papers with author keywords:",
         )
     )
     print()
     print(
         table(
-            [(name, scores(p[DEV:], golds[DEV:])) for name, p, _ in results],
+            [(name, [*scores(p[DEV:], golds[DEV:]), redundant(p[DEV:])]) for name, p, _ in results],
             f"Held out (the {n - DEV:,} after the first {DEV}):",
         )
     )

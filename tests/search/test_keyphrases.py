@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +18,16 @@ from paperfeed.db.keyphrases import (
     store_keyphrases,
 )
 from paperfeed.db.papers import upsert_papers
-from paperfeed.db.schema import paper_keyphrases
+from paperfeed.db.schema import paper_keyphrases, papers
 from paperfeed.hub import Hub
 from paperfeed.models import PaperRecord
 from paperfeed.search.index import contract_of
-from paperfeed.search.indexer import embed_papers, keyphrase_papers
+from paperfeed.search.indexer import (
+    embed_papers,
+    keyphrase_papers,
+    load_sample_keyphrases,
+    save_sample_keyphrases,
+)
 from paperfeed.search.keyphrases import (
     KEYPHRASE_VERSION,
     MAX_CANDIDATES,
@@ -121,7 +128,9 @@ def test_storage_round_trip_and_what_lacks_keyphrases(tmp_path: Path) -> None:
             "2401.00000": ["garbage collector"]
         }
         assert conn.scalar(select(paper_keyphrases.c.phrases)) == [["garbage collector", 0.8]]
-    assert keyphrase_papers(db, embedder, batch=1) == 2
+    seen: list[int] = []
+    assert keyphrase_papers(db, embedder, batch=1, progress=seen.append) == 2
+    assert seen == [1, 1]
     assert keyphrase_papers(db, embedder) == 0
     with db.write() as conn:  # a new method, or keyphrases of another text: computed again
         conn.execute(
@@ -174,3 +183,39 @@ def test_a_paper_about_garbage_collection_gets_that_first(onnx_embedder: OnnxEmb
         assert similarity.max() < 0.9, [k.phrase for k in phrases]
         scores = [k.score for k in phrases]
         assert scores[0] == max(scores)
+
+
+def test_sample_keyphrases_ship_and_load_only_where_the_text_matches(
+    hub: Hub, tmp_path: Path
+) -> None:
+    embedder = hub.embedder
+    assert embedder is not None
+    contract = contract_of(embedder)
+    shipped = tmp_path / "kp.json.gz"
+    count = save_sample_keyphrases(db=hub.db, embedder=embedder, path=shipped)
+    assert count > 2000
+    with gzip.open(shipped, "rt") as f:
+        data = json.load(f)
+    some_id = next(iter(data["papers"]))
+    with hub.db.write() as conn:
+        before = get_keyphrases(conn, [some_id])
+        conn.execute(paper_keyphrases.delete())
+        conn.execute(  # its text changed since: its shipped keyphrases no longer apply
+            update(papers).where(papers.c.paper_id == some_id).values(title="Another title")
+        )
+    assert load_sample_keyphrases(db=hub.db, contract=contract, path=shipped) == count - 1
+    assert load_sample_keyphrases(db=hub.db, contract=contract, path=shipped) == 0
+    with hub.db.read() as conn:
+        assert get_keyphrases(conn, [some_id]) == {}
+        other = list(data["papers"])[1]
+        assert get_keyphrases(conn, [other])[other] == [
+            p for p, _ in data["papers"][other]["phrases"]
+        ]
+    assert before[some_id]
+    data["version"] = KEYPHRASE_VERSION + 1
+    with gzip.open(shipped, "wt") as f:
+        json.dump(data, f)
+    with hub.db.write() as conn:
+        conn.execute(paper_keyphrases.delete())
+    assert load_sample_keyphrases(db=hub.db, contract=contract, path=shipped) == 0
+    assert load_sample_keyphrases(db=hub.db, contract=contract, path=tmp_path / "none") == 0

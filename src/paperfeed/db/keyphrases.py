@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, and_, or_, select
@@ -71,6 +72,29 @@ def get_keyphrases(conn: Connection, paper_ids: Sequence[str]) -> dict[str, list
             if row.phrases:
                 found[row.paper_id] = [str(item[0]) for item in row.phrases]
     return found
+
+
+def keyphrase_rows(
+    conn: Connection, paper_ids: Sequence[str], *, version: int
+) -> dict[str, tuple[str, list[list[Any]]]]:
+    """(text hash, stored [[phrase, score], ...]) of these papers' keyphrases of `version`."""
+    found: dict[str, tuple[str, list[list[Any]]]] = {}
+    ids = list(dict.fromkeys(paper_ids))
+    for start in range(0, len(ids), 500):
+        query = select(
+            paper_keyphrases.c.paper_id, paper_keyphrases.c.text_hash, paper_keyphrases.c.phrases
+        ).where(
+            paper_keyphrases.c.paper_id.in_(ids[start : start + 500]),
+            paper_keyphrases.c.version == version,
+        )
+        for row in conn.execute(query):
+            found[row.paper_id] = (row.text_hash, row.phrases)
+    return found
+
+
+def keyphrase_hashes(conn: Connection, paper_ids: Sequence[str], *, version: int) -> set[str]:
+    """Those of these papers that have keyphrases of `version` (from whatever text)."""
+    return set(keyphrase_rows(conn, paper_ids, version=version))
 
 
 def papers_lacking_keyphrases(

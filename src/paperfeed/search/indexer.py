@@ -6,16 +6,21 @@ where it stopped. The bundled sample's vectors ship precomputed (`data/sample_ve
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from paperfeed.db import Database
 from paperfeed.db.keyphrases import (
     PaperKeyphrases,
+    keyphrase_hashes,
+    keyphrase_rows,
     papers_lacking_keyphrases,
     store_keyphrases,
 )
@@ -35,6 +40,8 @@ from paperfeed.search.index import contract_of
 from paperfeed.search.keyphrases import KEYPHRASE_VERSION, Keyphrase, keyphrases
 
 SAMPLE_VECTORS = Path(__file__).resolve().parent.parent / "data" / "sample_vectors.npz"
+# The sample's keyphrases, computed from those vectors (`save_sample_keyphrases`).
+SAMPLE_KEYPHRASES = SAMPLE_VECTORS.with_name("sample_keyphrases.json.gz")
 
 
 def text_hash(text: str) -> str:
@@ -182,9 +189,14 @@ def keyphrase_papers(
 
 
 def load_sample_vectors(
-    *, db: Database, contract: EmbeddingContract, path: Path = SAMPLE_VECTORS
+    *,
+    db: Database,
+    contract: EmbeddingContract,
+    path: Path = SAMPLE_VECTORS,
+    keyphrases_path: Path = SAMPLE_KEYPHRASES,
 ) -> int:
-    """Store the shipped sample vectors of papers whose text still matches; return how many."""
+    """Store the shipped sample vectors of papers whose text still matches, and their shipped
+    keyphrases; return how many vectors."""
     if not path.is_file():
         return 0
     with np.load(path, allow_pickle=False) as data:
@@ -218,7 +230,66 @@ def load_sample_vectors(
                     vectors=vectors[rows],
                 )
             stored += len(rows)
+    load_sample_keyphrases(db=db, contract=contract, path=keyphrases_path)
     return stored
+
+
+def load_sample_keyphrases(
+    *, db: Database, contract: EmbeddingContract, path: Path = SAMPLE_KEYPHRASES
+) -> int:
+    """Store the shipped keyphrases of sample papers that lack current ones and whose text
+    still matches; return how many."""
+    if not path.is_file():
+        return 0
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    if (data["version"], data["model_id"], data["revision"]) != (
+        KEYPHRASE_VERSION,
+        contract.model_id,
+        contract.revision,
+    ):
+        return 0
+    shipped: dict[str, dict[str, Any]] = data["papers"]
+    ids = list(shipped)
+    stored = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        with db.read() as conn:
+            have = keyphrase_hashes(conn, chunk, version=KEYPHRASE_VERSION)
+            papers = get_papers(conn, [i for i in chunk if i not in have])
+        rows = []
+        for pid, paper in papers.items():
+            text = text_hash(embedding_text(title=paper.title, abstract=paper.abstract))
+            if text == shipped[pid]["text_hash"]:
+                rows.append(PaperKeyphrases(pid, text, shipped[pid]["phrases"]))
+        if rows:
+            with db.write() as conn:
+                store_keyphrases(conn, rows, version=KEYPHRASE_VERSION)
+            stored += len(rows)
+    return stored
+
+
+def save_sample_keyphrases(
+    *, db: Database, embedder: Embedder, path: Path = SAMPLE_KEYPHRASES
+) -> int:
+    """Write the current keyphrases of the sample's papers (those in SAMPLE_VECTORS) to `path`
+    (used to build the shipped file); return how many."""
+    with np.load(SAMPLE_VECTORS, allow_pickle=False) as data:
+        ids = sorted(str(x) for x in data["ids"])
+    contract = contract_of(embedder)
+    with db.read() as conn:
+        found = keyphrase_rows(conn, ids, version=KEYPHRASE_VERSION)
+    payload = {
+        "version": KEYPHRASE_VERSION,
+        "model_id": contract.model_id,
+        "revision": contract.revision,
+        "papers": {
+            pid: {"text_hash": h, "phrases": phrases} for pid, (h, phrases) in found.items()
+        },
+    }
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
+        json.dump(payload, f, ensure_ascii=False, separators=(",", ":"))
+    return len(found)
 
 
 def save_sample_vectors(*, db: Database, embedder: Embedder, path: Path = SAMPLE_VECTORS) -> int:
