@@ -18,12 +18,20 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Point PAPERFEED_DATA_DIR away from the checkout, so no test writes into ./data.
 
-    Also allow the host name TestClient sends (`testserver`), as Django's test runner does.
+    Also allow the host name TestClient sends (`testserver`), as Django's test runner does, and
+    turn the daily loop's stars job off: it asks api.github.com, and tests never leave loopback
+    (tests/loop/test_stars.py gives it a fake GitHub).
     """
-    names = ("PAPERFEED_DATA_DIR", "PAPERFEED_DATABASE_URL", "PAPERFEED_ALLOWED_HOSTS")
+    names = (
+        "PAPERFEED_DATA_DIR",
+        "PAPERFEED_DATABASE_URL",
+        "PAPERFEED_ALLOWED_HOSTS",
+        "PAPERFEED_GITHUB_STARS_PER_RUN",
+    )
     saved = {k: os.environ.get(k) for k in names}
     os.environ["PAPERFEED_DATA_DIR"] = str(tmp_path_factory.mktemp("default-data"))
     os.environ["PAPERFEED_ALLOWED_HOSTS"] = "testserver"
+    os.environ["PAPERFEED_GITHUB_STARS_PER_RUN"] = "0"
     os.environ.pop("PAPERFEED_DATABASE_URL", None)
     yield
     for key, value in saved.items():

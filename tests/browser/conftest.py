@@ -65,8 +65,11 @@ def live(tmp_path: Path, sample_db_file: Path) -> Iterator[LiveHub]:
             hub.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+    # main thread while it is open, and later tests that run a loop of their own (Procrastinate,
+    # the MCP clients) fail with "asyncio.run() cannot be called from a running event loop".
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: run `make test` (it installs it with apt)")
     with sync_playwright() as playwright:
