@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
+from paperfeed.db.keyphrases import papers_lacking_keyphrases
 from paperfeed.db.links import record_stars, repos_to_check
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.policy import DeliveryPolicy
@@ -29,7 +30,8 @@ from paperfeed.ingest.github_stars import (
 )
 from paperfeed.loop.feature import Policy, apply_policy
 from paperfeed.search.index import contract_of
-from paperfeed.search.indexer import embed_papers
+from paperfeed.search.indexer import embed_papers, keyphrase_papers
+from paperfeed.search.keyphrases import KEYPHRASE_VERSION
 from paperfeed.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,16 +83,39 @@ def fetch_day(
 
 
 def embed_new(parts: DigestParts) -> dict[str, Any]:
-    """Embed every paper without a current vector, and bring the search indexes up to date."""
+    """Embed every paper without a current vector, and bring the search indexes up to date.
+
+    Keyphrases are left for `keyphrase_pending`, after the digest: they cost about as much
+    embedding again, and the day's papers must be searchable and mailed first.
+    """
     counts: dict[str, Any] = {"embedded": 0, "unchanged": 0}
     if parts.embedder is not None:
-        report = embed_papers(parts.db, parts.embedder)
+        report = embed_papers(parts.db, parts.embedder, with_keyphrases=False)
         counts = {"embedded": report.embedded, "unchanged": report.unchanged}
     index = parts.search_index
     index.ensure_fresh(force=True)
     index.save()
     counts["keyword_documents"] = index.keyword.count()
     return counts
+
+
+def keyphrases_pending(parts: DigestParts) -> bool:
+    """Whether some paper with a current vector has no keyphrases of the current method."""
+    if parts.embedder is None:
+        return False
+    contract = contract_of(parts.embedder)
+    with parts.db.read() as conn:
+        return bool(
+            papers_lacking_keyphrases(conn, contract=contract, version=KEYPHRASE_VERSION, limit=1)
+        )
+
+
+def keyphrase_pending(parts: DigestParts) -> dict[str, Any]:
+    """Find the keyphrases of the papers embedded without them (the worker's pass after the
+    digest, unrecorded)."""
+    if parts.embedder is None:
+        return {"keyphrased": 0}
+    return {"keyphrased": keyphrase_papers(parts.db, parts.embedder)}
 
 
 def feature_day(parts: DigestParts, *, day: dt.date, now: dt.datetime) -> dict[str, Any]:

@@ -37,7 +37,14 @@ from paperfeed.db.jobs import get_run
 from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
-from paperfeed.loop.jobs import delivery_policy, embed_new, feature_day, fetch_day
+from paperfeed.loop.jobs import (
+    delivery_policy,
+    embed_new,
+    feature_day,
+    fetch_day,
+    keyphrase_pending,
+    keyphrases_pending,
+)
 from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
 from paperfeed.loop.worker import feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
@@ -109,8 +116,10 @@ def defer_due(
     if parts.embedder is not None and EMBED not in {job for job, _period in due}:
         with parts.db.read() as conn:
             missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
-        # A member's submission between listings: embedded by the next free worker.
-        if missing and _defer(app, VECTORS_TASK, lock=EMBED, queueing_lock=VECTORS_TASK):
+        # A member's submission between listings, and the keyphrases left after a day's
+        # embedding: done by the next free worker.
+        pending = missing or keyphrases_pending(parts)
+        if pending and _defer(app, VECTORS_TASK, lock=EMBED, queueing_lock=VECTORS_TASK):
             queued.append(VECTORS_TASK)
     if queued:
         log.info("queued %s", ", ".join(queued))
@@ -256,7 +265,7 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
 
     @app.task(name=VECTORS_TASK, queue=QUEUE)
     def embed_missing() -> dict[str, Any]:
-        return embed_new(parts)
+        return {**embed_new(parts), **keyphrase_pending(parts)}
 
     if requeue:
 

@@ -31,6 +31,8 @@ from paperfeed.loop.jobs import (
     embed_new,
     feature_day,
     fetch_day,
+    keyphrase_pending,
+    keyphrases_pending,
     refresh_stars,
     send_digests,
     stars_due,
@@ -202,6 +204,8 @@ def run_due(
         )
     _finish_open_issues(parts)
     _embed_stragglers(parts)
+    if keyphrases_pending(parts):  # after the digest: keyphrases are not on the day's path
+        keyphrase_pending(parts)
     return done
 
 
