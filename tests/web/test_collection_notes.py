@@ -133,16 +133,17 @@ def test_notes_are_rate_limited(
     sign_in(client, sample_hub, "owner@example.org")
     cid = _new_collection(client, public=False)
     for n in range(2):
-        assert _post(client, f"/collections/{cid}/notes", paper_id=PAPER, note=f"n{n}") == 303
+        note = f"Rate-limited note {n}"  # words no random token of the page can hold
+        assert _post(client, f"/collections/{cid}/notes", paper_id=PAPER, note=note) == 303
     token = csrf(client, "/collections")
     over = client.post(
         f"/collections/{cid}/notes",
-        data={"paper_id": PAPER, "note": "n2", "csrf_token": token},
+        data={"paper_id": PAPER, "note": "Rate-limited note 2", "csrf_token": token},
         follow_redirects=False,
     )
     assert over.status_code == 429 and int(over.headers["retry-after"]) > 0
     page = client.get(f"/collections/{cid}").text
-    assert "n1" in page and "n2" not in page
+    assert "Rate-limited note 1" in page and "Rate-limited note 2" not in page
     # Read marks are not counted.
     assert _post(client, f"/collections/{cid}/read", paper_id=PAPER) == 303
 
