@@ -267,3 +267,19 @@ def test_the_api_lists_a_categorys_papers_as_its_page_does(client: TestClient) -
     assert all("cs.CL" in e["paper"]["categories"] for e in entries)
     assert entries[0]["publishedAt"].startswith(expected[0].day.isoformat())
     assert client.get("/api/categories/cs%25/papers").status_code == 404
+
+
+def test_a_category_nobody_featured_lists_its_latest_announced_papers(hub: Hub) -> None:
+    # The demo's arXiv week is searchable but not featured: a paper's cs.CL chip led to "No
+    # paper in cs.CL has been featured here yet" beside 400 cs.CL papers.
+    hub.search_index.ensure_fresh(force=True)
+    client = TestClient(create_app(hub))
+    with hub.db.read() as conn:
+        assert count_in_category(conn, "cs.CL") == 0
+    page = client.get("/categories/cs.CL").text
+    ids = re.findall(r'<h2 class="card-title math" id="paper-\d+"><a href="/papers/([^"]+)"', page)
+    in_cl = [pid for pid, f in hub.search_index.facets.items() if "cs.CL" in f.categories]
+    assert len(ids) == min(30, len(in_cl)) > 0
+    assert "None featured yet" in page and "most recently announced" in page
+    assert set(ids) <= set(in_cl)
+    assert client.get("/categories/nothing-here").status_code == 200

@@ -7,6 +7,7 @@ feeds, whose route is registered after this one.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -16,8 +17,9 @@ from fastapi.responses import HTMLResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from paperfeed.db.cache import cached
-from paperfeed.db.feed import count_in_category, recent_in_category
+from paperfeed.db.feed import FeedItem, count_in_category, recent_in_category
 from paperfeed.db.feed_facets import featurings
+from paperfeed.db.papers import get_papers
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.web.cards import reader_id
@@ -66,6 +68,30 @@ async def category_page(
     return await run_in_threadpool(_category_page, request, hub, category, number)
 
 
+def _latest_announced(hub: Hub, category: str, *, offset: int) -> dict[str, Any]:
+    """A page of the category's papers by announcement day, newest first, for a category whose
+    papers nobody featured yet: a chip never leads to an empty page while the store has some."""
+    index = hub.search_index
+    index.ensure_fresh()
+    facets = index.facets
+    allowed = index.allowed_ids(since=None, until=None, categories=[category]) or frozenset()
+    ranked = sorted(
+        (pid for pid in allowed if pid in facets),
+        key=lambda pid: (facets[pid].day or dt.date.min, pid),
+        reverse=True,
+    )
+    chosen = ranked[offset : offset + PAGE_SIZE]
+    with hub.db.read() as conn:
+        papers = get_papers(conn, chosen)
+        stats = card_stats(conn, chosen, user_id=None)
+    items = [
+        FeedItem(papers[pid], facets[pid].day or dt.date.min, stats[pid].upvotes, "announced")
+        for pid in chosen
+        if pid in papers
+    ]
+    return {"items": items, "total": len(ranked), "stats": stats, "featured": {}, "latest": True}
+
+
 def _category_page(request: Request, hub: Hub, category: str, page: int) -> Response:
     offset = (page - 1) * PAGE_SIZE
 
@@ -81,6 +107,8 @@ def _category_page(request: Request, hub: Hub, category: str, page: int) -> Resp
             }
 
     data = cached(hub.db, ("category", category, page), load)
+    if data["total"] == 0:  # nothing featured yet (a new hub, the demo): the latest announced
+        data = {**data, **_latest_announced(hub, category, offset=offset)}
     user_id = reader_id(request)
     if user_id is not None:
         ids = [item.paper.paper_id for item in data["items"]]
@@ -90,6 +118,7 @@ def _category_page(request: Request, hub: Hub, category: str, page: int) -> Resp
     if page > pages:
         raise HTTPException(status_code=404, detail=f"{category} has {pages} page(s) of papers.")
     context = {
+        "latest": False,
         **data,
         "category": category,
         "feeds": alternate_links(f"categories/{category}", {}, f"Papers in {category}"),
