@@ -28,112 +28,91 @@
     }
   }
 
-  // Upvote buttons work as plain forms (a POST, then back to the page). With fetch, the vote
-  // is sent in the background instead, so a long feed keeps its scroll position. Any answer
-  // but the usual redirect (signed out, rate limited, expired form) falls back to the form.
-  function upvoteInPlace(event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.classList.contains("upvote-form")) {
-      return;
-    }
-    if (typeof window.fetch !== "function") {
-      return;
-    }
-    event.preventDefault();
-    var button = form.querySelector("button");
-    var action = form.querySelector('input[name="action"]');
-    var count = form.querySelector(".upvote-count");
-    button.disabled = true;
-    window
-      // getAttribute: the form's "action" input shadows the form.action property.
-      .fetch(form.getAttribute("action"), {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-        credentials: "same-origin",
-        redirect: "manual",
-      })
-      .then(function (response) {
-        button.disabled = false;
-        if (response.type !== "opaqueredirect") {
+  // Some buttons are plain forms (a POST, then a redirect back to the page): upvotes, a
+  // collection's Mark read, /new's Feature. With fetch, such a form is sent in the background
+  // instead, so a long list keeps its scroll position, and `done(form, button)` changes the page
+  // in place; any answer but the usual redirect (signed out, rate limited, expired form) falls
+  // back to submitting the form.
+  function sendInPlace(isOurs, done) {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement) || !isOurs(form)) {
+        return;
+      }
+      if (typeof window.fetch !== "function") {
+        return;
+      }
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      window
+        // getAttribute: a form's "action" input shadows the form.action property.
+        .fetch(form.getAttribute("action"), {
+          method: "POST",
+          body: new URLSearchParams(new FormData(form)),
+          credentials: "same-origin",
+          redirect: "manual",
+        })
+        .then(function (response) {
+          button.disabled = false;
+          if (response.type !== "opaqueredirect") {
+            form.submit();
+            return;
+          }
+          done(form, button);
+        })
+        .catch(function () {
+          button.disabled = false;
           form.submit();
-          return;
-        }
-        var adding = action.value === "add";
-        var total = parseInt(count.textContent, 10) + (adding ? 1 : -1);
-        count.textContent = String(total);
-        action.value = adding ? "remove" : "add";
-        button.classList.toggle("is-upvoted", adding);
-        button.setAttribute("aria-pressed", adding ? "true" : "false");
-        button.setAttribute(
-          "aria-label",
-          (adding ? "Remove your upvote from " : "Upvote ") +
-            button.getAttribute("data-title") +
-            " (" + total + (total === 1 ? " upvote)" : " upvotes)")
-        );
-      })
-      .catch(function () {
-        button.disabled = false;
-        form.submit();
-      });
+        });
+    });
   }
 
-  document.addEventListener("submit", upvoteInPlace);
-
-  // On a collection page, the owner's Mark read / Mark unread button works as a plain form (a
-  // POST, then back to the paper's row). With fetch it is sent in the background and the row
-  // and the unread count change in place; any answer but the usual redirect falls back.
-  function readInPlace(event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.classList.contains("read-form")) {
-      return;
+  // An upvote: the count, the pressed state and the button's label follow.
+  sendInPlace(
+    function (form) { return form.classList.contains("upvote-form"); },
+    function (form, button) {
+      var action = form.querySelector('input[name="action"]');
+      var count = form.querySelector(".upvote-count");
+      var adding = action.value === "add";
+      var total = parseInt(count.textContent, 10) + (adding ? 1 : -1);
+      count.textContent = String(total);
+      action.value = adding ? "remove" : "add";
+      button.classList.toggle("is-upvoted", adding);
+      button.setAttribute("aria-pressed", adding ? "true" : "false");
+      button.setAttribute(
+        "aria-label",
+        (adding ? "Remove your upvote from " : "Upvote ") +
+          button.getAttribute("data-title") +
+          " (" + total + (total === 1 ? " upvote)" : " upvotes)")
+      );
     }
-    if (typeof window.fetch !== "function") {
-      return;
+  );
+
+  // A collection owner's Mark read / Mark unread: the row and the unread count follow.
+  sendInPlace(
+    function (form) { return form.classList.contains("read-form"); },
+    function (form, button) {
+      var read = form.querySelector('input[name="read"]');
+      var nowRead = read.value === "1";
+      var title = button.getAttribute("data-title");
+      read.value = nowRead ? "0" : "1";
+      button.textContent = nowRead ? "Read \u00b7 mark unread" : "Mark read";
+      button.setAttribute("aria-pressed", nowRead ? "true" : "false");
+      button.setAttribute("aria-label", (nowRead ? "Mark as unread: " : "Mark as read: ") + title);
+      var item = form.closest(".collection-item");
+      if (item) {
+        item.classList.toggle("is-read", nowRead);
+      }
+      var count = document.querySelector("[data-unread-count]");
+      if (count) {
+        var left = parseInt(count.textContent, 10) + (nowRead ? -1 : 1);
+        count.textContent = String(Math.max(left, 0));
+      }
     }
-    event.preventDefault();
-    var button = form.querySelector("button");
-    var read = form.querySelector('input[name="read"]');
-    button.disabled = true;
-    window
-      .fetch(form.getAttribute("action"), {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-        credentials: "same-origin",
-        redirect: "manual",
-      })
-      .then(function (response) {
-        button.disabled = false;
-        if (response.type !== "opaqueredirect") {
-          form.submit();
-          return;
-        }
-        var nowRead = read.value === "1";
-        var title = button.getAttribute("data-title");
-        read.value = nowRead ? "0" : "1";
-        button.textContent = nowRead ? "Read \u00b7 mark unread" : "Mark read";
-        button.setAttribute("aria-pressed", nowRead ? "true" : "false");
-        button.setAttribute("aria-label", (nowRead ? "Mark as unread: " : "Mark as read: ") + title);
-        var item = form.closest(".collection-item");
-        if (item) {
-          item.classList.toggle("is-read", nowRead);
-        }
-        var count = document.querySelector("[data-unread-count]");
-        if (count) {
-          var left = parseInt(count.textContent, 10) + (nowRead ? -1 : 1);
-          count.textContent = String(Math.max(left, 0));
-        }
-      })
-      .catch(function () {
-        button.disabled = false;
-        form.submit();
-      });
-  }
+  );
 
-  document.addEventListener("submit", readInPlace);
-
-  // On /new, a curator's Feature / Unfeature button works as a plain form (a POST, then back
-  // to the same row). With fetch it is sent in the background and the row changes in place;
-  // any answer but the usual redirect falls back to the form.
+  // On /new, a curator's Feature / Unfeature: the row follows.
   function setFeatured(form, featured) {
     var button = form.querySelector("button");
     var action = form.querySelector('input[name="action"]');
@@ -152,40 +131,12 @@
     }
   }
 
-  function featureInPlace(event) {
-    var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.classList.contains("feature-form")) {
-      return;
+  sendInPlace(
+    function (form) { return form.classList.contains("feature-form"); },
+    function (form) {
+      setFeatured(form, form.querySelector('input[name="action"]').value === "add");
     }
-    if (typeof window.fetch !== "function") {
-      return;
-    }
-    event.preventDefault();
-    var button = form.querySelector("button");
-    var adding = form.querySelector('input[name="action"]').value === "add";
-    button.disabled = true;
-    window
-      .fetch(form.getAttribute("action"), {
-        method: "POST",
-        body: new URLSearchParams(new FormData(form)),
-        credentials: "same-origin",
-        redirect: "manual",
-      })
-      .then(function (response) {
-        button.disabled = false;
-        if (response.type !== "opaqueredirect") {
-          form.submit();
-          return;
-        }
-        setFeatured(form, adding);
-      })
-      .catch(function () {
-        button.disabled = false;
-        form.submit();
-      });
-  }
-
-  document.addEventListener("submit", featureInPlace);
+  );
 
   // j / k move to the next / previous paper in a list (focus on its title link), as in
   // mail readers; on /new, f features or unfeatures the paper in focus (the first one if
@@ -238,7 +189,7 @@
     }
     event.preventDefault();
     if (typeof form.requestSubmit === "function") {
-      form.requestSubmit();  // fires "submit": featureInPlace sends it in the background
+      form.requestSubmit();  // fires "submit": sendInPlace sends it in the background
     } else {
       form.submit();
     }
