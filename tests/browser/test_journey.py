@@ -140,8 +140,22 @@ def test_reader_journey(browser: Browser, live: LiveHub, scheme: str) -> None:
     page.get_by_role("link", name="open").first.click()
     expect(page.get_by_role("heading", name=f"Reading group {scheme}")).to_be_visible()
     assert page.locator("article.card").count() == 1
+    # A note on it (links made), then one click marks it read in place, without a reload.
+    page.get_by_text("Add a note").click()
+    page.get_by_label(re.compile("^Your note on")).fill("Friday: https://example.org/slides")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator(".item-note-text a")).to_have_attribute(
+        "href", "https://example.org/slides"
+    )
+    expect(page.locator("[data-unread-count]")).to_have_text("1")
+    page.evaluate("window.__stayed = 1")
+    page.get_by_role("button", name=re.compile("^Mark as read:")).click()
+    expect(page.locator("[data-unread-count]")).to_have_text("0")
+    expect(page.get_by_role("button", name=re.compile("^Mark as unread:"))).to_be_visible()
+    assert page.evaluate("window.__stayed") == 1
+    assert_clean(page)
     shoot(page, f"collection-{scheme}")
-    collection_path = page.url.removeprefix(live.url)
+    collection_path = page.url.removeprefix(live.url).split("#", 1)[0]
 
     # Submit another paper: it is featured today.
     with live.hub.db.read() as conn:
@@ -168,6 +182,8 @@ def test_reader_journey(browser: Browser, live: LiveHub, scheme: str) -> None:
     parsed = feedparser.parse(response.body())
     assert not parsed.bozo
     assert [entry.link.rsplit("/papers/", 1)[1] for entry in parsed.entries] == [paper_id]
+    assert parsed.entries[0].summary.startswith("<p>Note by ")  # the reading list's note
+    assert '<a href="https://example.org/slides"' in parsed.entries[0].summary
 
     # The day's feed, in RSS, lists the paper submitted today.
     page.goto(f"{live.url}/papers?date={dt.datetime.now(dt.UTC).date().isoformat()}")
