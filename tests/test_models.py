@@ -1,6 +1,10 @@
 """Tests of the pure domain helpers in models.py."""
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paperfeed.models import (
     ImportSummary,
@@ -102,6 +106,13 @@ def test_status_from_comment_spots_withdrawals() -> None:
 
 def test_clean_text_drops_control_characters_and_collapses_space() -> None:
     assert clean_text("  a\x00b\n\n  c\td\x1b ") == "ab c d"
+
+
+@given(st.text(alphabet=st.sampled_from("ab \u00a0\u3000\u2028\t\n\x00\x1b\u200b é")))
+def test_clean_text_is_control_characters_dropped_then_space_collapsed(text: str) -> None:
+    # The fast path for clean printable text must give what the general rule gives.
+    expected = " ".join(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).split())
+    assert clean_text(text) == expected
 
 
 def test_content_hash_changes_with_the_text_only() -> None:

@@ -205,5 +205,9 @@ def status_from_comment(comment: str | None) -> PaperStatus:
 def clean_text(text: str) -> str:
     """Drop control characters (NUL and friends) and collapse whitespace."""
     if text.isprintable():  # no control character (a C flag walk, far cheaper than the regex)
+        # Printable text holds no whitespace but the ASCII space: most names and ids are clean
+        # already, and three scans cost less than splitting and joining them.
+        if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+            return text
         return " ".join(text.split())
     return normalize_space(_CONTROL.sub("", text))
