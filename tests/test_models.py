@@ -1,5 +1,6 @@
 """Tests of the pure domain helpers in models.py."""
 
+import dataclasses
 import re
 
 import pytest
@@ -136,3 +137,15 @@ def test_import_summary_adds_up() -> None:
     total.add(ImportSummary(updated=2, unchanged=3, rejected=[Rejected("f:1", "bad")]))
     assert (total.imported, total.updated, total.unchanged, len(total.rejected)) == (1, 2, 3, 1)
     assert total.seen == 7
+
+
+def test_a_known_content_hash_is_not_a_field_and_never_follows_a_copy() -> None:
+    record = PaperRecord("2603.1", "Title", "Abstract").with_digest("0" * 32)
+    assert record.content_hash() == "0" * 32
+    assert record == PaperRecord("2603.1", "Title", "Abstract")  # not compared
+    assert "_digest" not in repr(record)
+    # A copy with other text computes its own hash, never the original's.
+    changed = dataclasses.replace(record, abstract="Another abstract")
+    assert (
+        changed.content_hash() == PaperRecord("2603.1", "Title", "Another abstract")._compute_hash()
+    )

@@ -105,9 +105,24 @@ class PaperRecord:
     license: str | None = None
     keywords: tuple[str, ...] | None = None
     status: PaperStatus = PaperStatus.ACTIVE
+    # content_hash(), once computed (here, or by the process that parsed the record); not a
+    # field of the paper: never compared, printed or copied by `dataclasses.replace`.
+    _digest: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def with_digest(self, digest: str) -> PaperRecord:
+        """This record, its content hash known (computed by the parsing process)."""
+        object.__setattr__(self, "_digest", digest)
+        return self
 
     def content_hash(self) -> str:
         """Hash the fields a new version may change, to detect a re-import that changes nothing."""
+        if self._digest is not None:
+            return self._digest
+        digest = self._compute_hash()
+        object.__setattr__(self, "_digest", digest)
+        return digest
+
+    def _compute_hash(self) -> str:
         payload = json.dumps(
             [
                 self.version,
