@@ -235,3 +235,30 @@ def test_a_day_without_votes_is_listed_in_the_order_of_its_feed_page(hub: Hub) -
     assert len(on_page) == 30
     assert [item.paper.paper_id for item in plan.items] == on_page
     assert on_page[:3] == sorted(on_page[:3], reverse=True)  # no votes: the newer id first
+
+
+def test_personal_picks_for_a_member_with_only_chosen_categories(hub: Hub) -> None:
+    """The digest calls recommend(), which reads the reader's chosen categories itself: a
+    member with nothing else gets the day's papers of those categories, explained."""
+    from paperfeed.recommend.topics import SEED_CACHE, add_reader_topic
+
+    SEED_CACHE.clear()
+    day, found = day_papers(hub)
+    counts: dict[str, int] = {}
+    for _, cats in found:
+        for c in cats:
+            counts[c] = counts.get(c, 0) + 1
+    chosen = sorted(counts, key=lambda c: (-counts[c], c))[1]  # a common category, not the first
+    subscriber = reader(hub, "cats@example.org", [], day, top_n=0)
+    add_reader_topic(
+        db=hub.db,
+        search_index=hub.search_index,
+        user_id=subscriber.user_id or 0,
+        kind="category",
+        value=chosen,
+    )
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
+    in_category = {pid for pid, cats in found if chosen in cats}
+    assert len(plan.items) == min(10, len(in_category))
+    assert {i.paper.paper_id for i in plan.items} <= in_category
+    assert {i.why for i in plan.items} == {f"matches your topic {chosen}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,10 @@ def test_facets_kept_in_step_with_changes_match_a_fresh_build(
     assert "2603.00002" not in state["facets"]
     assert state["facets"]["2603.00001"].categories == frozenset({"cs.AI"})
     assert index.keyword.count() == len(state["facets"]) == 6
+    # The category counts (For you's list of categories) follow the changes, dead rows left out.
+    counted = Counter(c for facets in state["facets"].values() for c in facets.categories)
+    expected = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    assert index.category_counts() == fresh.category_counts() == expected
     # Five changes: saved at once when that reaches FACETS_SAVE_AFTER, else left for the next
     # process to read again from the file's marker. Either way it answers the same.
     current = saved_mark(index.facets_path) == index.keyword.meta()["papers_modified_at"]

@@ -36,6 +36,9 @@ NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
 LINKS_PER_USER = Limit("links:user", 20, dt.timedelta(minutes=60))
 # Importing a library parses, matches and embeds up to 500 entries: a few a minute is plenty.
 LIBRARY_PER_USER = Limit("library:user", 10, dt.timedelta(minutes=60))
+# Choosing categories and saving searches (For you's topics): clicks, but each saved search may
+# cost a search when For you is next ranked.
+TOPICS_PER_USER = Limit("topics:user", 60, dt.timedelta(minutes=10))
 
 
 class RateLimited(Exception):

@@ -616,3 +616,25 @@ hf_papers = Table(
     Column("ai_keywords", JSON, nullable=True, comment="a list of keywords"),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# --- wt-topics ---
+# A reader's chosen categories and saved searches (m020): For you's topic signals
+# (docs/for-you.md, "Topics"). One row per reader, kind and value.
+reader_topics = Table(
+    "reader_topics",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("kind", String(16), primary_key=True, comment="category or search"),
+    Column(
+        "value",
+        String(200),
+        primary_key=True,
+        comment="an arXiv category, or a search query (spaces collapsed)",
+    ),
+    Column("created_at", DateTime, nullable=False),
+)

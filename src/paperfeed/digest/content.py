@@ -53,10 +53,18 @@ class RecommendPicks:
     feed show) among the digest's days, with their reasons. A subscriber who is not a member
     gets none. The window's candidates and papers are read once per issue, for every reader."""
 
-    def __init__(self, *, db: Database, search_index: IndexSource, most: int = 10) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        search_index: IndexSource,
+        most: int = 10,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.db = db
         self.search_index = search_index
         self.most = most
+        self.embedder = embedder  # embeds the readers' saved searches (recommend.topics)
         # The candidates and papers of the last window asked for: every reader of an issue
         # shares them.
         self._window: tuple[tuple[dt.date, dt.date], WindowPool | None, dict[str, PaperRecord]]
@@ -94,6 +102,7 @@ class RecommendPicks:
             limit=limit,
             topics=subscriber.categories,
             pool=pool,
+            embedder=self.embedder,
         )
         missing = [p.paper_id for p in found if p.paper_id not in papers]
         if missing:
@@ -127,7 +136,9 @@ class DigestContent:
         self.search_index = search_index
         self.embedder = embedder
         self.renderer = renderer or Renderer(settings)
-        self.personal = personal or RecommendPicks(db=db, search_index=search_index)
+        self.personal = personal or RecommendPicks(
+            db=db, search_index=search_index, embedder=embedder
+        )
         self.use_search = use_search
         self._lists: dict[int, _IssueLists] = {}
         self._searches: dict[tuple[int, str], list[Candidate]] = {}

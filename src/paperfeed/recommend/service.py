@@ -26,6 +26,8 @@ from paperfeed.db.reader_signals import Evidence, reader_evidence
 from paperfeed.models import PaperRecord
 from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
 from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
+from paperfeed.recommend.topics import reader_topic_signals
+from paperfeed.search.embedder import Embedder
 from paperfeed.search.index import SearchIndex
 
 # How much each kind of evidence weighs as a positive.
@@ -111,12 +113,14 @@ def recommend(
     seeds: Sequence[Seed] = (),
     topics: Sequence[str] = (),
     pool: WindowPool | None = None,
+    embedder: Embedder | None = None,
 ) -> list[Pick]:
     """The reader's best `limit` papers announced from `since` to `until`, best first, each with
     its reason; [] for a reader with no positive evidence and no seeds.
 
     `topics` adds categories the reader chose (a digest's) to those learnt from their papers.
-    `pool` reuses the window's candidates across readers (see `window_pool`).
+    `pool` reuses the window's candidates across readers (see `window_pool`). `embedder` embeds
+    the reader's saved searches (`recommend.topics`; keyword hits alone without it).
     """
     limit = max(0, min(limit, MAX_LIMIT))
     with db.read() as conn:
@@ -132,6 +136,18 @@ def recommend(
                 for vector, reason in zip(library.vectors, library.reasons, strict=True)
             ),
         ]
+    # The reader's chosen categories and saved searches (recommend/topics.py).
+    alone = not (positives or seeds)
+    their_topics = (
+        reader_topic_signals(
+            db, search_index, embedder, user_id=user_id, since=since, until=until, alone=alone
+        )
+        if limit
+        else None
+    )
+    if their_topics is not None:
+        seeds = [*seeds, *(Seed(v, reason, w) for v, reason, w in their_topics.seeds)]
+        topics = [*topics, *their_topics.categories]
     if limit == 0 or not (positives or seeds):
         return []
     if pool is None or (pool.since, pool.until) != (since, until):
@@ -158,6 +174,9 @@ def recommend(
     if library is not None:
         signalled.update(library.paper_ids)  # the reader has these already
     exclude = np.array([row_of[p] for p in signalled if p in row_of], dtype=np.int64)
+    if their_topics is not None:  # a cold start from categories alone shows only those
+        outside = their_topics.outside(pool.pool.ids, pool.categories)
+        exclude = np.union1d(exclude, outside).astype(np.int64)
     reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude)
     [ranked] = rank_readers(pool.pool, [reader], limit=limit)
     facets = search_index.facets
@@ -176,7 +195,7 @@ def recommend(
             if topic is not None:
                 reason = f"matches your topic {topic}"
         picks.append(Pick(paper_id, float(score), reason))
-    return picks
+    return their_topics.explained(picks, pool.categories) if their_topics is not None else picks
 
 
 # The window the page, the API and the private feed rank: the week up to the latest feed day.
@@ -192,7 +211,14 @@ class ForYou:
     picks: list[tuple[PaperRecord, Pick]]
 
 
-def for_you(db: Database, *, search_index: SearchIndex, user_id: int, limit: int = 30) -> ForYou:
+def for_you(
+    db: Database,
+    *,
+    search_index: SearchIndex,
+    user_id: int,
+    limit: int = 30,
+    embedder: Embedder | None = None,
+) -> ForYou:
     """The reader's picks among the papers of the `FOR_YOU_DAYS` days up to the latest feed day
     (the demo's day while the store is the demo), with the papers to show."""
     with db.read() as conn:
@@ -214,6 +240,7 @@ def for_you(db: Database, *, search_index: SearchIndex, user_id: int, limit: int
         until=until,
         limit=limit,
         pool=pool,
+        embedder=embedder,
     )
     with db.read() as conn:
         papers = get_papers(conn, [p.paper_id for p in found])

@@ -10,6 +10,7 @@ from paperfeed.db import reader_signals as store
 from paperfeed.db.library import has_library
 from paperfeed.db.papers import get_paper
 from paperfeed.db.reader_signals import SIGNAL_KINDS, SignalKind
+from paperfeed.db.reader_topics import has_topics
 from paperfeed.db.users import User
 
 
@@ -41,10 +42,14 @@ def card_signals(*, db: Database, user_id: int, paper_ids: list[str]) -> dict[st
 
 
 def has_signals(*, db: Database, user_id: int) -> bool:
-    """Whether For you has anything to learn from (a positive signal of the reader's, or an
-    imported library with an entry that counts)."""
+    """Whether For you has anything to learn from (a positive signal of the reader's, an
+    imported library with an entry that counts, or a chosen category or saved search)."""
     with db.read() as conn:
-        return store.has_evidence(conn, user_id=user_id) or has_library(conn, user_id=user_id)
+        return (
+            store.has_evidence(conn, user_id=user_id)
+            or has_library(conn, user_id=user_id)
+            or has_topics(conn, user_id=user_id)
+        )
 
 
 def new_feed_token(*, db: Database, user_id: int) -> str:

@@ -283,6 +283,17 @@ class FacetTable:
         self._allowed[key] = result
         return result
 
+    def category_counts(self) -> list[tuple[str, int]]:
+        """How many visible papers list each category, most first, then by name."""
+        if self._entry_rows is None:
+            self._entry_rows = np.repeat(
+                np.arange(len(self._ids)), np.diff(self._cat_offsets)
+            ).astype(np.int32)
+        live = self._cat_codes[self._alive[self._entry_rows]]
+        counts = np.bincount(live, minlength=len(self._categories))
+        found = [(self._categories[c], int(counts[c])) for c in np.flatnonzero(counts).tolist()]
+        return sorted(found, key=lambda item: (-item[1], item[0]))
+
     def save(self, path: Path) -> None:
         """Write the live rows to `path` atomically (a temporary file, fsync, rename)."""
         live = np.flatnonzero(self._alive)

@@ -365,6 +365,11 @@ class SearchIndex:
             return None
         return self._table.allowed(since=since, until=until, categories=categories)
 
+    def category_counts(self) -> list[tuple[str, int]]:
+        """How many visible papers list each category (primary or cross-listed), most first."""
+        self.ensure_fresh()
+        return self._table.category_counts()
+
     def _sync_papers(self) -> None:
         """Bring the keyword index and facets up to the store's latest paper change."""
         hidden = self._sync_facets()

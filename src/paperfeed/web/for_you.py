@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from paperfeed.community.accounts import User
-from paperfeed.community.limits import LIBRARY_PER_USER
+from paperfeed.community.limits import LIBRARY_PER_USER, TOPICS_PER_USER
 from paperfeed.db.upvotes import card_stats
 from paperfeed.hub import Hub
 from paperfeed.recommend import ForYou, for_you
@@ -36,6 +36,17 @@ from paperfeed.recommend.signals import (
     record_signal,
     revoke_feed_token,
 )
+from paperfeed.recommend.topics import (
+    MAX_CATEGORIES,
+    MAX_SEARCH_CHARS,
+    MAX_SEARCHES,
+    TopicError,
+    add_reader_topic,
+    hub_categories,
+    remove_reader_topic,
+    set_reader_topics,
+    show_topics,
+)
 from paperfeed.web import ratelimit
 from paperfeed.web.api import PaperPublic, paper_public
 from paperfeed.web.api_community import ApiUser
@@ -54,7 +65,9 @@ FEED_SIZE = 30
 
 
 def _list(hub: Hub, user_id: int, limit: int) -> ForYou:
-    return for_you(hub.db, search_index=hub.search_index, user_id=user_id, limit=limit)
+    return for_you(
+        hub.db, search_index=hub.search_index, user_id=user_id, limit=limit, embedder=hub.embedder
+    )
 
 
 def _page(
@@ -65,6 +78,7 @@ def _page(
     new_feed: str | None = None,
     imported: ImportReport | None = None,
     problems: list[str] | None = None,
+    topic_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     listing = _list(hub, user.user_id, PAGE_SIZE)
@@ -84,6 +98,12 @@ def _page(
         "imported": imported,
         "problems": problems,
         "max_library_mib": MAX_FILE_BYTES // (1024 * 1024),
+        "topics": show_topics(db=hub.db, user_id=user.user_id),
+        "hub_categories": hub_categories(hub.search_index),
+        "topic_error": topic_error,
+        "max_categories": MAX_CATEGORIES,
+        "max_searches": MAX_SEARCHES,
+        "max_search_chars": MAX_SEARCH_CHARS,
     }
     response = templates.TemplateResponse(request, "for_you.html", context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
@@ -162,6 +182,39 @@ def forget_library_page(hub: HubDep, user: CurrentUser) -> Response:
     return RedirectResponse("/for-you#library", status_code=303)
 
 
+@router.post("/for-you/topics/add")
+def add_topic_form(
+    request: Request,
+    hub: HubDep,
+    user: CurrentUser,
+    kind: Annotated[str, Form(max_length=10)],
+    value: Annotated[str, Form(max_length=2000)],
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Choose a category (kind=category) or save a search (kind=search, from the search page
+    too); the page shows why one cannot be kept."""
+    ratelimit.enforce(hub, TOPICS_PER_USER, str(user.user_id))
+    try:
+        add_reader_topic(
+            db=hub.db, search_index=hub.search_index, user_id=user.user_id, kind=kind, value=value
+        )
+    except TopicError as exc:
+        return _page(request, hub, user, topic_error=str(exc), status_code=400)
+    return RedirectResponse(safe_next(next or "/for-you#topics"), status_code=303)
+
+
+@router.post("/for-you/topics/remove")
+def remove_topic_form(
+    hub: HubDep,
+    user: CurrentUser,
+    kind: Annotated[str, Form(max_length=10)],
+    value: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    ratelimit.enforce(hub, TOPICS_PER_USER, str(user.user_id))
+    remove_reader_topic(db=hub.db, user_id=user.user_id, kind=kind, value=value)
+    return RedirectResponse("/for-you#topics", status_code=303)
+
+
 @router.get("/for-you/{token}.{fmt}")
 def private_feed(request: Request, hub: HubDep, token: str, fmt: str) -> Response:
     """The reader's For you list as RSS or Atom, each item's text starting with why."""
@@ -225,3 +278,45 @@ def api_for_you(
             for paper, pick in listing.picks
         ],
     )
+
+
+class TopicsPublic(BaseModel):
+    categories: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_CATEGORIES,
+        description=f"arXiv categories the hub has papers in (at most {MAX_CATEGORIES})",
+    )
+    searches: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_SEARCHES,
+        description=f"Saved searches, each at most {MAX_SEARCH_CHARS} characters "
+        f"(at most {MAX_SEARCHES})",
+    )
+
+
+@api_router.get("/for-you/topics", response_model=TopicsPublic)
+def api_topics(hub: HubDep, user: ApiUser) -> TopicsPublic:
+    """The token owner's chosen categories and saved searches (For you's topics)."""
+    topics = show_topics(db=hub.db, user_id=user.user_id)
+    return TopicsPublic(categories=list(topics.categories), searches=list(topics.searches))
+
+
+@api_router.put(
+    "/for-you/topics",
+    response_model=TopicsPublic,
+    responses={400: {"description": "Not a category of this hub, or a search too long"}, 429: {}},
+)
+def api_set_topics(hub: HubDep, user: ApiUser, body: TopicsPublic) -> TopicsPublic:
+    """Replace the token owner's categories and saved searches (all or nothing)."""
+    ratelimit.enforce(hub, TOPICS_PER_USER, str(user.user_id))
+    try:
+        topics = set_reader_topics(
+            db=hub.db,
+            search_index=hub.search_index,
+            user_id=user.user_id,
+            categories=body.categories,
+            searches=body.searches,
+        )
+    except TopicError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    return TopicsPublic(categories=list(topics.categories), searches=list(topics.searches))
