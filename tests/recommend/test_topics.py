@@ -22,7 +22,7 @@ from paperfeed.recommend.topics import (
     set_reader_topics,
     show_topics,
 )
-from tests.recommend.conftest import PAPERS, WINDOW, ids, make_reader, topic_of
+from tests.recommend.conftest import OLD_DAY, PAPERS, WINDOW, ids, make_reader, topic_of
 from tests.search.fakes import FakeEmbedder
 
 CATEGORY = {topic_of(r.paper_id): r.categories[0] for _, r in PAPERS}
@@ -161,3 +161,41 @@ def test_categories_must_be_the_hubs(hub: Hub) -> None:
             searches=[],
         )
     assert not show_topics(db=hub.db, user_id=reader)
+
+
+def test_a_saved_search_looks_at_the_days_before_the_window(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfeed.recommend import topics
+
+    asked: list[tuple[dt.date | None, dt.date | None, list[str]]] = []
+    real = topics.search
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        asked.append((kwargs["since"], kwargs["until"], [h.paper.paper_id for h in found.hits]))  # type: ignore[misc]
+        return found
+
+    monkeypatch.setattr(topics, "search", spy)
+    reader = make_reader(hub, "days@example.org")
+    add_reader_topic(
+        db=hub.db, search_index=hub.search_index, user_id=reader, kind="search", value="qubit"
+    )
+    assert picks_for(hub, reader, limit=5)
+    [(since, until, hits)] = asked
+    assert (since, until) == (WINDOW - dt.timedelta(days=60), WINDOW - dt.timedelta(days=1))
+    old = {pid for topic in ("graph", "quantum", "language") for pid in ids(topic, old=True)}
+    assert hits and topic_of(hits[0]) == "quantum" and set(hits) <= old  # not the candidates
+    # A store with nothing before the window: the window's own papers make the seed.
+    asked.clear()
+    SEED_CACHE.clear()
+    picks = recommend(
+        hub.db,
+        search_index=hub.search_index,
+        embedder=hub.embedder,
+        user_id=reader,
+        since=OLD_DAY,
+        limit=5,
+    )
+    assert len(asked) == 2 and asked[0][2] == [] and asked[1][1] is None  # widened
+    assert picks and topic_of(picks[0].paper_id) == "quantum"
