@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from paperfeed.community import accounts, collections, comments
+from paperfeed.community import accounts, authors, collections, comments
 from paperfeed.community.accounts import Role, User
 from paperfeed.community.comments import MAX_COMMENT_CHARS, CommentRefused, NoSuchComment
 from paperfeed.community.featuring import feature_paper, today, unfeature_paper
@@ -410,7 +410,15 @@ def _settings_page(
     request: Request, hub: Hub, user: User, *, new_token: str | None = None, status: int = 200
 ) -> Response:
     tokens = accounts.list_api_tokens(db=hub.db, user_id=user.user_id)
-    context = {"section": "settings", "me_user": user, "tokens": tokens, "new_token": new_token}
+    context = {
+        "section": "settings",
+        "me_user": user,
+        "tokens": tokens,
+        "new_token": new_token,
+        "my_authors": authors.my_papers(db=hub.db, user_id=user.user_id),
+        "claims": authors.claims_of(db=hub.db, user_id=user.user_id),
+        "follows": authors.follows(db=hub.db, user_id=user.user_id),
+    }
     return templates.TemplateResponse(
         request, "community/settings.html", context, status_code=status
     )
