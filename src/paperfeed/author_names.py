@@ -93,8 +93,13 @@ class AuthorName:
         return len(self.given) == 1
 
 
+_NOT_ASCII_KEY = re.compile(r"[^a-z0-9]+")
+
+
 def fold(text: str) -> str:
     """Lowercase letters and digits only, accents dropped: "Müller" -> "muller"."""
+    if text.isascii():  # most names: no Unicode work
+        return _NOT_ASCII_KEY.sub("", text.lower())
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
     return "".join(
         c for c in decomposed.lower() if c.isalnum() and not unicodedata.combining(c)
@@ -110,29 +115,34 @@ def clean_name(text: str) -> str:
     return _SPACES.sub(" ", text).strip(" ,;")
 
 
+def _bare(word: str) -> str:
+    return word.strip(" .").lower()
+
+
 def _split(name: str) -> tuple[list[str], list[str]] | None:
     """(given words, family words) of a cleaned name."""
     parts = [p.strip() for p in name.split(",") if p.strip()]
-    parts = [parts[0], *(p for p in parts[1:] if fold(p) not in SUFFIXES)] if parts else []
+    parts = [parts[0], *(p for p in parts[1:] if _bare(p) not in SUFFIXES)] if parts else []
     if len(parts) >= 2:  # "Vaswani, Ashish" (a third part is not a name: dropped)
         return parts[1].split(), parts[0].split()
     if not parts:
         return None
     words = parts[0].split()
-    while len(words) > 2 and fold(words[-1]) in SUFFIXES:
+    while len(words) > 2 and _bare(words[-1]) in SUFFIXES:
         words.pop()
     for i in range(1, len(words) - 1):
-        if fold(words[i]) in PARTICLES:
+        if words[i].lower() in PARTICLES:
             return words[:i], words[i:]
     return words[:-1], words[-1:]
 
 
 def _given_key(word: str) -> str:
-    if _INITIALS.match(word) and sum(c.isalpha() for c in word) == 1:
-        return fold(word)[:1]
-    if _INITIALS.match(word) and "." in word:  # "J.-P.", "J.P.": the first initial
-        return fold(word)[:1]
-    return fold(word)
+    folded = fold(word)
+    # "A", "A.", and initials run together ("J.-P.", "J.P."): the first initial.
+    initials = len(word) <= 6 and _INITIALS.match(word) is not None
+    if initials and (sum(c.isalpha() for c in word) == 1 or "." in word):
+        return folded[:1]
+    return folded
 
 
 @lru_cache(maxsize=65536)

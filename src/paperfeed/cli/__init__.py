@@ -13,6 +13,7 @@ import traceback
 
 import typer
 
+from paperfeed.cli import authors as _authors
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
@@ -54,6 +55,7 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 app.add_typer(_library.app, name="library")
+app.add_typer(_authors.app, name="authors")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)

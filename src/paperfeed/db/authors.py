@@ -42,19 +42,29 @@ def latest_change(conn: Connection) -> dt.datetime | None:
     return value
 
 
-def _rows(paper_id: str, names: Iterable[Any]) -> Iterator[dict[str, Any]]:
+_COLUMNS = ("paper_id", "position", "bucket", "name_key", "name")
+# Plain positional placeholders per DB-API paramstyle: a first catch-up inserts ~600k rows, and
+# SQLAlchemy's per-row parameter processing took 15 of its 40 s (measured on 95k papers).
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _rows(paper_id: str, names: Iterable[Any]) -> Iterator[tuple[str, int, str, str, str]]:
     for position, raw in enumerate(names):
         if not isinstance(raw, str):
             continue
         name = parse_name(raw[:300])
         if name is not None:
-            yield {
-                "paper_id": paper_id,
-                "position": position,
-                "bucket": name.bucket[:128],
-                "name_key": name.key[:128],
-                "name": raw[:300],
-            }
+            yield (paper_id, position, name.bucket[:128], name.key[:128], raw[:300])
+
+
+def _insert_rows(conn: Connection, rows: list[tuple[str, int, str, str, str]]) -> None:
+    mark = _MARKS.get(conn.dialect.paramstyle)
+    if mark is None:  # pragma: no cover - neither SQLite nor psycopg
+        conn.execute(insert(author_papers), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+        return
+    columns = ", ".join(_COLUMNS)
+    marks = ", ".join([mark] * len(_COLUMNS))
+    conn.exec_driver_sql(f"INSERT INTO author_papers ({columns}) VALUES ({marks})", rows)
 
 
 def catch_up(conn: Connection, *, since: dt.datetime | None) -> int:
@@ -80,7 +90,7 @@ def catch_up(conn: Connection, *, since: dt.datetime | None) -> int:
                 )
         rows = [row for paper_id, names in batch for row in _rows(paper_id, names or ())]
         if rows:
-            conn.execute(insert(author_papers), rows)
+            _insert_rows(conn, rows)
         batch.clear()
 
     for paper_id, names, modified in conn.execute(query).all():
