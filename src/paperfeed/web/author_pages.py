@@ -15,7 +15,9 @@ from pydantic import BaseModel, Field
 from paperfeed.community import authors
 from paperfeed.community.authors import ClaimRefused, NoSuchAuthor
 from paperfeed.community.limits import RateLimited
-from paperfeed.db.upvotes import card_stats
+from paperfeed.db.cache import cached
+from paperfeed.db.upvotes import CardStats, card_stats
+from paperfeed.hub import Hub
 from paperfeed.web import ratelimit
 from paperfeed.web.api import PaperPublic, paper_public
 from paperfeed.web.api_community import ApiUser
@@ -41,6 +43,21 @@ def _author_url(key: str, page: int = 1) -> str:
     return f"/authors/{key}" + (f"?page={page}" if page > 1 else "")
 
 
+def _page_data(hub: Hub, key: str, page: int) -> tuple[authors.AuthorPage, dict[str, CardStats]]:
+    """The author's page and its cards' counts as everyone sees them, cached until the store
+    changes (the counts of 30 cards take ~60 ms to read on a 95k-paper store)."""
+
+    def load() -> tuple[authors.AuthorPage, dict[str, CardStats]]:
+        found = authors.author_page(db=hub.db, key=key, page=page)
+        with hub.db.read() as conn:
+            return found, card_stats(conn, [p.paper_id for p in found.papers], user_id=None)
+
+    try:
+        return cached(hub.db, ("author-page", key, page), load)
+    except NoSuchAuthor:
+        raise _no_author(key) from None
+
+
 @router.get("/authors/{key}", name="author")
 def author(
     request: Request,
@@ -59,14 +76,11 @@ def author(
         person = authors.resolve(hub.db, key=key, paper_id=paper)
         return RedirectResponse(_author_url(person), status_code=303)
     number = page_number(page)
-    try:
-        found = authors.author_page(db=hub.db, key=key, page=number)
-    except NoSuchAuthor:
-        raise _no_author(key) from None
-    ids = [p.paper_id for p in found.papers]
-    with hub.db.read() as conn:
-        stats = card_stats(conn, ids, user_id=user.user_id if user else None)
+    found, stats = _page_data(hub, key, number)
     me = user.user_id if user else None
+    if me is not None:  # the reader's own upvotes show on the cards
+        with hub.db.read() as conn:
+            stats = card_stats(conn, [p.paper_id for p in found.papers], user_id=me)
     context = {
         "author": found,
         "stats": stats,
@@ -192,12 +206,7 @@ def api_author(
         raise _no_author(key)
     if paper:
         key = authors.resolve(hub.db, key=key, paper_id=paper)
-    try:
-        found = authors.author_page(db=hub.db, key=key, page=page)
-    except NoSuchAuthor:
-        raise _no_author(key) from None
-    with hub.db.read() as conn:
-        stats = card_stats(conn, [p.paper_id for p in found.papers], user_id=None)
+    found, stats = _page_data(hub, key, page)
     base = str(hub.settings.public_url).rstrip("/")
     return AuthorPublic(
         key=found.key,
