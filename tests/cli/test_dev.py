@@ -123,3 +123,43 @@ def test_the_documented_demo_fetches_features_and_mails_a_day(env: dict[str, str
         assert page.count("Picked by the top:5 policy") == 5
     finally:
         hub.close()
+
+
+CORPUS = ROOT.parent / "shared" / "data" / "arxiv_daily" / "arxiv_daily.jsonl.gz"
+
+
+def test_fake_arxiv_refuses_a_missing_file_and_a_day_without_papers(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["dev", "fake-arxiv", "--from", str(tmp_path / "none.jsonl")])
+    assert missing.exit_code == 2 and "is not a file" in missing.output
+    empty = runner.invoke(app, ["dev", "fake-arxiv", "--day", "2025-01-01", "--port", "0"])
+    assert empty.exit_code == 2 and "no paper was first seen on 2025-01-01" in empty.output
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason=f"no corpus at {CORPUS}")
+def test_fake_arxiv_serves_a_corpus_day_cut_to_per_day(tmp_path: Path) -> None:
+    """`--from` the corpus, `--per-day 5`: each listing holds at most those five papers (new or
+    cross-listed) and three replacements of the day before, dated as given with --as-is."""
+    import httpx
+
+    log_path = tmp_path / "fake.log"
+    command = ["dev", "fake-arxiv", "--port", "0", "--from", str(CORPUS)]
+    command += ["--day", "2025-03-25", "--per-day", "5", "--as-is"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PAPERFEED_ARXIV_CATEGORIES": "cs.CL"}
+    with log_path.open("wb") as log:
+        fake = subprocess.Popen(
+            [*PAPERFEED, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/atom/", log_path.read_text())):
+            assert fake.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the fake arXiv did not start"
+            time.sleep(0.1)
+        feed = httpx.get(f"http://127.0.0.1:{found.group(1)}/atom/cs.CL").text
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+    kinds = re.findall(r"<arxiv:announce_type>(\w+)</arxiv:announce_type>", feed)
+    assert 1 <= kinds.count("new") + kinds.count("cross") <= 5
+    assert kinds.count("replace") == 3
+    assert "<updated>2025-03-25T04:00:00Z</updated>" in feed
