@@ -14,6 +14,7 @@ import traceback
 import typer
 
 from paperfeed.cli import authors as _authors
+from paperfeed.cli import dev as _dev
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
@@ -60,6 +61,7 @@ _digest.register(app)
 _export.register(app)
 _loop.register(app)
 app.command("mcp")(_mcp.mcp_command)
+app.add_typer(_dev.app, name="dev")
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

@@ -17,7 +17,8 @@ from paperfeed.settings import Settings
 FETCH, EMBED, FEATURE, DIGEST = "fetch", "embed", "feature", "digest"
 JOBS = (FETCH, EMBED, FEATURE, DIGEST)
 STARS = "stars"  # once a UTC day when repositories are due (loop/jobs.py: refresh_stars)
-ALL_JOBS = (*JOBS, STARS)
+HF_MIRROR = "hf_mirror"  # once a UTC day when PAPERFEED_HF_MIRROR is on (jobs: mirror_hf_daily)
+ALL_JOBS = (*JOBS, STARS, HF_MIRROR)
 _MINUTE = dt.timedelta(minutes=1)
 
 

@@ -33,11 +33,12 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    mirror_hf_daily,
     refresh_stars,
     send_digests,
     stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, STARS, Schedule
+from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, HF_MIRROR, STARS, Schedule
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,11 @@ def run_due(
     http_clock: HttpClock | None = None,
     stars_clock: PoliteClock | None = None,
     stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+    hf_clock: PoliteClock | None = None,
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
     the digests of the digest day once that day's feed is closed, then the stars of the
-    GitHub repositories due (once a UTC day)."""
+    GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
 
@@ -193,15 +195,17 @@ def run_due(
     digest_day, _fire = schedule.digest_period(now)
     if not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         run(DIGEST, digest_day, lambda: send_digests(parts, day=digest_day))
-    stars_day = now.astimezone(dt.UTC).date()
+    utc_day = now.astimezone(dt.UTC).date()
     if stars_due(parts, now=now):
         run(
             STARS,
-            stars_day,
+            utc_day,
             lambda: refresh_stars(
                 parts, now=now, http_clock=stars_clock, allowed_hosts=stars_hosts
             ),
         )
+    if parts.settings.hf_mirror:
+        run(HF_MIRROR, utc_day, lambda: mirror_hf_daily(parts, day=utc_day, http_clock=hf_clock))
     _finish_open_issues(parts)
     _embed_stragglers(parts)
     if keyphrases_pending(parts):  # after the digest: keyphrases are not on the day's path
