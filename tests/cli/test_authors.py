@@ -48,3 +48,9 @@ def test_the_index_catches_up_once_and_an_author_is_shown() -> None:
 def test_an_unknown_author_is_not_found() -> None:
     result = runner.invoke(app, ["authors", "show", "nobody-here"])
     assert result.exit_code == EXIT_NOT_FOUND and "No paper here" in result.stderr
+
+
+def test_paperfeed_index_also_brings_the_author_names_up_to_date() -> None:
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    after = runner.invoke(app, ["authors", "index"])
+    assert after.exit_code == 0 and after.stdout.startswith("0 papers read")
