@@ -18,6 +18,7 @@ from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
 from paperfeed.db.feed import papers_for_day
 from paperfeed.db.jobs import finish_run, list_runs, start_run
+from paperfeed.db.links import links_of
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.queue_schema import created_objects, schema_sql
@@ -39,6 +40,7 @@ from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
 from tests.ingest.test_hf_mirror import upstream  # noqa: F401  (a paperfeed hub on loopback)
 from tests.loop.conftest import ANNOUNCED, FakeArxiv, make_settings
+from tests.loop.fake_github import FakeGitHub
 from tests.search.fakes import FakeEmbedder
 
 QUEUE_TABLES = created_objects(schema_sql())["TABLE"]
@@ -269,3 +271,54 @@ def test_the_hugging_face_mirror_goes_through_the_queue_once_a_day(
             assert defer_due(app, mirror, now=saturday + dt.timedelta(hours=5)) == []
     finally:
         mirror.search_index.keyword.close()
+
+
+def test_the_stars_job_goes_through_the_queue_once_a_day(hub: Hub) -> None:
+    github = ScriptedServer(FakeClock())
+    fake = FakeGitHub(stars={"ada/engine": 1234, "bob/tool": 7})
+    github.route(fake)
+    settings = hub.settings.model_copy(
+        update={
+            "arxiv_categories": [],
+            "github_api_url": github.url,
+            "github_request_interval_s": 0.0,
+            "github_stars_per_run": 10,
+        }
+    )
+    stars = Hub(settings=settings, db=hub.db, embedder=FakeEmbedder())
+    app = build_app(stars, tick=False, requeue=False)
+    saturday = dt.datetime(2026, 3, 21, 9, 0, tzinfo=dt.UTC)  # after the digest time
+    with stars.db.write() as conn:  # the day's digest is done: only the stars are due
+        upsert_papers(
+            conn,
+            [
+                PaperRecord("2603.00001", "One", "Code: https://github.com/ada/engine."),
+                PaperRecord("2603.00002", "Two", "https://github.com/bob/tool"),
+            ],
+        )
+        start_run(conn, job="digest", period="2026-03-21", now=saturday.replace(tzinfo=None))
+        finish_run(
+            conn, job="digest", period="2026-03-21", state="done", now=saturday.replace(tzinfo=None)
+        )
+    try:
+        with app.open():
+            assert "stars:2026-03-21" in defer_due(app, stars, now=saturday)
+        run_queue_until_empty(stars, stars_hosts=frozenset({"127.0.0.1"}))
+        with stars.db.read() as conn:
+            runs = {(r.job, r.period): r for r in list_runs(conn)}
+            found = links_of(conn, ["2603.00001", "2603.00002"])
+        run = runs[("stars", "2026-03-21")]
+        assert run.state == "done" and run.attempt == 1
+        assert run.counts == {"due": 2, "counted": 2, "unchanged": 0, "gone": 0}
+        assert {k: v.github_stars for k, v in found.items()} == {
+            "2603.00001": 1234,
+            "2603.00002": 7,
+        }
+        assert sorted(r.path for r in github.requests) == ["/repos/ada/engine", "/repos/bob/tool"]
+        with app.open():  # done today; tomorrow the counts are a day old, not stale: nothing
+            assert "stars:2026-03-21" not in defer_due(app, stars, now=saturday)
+            tomorrow = defer_due(app, stars, now=saturday + dt.timedelta(days=1))
+            assert not any(key.startswith("stars:") for key in tomorrow)
+    finally:
+        stars.search_index.keyword.close()
+        github.close()

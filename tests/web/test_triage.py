@@ -161,6 +161,11 @@ def test_the_job_history_shows_every_run_newest_first_with_errors(hub: Hub) -> N
     # The failed embed started last: it comes first, its error escaped.
     assert text.index("RuntimeError: &lt;model&gt; went away") < text.index('{"papers": 91}')
     assert 'class="job-run job-failed"' in text
+    # Each run's duration: the embed took a minute, the fetch no time at all.
+    assert [cell.split("<")[0] for cell in text.split('<td class="job-took">')[1:]] == [
+        "1 min 00 s",
+        "0.00 s",
+    ]
     failed_only = client.get("/admin/jobs", params={"state": "failed"}).text
     assert "1 run failed," in failed_only and '{"papers"' not in failed_only
     assert client.get("/admin/jobs", params={"job": "nap"}).status_code == 400

@@ -104,6 +104,21 @@ def is_due(run: JobRun | None, now: dt.datetime) -> bool:
     return run.next_attempt_at is None or run.next_attempt_at <= _naive(now)
 
 
+class PassClock:
+    """A pass's clock: `now` (the worker's clock, fake in tests) decides what is due, and a
+    monotonic clock moves it on while the pass runs, so a run's start and end are when it
+    really started and ended on the worker's clock and its duration is real on a fake clock
+    too. Retry times are counted from `now`, so the schedule stays deterministic."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._started = time.monotonic()
+
+    def at(self) -> dt.datetime:
+        """`now` plus the time that has really passed since this clock was made."""
+        return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
+
+
 def run_job(
     parts: DigestParts,
     *,
@@ -112,11 +127,16 @@ def run_job(
     now: dt.datetime,
     schedule: Schedule,
     action: Callable[[], dict[str, Any]],
+    clock: PassClock | None = None,
 ) -> Outcome:
-    """Run one job for one period and record the attempt: done, retry (NotYet) or failed."""
+    """Run one job for one period and record the attempt: done, retry (NotYet) or failed.
+
+    The run's start and end come from `clock` (a pass's clock: `now` moved on by the time
+    really spent since the pass began); its retry time from `now`."""
+    clock = clock or PassClock(now)
     key = period.isoformat()
     with parts.db.write() as conn:
-        attempt = start_run(conn, job=job, period=key, now=_naive(now))
+        attempt = start_run(conn, job=job, period=key, now=_naive(clock.at()))
     state, counts, error, retry_at = "done", None, None, None
     try:
         counts = action()
@@ -133,7 +153,7 @@ def run_job(
             job=job,
             period=key,
             state=state,
-            now=_naive(now),
+            now=_naive(clock.at()),
             counts=counts,
             error=error,
             next_attempt_at=retry_at,
@@ -171,6 +191,7 @@ def run_due(
     GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
+    clock = PassClock(now)
 
     def run(job: str, period: dt.date, action: Callable[[], dict[str, Any]]) -> bool:
         with parts.db.read() as conn:
@@ -179,7 +200,9 @@ def run_due(
             return True
         if not is_due(found, now):
             return False
-        outcome = run_job(parts, job=job, period=period, now=now, schedule=schedule, action=action)
+        outcome = run_job(
+            parts, job=job, period=period, now=now, schedule=schedule, action=action, clock=clock
+        )
         done.outcomes.append(outcome)
         return outcome.state == "done"
 
