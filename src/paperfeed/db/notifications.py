@@ -273,6 +273,36 @@ def open_mails(
     return made
 
 
+def mail_waiting(conn: Connection, *, now: dt.datetime) -> bool:
+    """Whether a notification mail job has anything to do: a mail to send (or retry, or give
+    up on), or a notification waiting for a member who wants mail."""
+    open_mail = select(notification_mails.c.mail_id).where(
+        or_(
+            notification_mails.c.state.in_(("pending", "claimed", "sending")),
+            and_(
+                notification_mails.c.state == "deferred",
+                notification_mails.c.next_attempt_at <= now,
+            ),
+        )
+    )
+    if conn.execute(open_mail.limit(1)).first() is not None:
+        return True
+    waiting = (
+        select(notifications.c.notification_id)
+        .join(
+            notification_settings,
+            notification_settings.c.user_id == notifications.c.user_id,
+        )
+        .where(
+            notification_settings.c.email.is_(True),
+            notifications.c.mail_id.is_(None),
+            notifications.c.read_at.is_(None),
+            notifications.c.created_at >= notification_settings.c.email_since,
+        )
+    )
+    return conn.execute(waiting.limit(1)).first() is not None
+
+
 def claim_mails(
     conn: Connection, *, owner: str, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> list[MailRow]:

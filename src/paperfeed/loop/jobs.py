@@ -1,6 +1,7 @@
-"""The daily loop's jobs, each run for one period (the listing day, the digest's day, or the
-UTC day for stars): fetch the listing, embed and index it, apply the feature policy, send the
-digests, count the stars of the GitHub repositories papers link to.
+"""The daily loop's jobs, each run for one period (the listing day, the digest's day, the
+UTC day for stars, a slot of minutes for notification mail): fetch the listing, embed and index
+it, apply the feature policy, send the digests, count the stars of the GitHub repositories
+papers link to, mail members their notifications.
 
 Each returns the counts recorded with its run; `NotYet` means "nothing yet, look again later".
 """
@@ -13,9 +14,11 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
+from paperfeed.community.notification_mail import send_notification_mails
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
 from paperfeed.db.keyphrases import papers_lacking_keyphrases
 from paperfeed.db.links import record_stars, repos_to_check
+from paperfeed.db.notifications import mail_waiting
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, run_schedule_once
@@ -209,3 +212,21 @@ def refresh_stars(
             record_stars(conn, answer.url, stars=answer.stars, etag=answer.etag, now=stamp)
         counts[answer.state] += 1
     return counts
+
+
+def notify_due(parts: DigestParts, *, now: dt.datetime) -> bool:
+    """Whether notification mail waits to be sent (or retried) at `now`."""
+    with parts.db.read() as conn:
+        return mail_waiting(conn, now=now.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def send_notifications(parts: DigestParts, *, now: dt.datetime) -> dict[str, Any]:
+    """Mail members who asked for it their new notifications (community/notification_mail.py)."""
+    senders = parts.senders
+    if senders is None:
+        raise RuntimeError("the hub has no mail senders (Hub builds them from its settings)")
+    naive = now.astimezone(dt.UTC).replace(tzinfo=None)
+    run = send_notification_mails(
+        db=parts.db, senders=senders, settings=parts.settings, now=lambda: naive
+    )
+    return run.counts()

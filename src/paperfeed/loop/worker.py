@@ -33,11 +33,22 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    notify_due,
     refresh_stars,
     send_digests,
+    send_notifications,
     stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, STARS, Schedule
+from paperfeed.loop.schedule import (
+    DIGEST,
+    EMBED,
+    FEATURE,
+    FETCH,
+    NOTIFY,
+    STARS,
+    Schedule,
+    notify_slot,
+)
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -166,7 +177,8 @@ def run_due(
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
     the digests of the digest day once that day's feed is closed, then the stars of the
-    GitHub repositories due (once a UTC day)."""
+    GitHub repositories due (once a UTC day), then notification mail (once a slot of
+    `notify_mail_every_minutes`, when any waits)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
 
@@ -202,6 +214,9 @@ def run_due(
                 parts, now=now, http_clock=stars_clock, allowed_hosts=stars_hosts
             ),
         )
+    if notify_due(parts, now=now):
+        slot = notify_slot(now, parts.settings.notify_mail_every_minutes)
+        run(NOTIFY, slot, lambda: send_notifications(parts, now=now))
     _finish_open_issues(parts)
     _embed_stragglers(parts)
     if keyphrases_pending(parts):  # after the digest: keyphrases are not on the day's path
