@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import quote
 
-from paperfeed.community.notifications import unsubscribe_token
+from paperfeed.community.notifications import link_key, signed_token
 from paperfeed.db import notifications as store
 from paperfeed.db.engine import Database
 from paperfeed.db.notifications import MENTION, REPLY, MailRow, Notification
@@ -139,6 +139,7 @@ def send_notification_mails(
         run.unknown += store.give_up_abandoned(conn, now=clock())
         run.opened = len(store.open_mails(conn, now=clock(), every=every, domain=_domain(settings)))
     base = settings.public_url.rstrip("/")
+    key = link_key(db=db)
     sender = senders(hook)
     try:
         while True:
@@ -149,7 +150,7 @@ def send_notification_mails(
             point("claimed")
             for index, row in enumerate(rows):
                 try:
-                    _send_one(db, sender, settings, row, owner, lease, clock, base, run)
+                    _send_one(db, sender, settings, row, owner, lease, clock, base, key, run)
                 except ConnectError as exc:
                     # The server is unreachable: nothing was handed over. Back they go.
                     run.errors.append(str(exc))
@@ -180,6 +181,7 @@ def _send_one(
     lease: dt.timedelta,
     clock: Callable[[], dt.datetime],
     base: str,
+    key: bytes,
     run: MailRun,
 ) -> None:
     with db.read() as conn:
@@ -191,7 +193,7 @@ def _send_one(
             store.set_mail_state(conn, row.mail_id, owner=owner, state="skipped", now=clock())
         run.skipped += 1
         return
-    token = unsubscribe_token(db=db, user_id=row.user_id)
+    token = signed_token(key, row.user_id)
     raw = render_mail(
         row=row,
         items=items,

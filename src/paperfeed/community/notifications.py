@@ -137,11 +137,20 @@ def _mac(key: bytes, user_id: int) -> str:
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def unsubscribe_token(*, db: Database, user_id: int) -> str:
-    """The secret of a member's unsubscribe link: `<user id>.<HMAC>` under a site key."""
+def link_key(*, db: Database) -> bytes:
+    """The site key that signs unsubscribe links (made on first use)."""
     with db.write() as conn:
-        key = site_key(conn, LINK_KEY)
+        return site_key(conn, LINK_KEY)
+
+
+def signed_token(key: bytes, user_id: int) -> str:
+    """The secret of a member's unsubscribe link: `<user id>.<HMAC>` under `key`."""
     return f"{user_id}.{_mac(key, user_id)}"
+
+
+def unsubscribe_token(*, db: Database, user_id: int) -> str:
+    """The secret of a member's unsubscribe link."""
+    return signed_token(link_key(db=db), user_id)
 
 
 def token_user(*, db: Database, token: str) -> int | None:

@@ -30,4 +30,8 @@ def open_reports() -> int:
     user = viewer(request)
     if user is None or not user.can(Role.CURATOR):
         return 0
-    return open_report_count(db=get_hub(request).db)
+    cached = getattr(request.state, "open_reports", None)
+    if cached is None:
+        cached = open_report_count(db=get_hub(request).db)
+        request.state.open_reports = cached
+    return int(cached)
