@@ -110,7 +110,7 @@ def test_backup_copies_a_consistent_database(tmp_path: Path) -> None:
 
 def test_migrate_reports_the_schema() -> None:
     code, out = run("migrate")
-    assert code == 0 and "m018" in out
+    assert code == 0 and "m019" in out
 
 
 def test_every_command_has_help() -> None:

@@ -1,6 +1,11 @@
 """Tests of the pure domain helpers in models.py."""
 
+import dataclasses
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from paperfeed.models import (
     ImportSummary,
@@ -104,6 +109,13 @@ def test_clean_text_drops_control_characters_and_collapses_space() -> None:
     assert clean_text("  a\x00b\n\n  c\td\x1b ") == "ab c d"
 
 
+@given(st.text(alphabet=st.sampled_from("ab \u00a0\u3000\u2028\t\n\x00\x1b\u200b é")))
+def test_clean_text_is_control_characters_dropped_then_space_collapsed(text: str) -> None:
+    # The fast path for clean printable text must give what the general rule gives.
+    expected = " ".join(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).split())
+    assert clean_text(text) == expected
+
+
 def test_content_hash_changes_with_the_text_only() -> None:
     base = PaperRecord("2603.1", "Title", "Abstract", authors=("A",))
     assert (
@@ -125,3 +137,15 @@ def test_import_summary_adds_up() -> None:
     total.add(ImportSummary(updated=2, unchanged=3, rejected=[Rejected("f:1", "bad")]))
     assert (total.imported, total.updated, total.unchanged, len(total.rejected)) == (1, 2, 3, 1)
     assert total.seen == 7
+
+
+def test_a_known_content_hash_is_not_a_field_and_never_follows_a_copy() -> None:
+    record = PaperRecord("2603.1", "Title", "Abstract").with_digest("0" * 32)
+    assert record.content_hash() == "0" * 32
+    assert record == PaperRecord("2603.1", "Title", "Abstract")  # not compared
+    assert "_digest" not in repr(record)
+    # A copy with other text computes its own hash, never the original's.
+    changed = dataclasses.replace(record, abstract="Another abstract")
+    assert (
+        changed.content_hash() == PaperRecord("2603.1", "Title", "Another abstract")._compute_hash()
+    )

@@ -105,9 +105,24 @@ class PaperRecord:
     license: str | None = None
     keywords: tuple[str, ...] | None = None
     status: PaperStatus = PaperStatus.ACTIVE
+    # content_hash(), once computed (here, or by the process that parsed the record); not a
+    # field of the paper: never compared, printed or copied by `dataclasses.replace`.
+    _digest: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def with_digest(self, digest: str) -> PaperRecord:
+        """This record, its content hash known (computed by the parsing process)."""
+        object.__setattr__(self, "_digest", digest)
+        return self
 
     def content_hash(self) -> str:
         """Hash the fields a new version may change, to detect a re-import that changes nothing."""
+        if self._digest is not None:
+            return self._digest
+        digest = self._compute_hash()
+        object.__setattr__(self, "_digest", digest)
+        return digest
+
+    def _compute_hash(self) -> str:
         payload = json.dumps(
             [
                 self.version,
@@ -205,5 +220,9 @@ def status_from_comment(comment: str | None) -> PaperStatus:
 def clean_text(text: str) -> str:
     """Drop control characters (NUL and friends) and collapse whitespace."""
     if text.isprintable():  # no control character (a C flag walk, far cheaper than the regex)
+        # Printable text holds no whitespace but the ASCII space: most names and ids are clean
+        # already, and three scans cost less than splitting and joining them.
+        if "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+            return text
         return " ".join(text.split())
     return normalize_space(_CONTROL.sub("", text))

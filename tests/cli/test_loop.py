@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.loop.schedule import Schedule
 from paperfeed.loop.worker import worker_lock
 from paperfeed.settings import Settings
 from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
-from tests.loop.fake_arxiv import listing_feed
 
 runner = CliRunner()
 

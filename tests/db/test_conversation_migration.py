@@ -39,7 +39,7 @@ def test_m018_gives_every_member_a_handle_and_keeps_their_rows(tmp_path: Path) -
                 session_hash="s" * 64, user_id=2, created_at=now, last_seen_at=now, expires_at=now
             )
         )
-    db.migrate()
+    db.migrate("m018")
     assert current_revision(db) == "m018"
     with db.read() as conn:
         handles = dict(conn.execute(select(users.c.email, users.c.handle)).all())

@@ -15,7 +15,7 @@ def test_migrate_blank_database_matches_the_schema(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'blank.db'}")
     assert current_revision(db) is None
     db.migrate()
-    assert current_revision(db) == head_revision(db) == "m018"
+    assert current_revision(db) == head_revision(db) == "m019"
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         columns = {c["name"] for c in inspect(conn).get_columns("papers")}
@@ -27,7 +27,7 @@ def test_migrate_blank_database_matches_the_schema(tmp_path: Path) -> None:
 
 def test_migrate_twice_changes_nothing(db: Database) -> None:
     db.migrate()
-    assert current_revision(db) == "m018"
+    assert current_revision(db) == "m019"
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(db: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
@@ -237,6 +238,11 @@ def test_parsing_in_a_second_process_reads_exactly_what_parsing_here_reads(
     there = list(SnapshotSource(path, parallel=True).read())
     assert there == here
     assert sum(isinstance(item, PaperRecord) for item in there) == 40
+    # The parsing process sends each record's content hash: the one the record has.
+    for item in there:
+        if isinstance(item, PaperRecord):
+            assert item.content_hash() == dataclasses.replace(item).content_hash()
+            assert item.content_hash() == item._compute_hash()
     assert [r.location for r in there if isinstance(r, Rejected)] == [f"{path}:21", f"{path}:23"]
 
 

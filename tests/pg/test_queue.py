@@ -18,6 +18,7 @@ from paperfeed.community import comments
 from paperfeed.community.notifications import set_email
 from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
+from paperfeed.db.feed import papers_for_day
 from paperfeed.db.jobs import finish_run, list_runs, start_run
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.papers import upsert_papers
@@ -40,6 +41,7 @@ from paperfeed.loop.queue import (
 from paperfeed.models import PaperRecord
 from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
+from tests.ingest.test_hf_mirror import upstream  # noqa: F401  (a paperfeed hub on loopback)
 from tests.loop.conftest import ANNOUNCED, FakeArxiv, make_settings
 from tests.search.fakes import FakeEmbedder
 
@@ -231,6 +233,46 @@ def test_a_paper_submitted_between_listings_is_embedded_by_the_queue(hub: Hub) -
     assert vector is not None
     with app.open():
         assert defer_due(app, hub, now=quiet) == []
+
+
+def test_the_hugging_face_mirror_goes_through_the_queue_once_a_day(
+    hub: Hub,
+    upstream: tuple[str, Hub],  # noqa: F811
+) -> None:
+    url, _served = upstream
+    settings = hub.settings.model_copy(
+        update={
+            "arxiv_categories": [],
+            "hf_mirror": True,
+            "hf_api_url": url,
+            "hf_request_interval_s": 0.0,
+        }
+    )
+    mirror = Hub(settings=settings, db=hub.db, embedder=FakeEmbedder())
+    app = build_app(mirror, tick=False, requeue=False)
+    saturday = dt.datetime(2026, 3, 21, 9, 0, tzinfo=dt.UTC)  # after the digest time
+    with mirror.db.write() as conn:  # the day's digest is done: only the mirror is due
+        start_run(conn, job="digest", period="2026-03-21", now=saturday.replace(tzinfo=None))
+        finish_run(
+            conn, job="digest", period="2026-03-21", state="done", now=saturday.replace(tzinfo=None)
+        )
+    try:
+        with app.open():
+            assert defer_due(app, mirror, now=saturday) == ["hf_mirror:2026-03-21"]
+        run_queue_until_empty(mirror)
+        assert mirror.embedder is not None
+        with mirror.db.read() as conn:
+            runs = {(r.job, r.period): r for r in list_runs(conn)}
+            featured = papers_for_day(conn, dt.date(2026, 3, 19))
+            vector = get_vector(conn, paper_id="2603.01234", contract=contract_of(mirror.embedder))
+        run = runs[("hf_mirror", "2026-03-21")]
+        assert run.state == "done" and run.counts is not None and run.counts["imported"] == 2
+        assert [(i.paper.paper_id, i.upvotes) for i in featured] == [("2603.01234", 42)]
+        assert vector is not None  # the queue's catch-up task embedded what the mirror brought
+        with app.open():
+            assert defer_due(app, mirror, now=saturday + dt.timedelta(hours=5)) == []
+    finally:
+        mirror.search_index.keyword.close()
 
 
 def test_notification_mail_is_queued_once_and_sent_by_a_queue_worker(hub: Hub) -> None:

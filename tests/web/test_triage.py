@@ -26,11 +26,11 @@ from paperfeed.db.upvotes import set_upvote
 from paperfeed.db.users import get_or_create_user, set_role
 from paperfeed.hub import Hub
 from paperfeed.ingest.arxiv_listing import parse_listing
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.models import PaperRecord
 from paperfeed.search.indexer import embed_papers
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app
-from tests.loop.fake_arxiv import listing_feed
 from tests.search.fakes import FakeEmbedder
 from tests.web.community_helpers import csrf, sign_in
 

@@ -13,6 +13,8 @@ import traceback
 
 import typer
 
+from paperfeed.cli import authors as _authors
+from paperfeed.cli import dev as _dev
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
@@ -55,11 +57,13 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 app.add_typer(_library.app, name="library")
+app.add_typer(_authors.app, name="authors")
 app.add_typer(_notifications.app, name="notifications")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)
 app.command("mcp")(_mcp.mcp_command)
+app.add_typer(_dev.app, name="dev")
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

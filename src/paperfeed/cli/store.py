@@ -139,7 +139,7 @@ def show(
         raise typer.Exit(EXIT_NOT_FOUND)
     record = stored.record
     if as_json:
-        data = dataclasses.asdict(record)
+        data = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.init}
         data["featured_on"] = days
         out.print_json(json.dumps(data, default=_json_default))
         return

@@ -39,6 +39,8 @@ NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
 LINKS_PER_USER = Limit("links:user", 20, dt.timedelta(minutes=60))
 # Importing a library parses, matches and embeds up to 500 entries: a few a minute is plenty.
 LIBRARY_PER_USER = Limit("library:user", 10, dt.timedelta(minutes=60))
+# Claiming an author page puts it on the curators' queue: a few an hour is plenty.
+CLAIM_PER_USER = Limit("claim:user", 5, dt.timedelta(minutes=60))
 
 
 class RateLimited(Exception):

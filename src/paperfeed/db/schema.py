@@ -765,3 +765,61 @@ comment_reports = Table(
     Column("resolution", String(16), nullable=True, comment="hidden or dismissed"),
     UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_comment_id_user_id"),
 )
+
+# --- wt-authors ---
+# Authors (m019): each name on each paper with its bucket (folded family name + first initial,
+# author_names.py), filled lazily from papers.modified_at (never by the import itself); members'
+# follows of an author key; claims of an author key, decided by a curator.
+author_papers = Table(
+    "author_papers",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, comment="0 for the first author"),
+    Column("bucket", String(128), nullable=False, index=True, comment="family name + initial"),
+    Column("name_key", String(128), nullable=False, comment="family name + given name"),
+    Column("name", String(300), nullable=False, comment="the name as the paper writes it"),
+)
+
+author_follows = Table(
+    "author_follows",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("author_key", String(128), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_author_follows_author_key", "author_key"),
+)
+
+author_claims = Table(
+    "author_claims",
+    metadata,
+    Column("claim_id", Integer, primary_key=True, autoincrement=True),
+    Column("author_key", String(128), nullable=False, index=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String(16), nullable=False, comment="pending, approved or refused"),
+    Column("note", Text, nullable=True, comment="what the member says to the curator"),
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime, nullable=True),
+    Column(
+        "decided_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the curator",
+    ),
+)

@@ -44,10 +44,11 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    mirror_hf_daily,
     notify_due,
     send_notifications,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, NOTIFY, Schedule
+from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, HF_MIRROR, NOTIFY, Schedule
 from paperfeed.loop.worker import feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
 
@@ -65,7 +66,8 @@ def due_jobs(
     parts: DigestParts, *, now: dt.datetime, schedule: Schedule
 ) -> list[tuple[str, dt.date]]:
     """The (job, period) pairs due at `now`: the next step of the listing day's chain
-    (fetch, then embed, then feature), and the digest day's digest once its feed is closed."""
+    (fetch, then embed, then feature), the digest day's digest once its feed is closed, and the
+    UTC day's Hugging Face mirror when it is on."""
     due: list[tuple[str, dt.date]] = []
     with parts.db.read() as conn:
         if parts.settings.arxiv_categories:
@@ -80,8 +82,12 @@ def due_jobs(
                 break
         digest_day, _fire = schedule.digest_period(now)
         digest = get_run(conn, job=DIGEST, period=digest_day.isoformat())
+        utc_day = now.astimezone(dt.UTC).date()
+        mirror = get_run(conn, job=HF_MIRROR, period=utc_day.isoformat())
     if is_due(digest, now) and not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         due.append((DIGEST, digest_day))
+    if parts.settings.hf_mirror and is_due(mirror, now):
+        due.append((HF_MIRROR, utc_day))
     return due
 
 
@@ -206,6 +212,7 @@ def run_queued_job(
         EMBED: lambda: embed_new(parts),
         FEATURE: lambda: feature_day(parts, day=period, now=now),
         DIGEST: lambda: queue_digests(app, parts, day=period),
+        HF_MIRROR: lambda: mirror_hf_daily(parts, day=period),
     }
     outcome = run_job(
         parts, job=job, period=period, now=now, schedule=schedule, action=actions[job]

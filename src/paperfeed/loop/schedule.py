@@ -17,9 +17,10 @@ from paperfeed.settings import Settings
 FETCH, EMBED, FEATURE, DIGEST = "fetch", "embed", "feature", "digest"
 JOBS = (FETCH, EMBED, FEATURE, DIGEST)
 STARS = "stars"  # once a UTC day when repositories are due (loop/jobs.py: refresh_stars)
+HF_MIRROR = "hf_mirror"  # once a UTC day when PAPERFEED_HF_MIRROR is on (jobs: mirror_hf_daily)
 # Notification mail: once per slot of PAPERFEED_NOTIFY_MAIL_EVERY_MINUTES, when mail waits.
 NOTIFY = "notify"
-ALL_JOBS = (*JOBS, STARS, NOTIFY)
+ALL_JOBS = (*JOBS, STARS, HF_MIRROR, NOTIFY)
 _MINUTE = dt.timedelta(minutes=1)
 
 

@@ -33,6 +33,7 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    mirror_hf_daily,
     notify_due,
     refresh_stars,
     send_digests,
@@ -44,6 +45,7 @@ from paperfeed.loop.schedule import (
     EMBED,
     FEATURE,
     FETCH,
+    HF_MIRROR,
     NOTIFY,
     STARS,
     Schedule,
@@ -174,11 +176,12 @@ def run_due(
     http_clock: HttpClock | None = None,
     stars_clock: PoliteClock | None = None,
     stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+    hf_clock: PoliteClock | None = None,
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
     the digests of the digest day once that day's feed is closed, then the stars of the
-    GitHub repositories due (once a UTC day), then notification mail (once a slot of
-    `notify_mail_every_minutes`, when any waits)."""
+    GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day),
+    then notification mail (once a slot of `notify_mail_every_minutes`, when any waits)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
 
@@ -205,15 +208,17 @@ def run_due(
     digest_day, _fire = schedule.digest_period(now)
     if not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         run(DIGEST, digest_day, lambda: send_digests(parts, day=digest_day))
-    stars_day = now.astimezone(dt.UTC).date()
+    utc_day = now.astimezone(dt.UTC).date()
     if stars_due(parts, now=now):
         run(
             STARS,
-            stars_day,
+            utc_day,
             lambda: refresh_stars(
                 parts, now=now, http_clock=stars_clock, allowed_hosts=stars_hosts
             ),
         )
+    if parts.settings.hf_mirror:
+        run(HF_MIRROR, utc_day, lambda: mirror_hf_daily(parts, day=utc_day, http_clock=hf_clock))
     if notify_due(parts, now=now):
         slot = notify_slot(now, parts.settings.notify_mail_every_minutes)
         run(NOTIFY, slot, lambda: send_notifications(parts, now=now))

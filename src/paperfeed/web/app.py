@@ -27,6 +27,7 @@ from paperfeed.web import (
     api_community,
     api_conversation,
     api_triage,
+    author_pages,
     category_pages,
     community,
     conversation,
@@ -152,6 +153,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(export.router)
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
     app.include_router(for_you.router)
+    app.include_router(author_pages.router)
+    app.include_router(author_pages.api_router)
     app.include_router(for_you.api_router)
     app.include_router(pages.router)
     app.include_router(sign_in.router)
@@ -186,6 +189,7 @@ def create_app(hub: Hub) -> FastAPI:
         api_conversation.router,
         api_triage.router,
         for_you.api_router,
+        author_pages.api_router,
         digest_pages.api_router,
     )
     return app

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from paperfeed.community import accounts, collections, comments, notifications
+from paperfeed.community import accounts, authors, collections, comments, notifications
 from paperfeed.community.accounts import Role, User
 from paperfeed.community.comments import MAX_COMMENT_CHARS, CommentRefused, NoSuchComment
 from paperfeed.community.featuring import feature_paper, today, unfeature_paper
@@ -423,6 +423,9 @@ def _settings_page(
         "new_token": new_token,
         "notify_email": notifications.email_enabled(db=hub.db, user_id=user.user_id),
         "notify_every": int(hub.settings.notify_mail_every_minutes),
+        "my_authors": authors.my_papers(db=hub.db, user_id=user.user_id),
+        "claims": authors.claims_of(db=hub.db, user_id=user.user_id),
+        "follows": authors.follows(db=hub.db, user_id=user.user_id),
     }
     return templates.TemplateResponse(
         request, "community/settings.html", context, status_code=status
