@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         default=None, description="PEM private key to DKIM-sign digests with; unset: no signing."
     )
     digest_dkim_selector: str = Field(default="paperfeed", description="DKIM selector (s=).")
+    # Notification mail (docs/web.md, "Notifications"): opt-in per member.
+    notify_mail_every_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="Most one notification mail per member per this many minutes; what comes "
+        "in between waits for the next mail.",
+    )
     # The daily loop run by `paperfeed worker` (docs/daily-loop.md).
     arxiv_categories: Annotated[list[str], NoDecode] = Field(
         default=[],

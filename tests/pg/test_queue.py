@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from procrastinate import App
 
+from paperfeed.community import comments
+from paperfeed.community.notifications import set_email
 from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
 from paperfeed.db.feed import papers_for_day
@@ -22,12 +24,14 @@ from paperfeed.db.links import links_of
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.queue_schema import created_objects, schema_sql
+from paperfeed.db.users import get_or_create_user
 from paperfeed.db.vectors import get_vector
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import open_issue_for, send_issue
 from paperfeed.hub import Hub
 from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
 from paperfeed.loop.queue import (
+    NOTIFY_TASK,
     RUN_TASK,
     VECTORS_TASK,
     build_app,
@@ -322,3 +326,34 @@ def test_the_stars_job_goes_through_the_queue_once_a_day(hub: Hub) -> None:
     finally:
         stars.search_index.keyword.close()
         github.close()
+
+
+def test_notification_mail_is_queued_once_and_sent_by_a_queue_worker(hub: Hub) -> None:
+    record = PaperRecord(
+        paper_id="2603.99998",
+        title="Queued mail",
+        abstract="A.",
+        authors=("A",),
+        categories=("cs.CL",),
+        primary_category="cs.CL",
+    )
+    with hub.db.write() as conn:
+        upsert_papers(conn, [record])
+        ada = get_or_create_user(conn, "ada-queue@example.org")
+        bob = get_or_create_user(conn, "bob-queue@example.org")
+    set_email(db=hub.db, user_id=ada.user_id, on=True)
+    top = comments.add_comment(db=hub.db, user_id=ada.user_id, paper_id=record.paper_id, body="Q")
+    comments.add_comment(
+        db=hub.db, user_id=bob.user_id, paper_id=record.paper_id, body="Queued reply", parent_id=top
+    )
+    app = build_app(hub, tick=False, requeue=False)
+    now = dt.datetime.now(dt.UTC)
+    with app.open():
+        assert NOTIFY_TASK in defer_due(app, hub, now=now)
+        assert NOTIFY_TASK not in defer_due(app, hub, now=now)  # already waiting
+    run_queue_until_empty(hub)
+    with hub.db.read() as conn:
+        mails = list_messages(conn, to="ada-queue@example.org")
+    assert len(mails) == 1
+    with app.open():
+        assert NOTIFY_TASK not in defer_due(app, hub, now=now)  # nothing waits now

@@ -22,6 +22,7 @@ from paperfeed.cli import library as _library
 from paperfeed.cli import loop as _loop
 from paperfeed.cli import mcp as _mcp
 from paperfeed.cli import migrate_store as _migrate_store
+from paperfeed.cli import notifications as _notifications
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import trending as _trending
@@ -57,6 +58,7 @@ _web.register(app)
 app.add_typer(_users.app, name="users")
 app.add_typer(_library.app, name="library")
 app.add_typer(_authors.app, name="authors")
+app.add_typer(_notifications.app, name="notifications")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)

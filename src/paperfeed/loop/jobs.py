@@ -1,7 +1,8 @@
-"""The daily loop's jobs, each run for one period (the listing day, the digest's day, or the
-UTC day for stars and the Hugging Face mirror): fetch the listing, embed and index it, apply the
-feature policy, send the digests, count the stars of the GitHub repositories papers link to,
-mirror a Hugging Face compatible hub's daily papers.
+"""The daily loop's jobs, each run for one period (the listing day, the digest's day, the UTC
+day for stars and the Hugging Face mirror, a slot of minutes for notification mail): fetch the
+listing, embed and index it, apply the feature policy, send the digests, count the stars of the
+GitHub repositories papers link to, mirror a Hugging Face compatible hub's daily papers, mail
+members their notifications.
 
 Each returns the counts recorded with its run; `NotYet` means "nothing yet, look again later".
 """
@@ -14,9 +15,11 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
+from paperfeed.community.notification_mail import send_notification_mails
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
 from paperfeed.db.keyphrases import papers_lacking_keyphrases
 from paperfeed.db.links import record_stars, repos_to_check
+from paperfeed.db.notifications import mail_waiting
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, run_schedule_once
@@ -237,3 +240,21 @@ def mirror_hf_daily(
         "featured": summary.featured,
         "rejected": len(summary.rejected),
     }
+
+
+def notify_due(parts: DigestParts, *, now: dt.datetime) -> bool:
+    """Whether notification mail waits to be sent (or retried) at `now`."""
+    with parts.db.read() as conn:
+        return mail_waiting(conn, now=now.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def send_notifications(parts: DigestParts, *, now: dt.datetime) -> dict[str, Any]:
+    """Mail members who asked for it their new notifications (community/notification_mail.py)."""
+    senders = parts.senders
+    if senders is None:
+        raise RuntimeError("the hub has no mail senders (Hub builds them from its settings)")
+    naive = now.astimezone(dt.UTC).replace(tzinfo=None)
+    run = send_notification_mails(
+        db=parts.db, senders=senders, settings=parts.settings, now=lambda: naive
+    )
+    return run.counts()

@@ -47,10 +47,21 @@ from paperfeed.loop.jobs import (
     keyphrase_pending,
     keyphrases_pending,
     mirror_hf_daily,
+    notify_due,
     refresh_stars,
+    send_notifications,
     stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, HF_MIRROR, STARS, Schedule
+from paperfeed.loop.schedule import (
+    DIGEST,
+    EMBED,
+    FEATURE,
+    FETCH,
+    HF_MIRROR,
+    NOTIFY,
+    STARS,
+    Schedule,
+)
 from paperfeed.loop.worker import PassClock, feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
 
@@ -61,6 +72,7 @@ DELIVER_TASK = "paperfeed.loop.deliver"
 VECTORS_TASK = "paperfeed.loop.embed_missing"
 TICK_TASK = "paperfeed.loop.tick"
 STALLED_TASK = "paperfeed.loop.requeue_stalled"
+NOTIFY_TASK = "paperfeed.loop.notify"
 
 
 def due_jobs(
@@ -127,6 +139,12 @@ def defer_due(
         ):  # fmt: skip
             queued.append(key)
     queued += _defer_unfinished_issues(app, parts)
+    # Notification mail: the ledger keeps each member to one mail per interval, so a tick
+    # may queue it whenever mail waits; one runs at a time.
+    if notify_due(parts, now=now) and _defer(
+        app, NOTIFY_TASK, lock=NOTIFY, queueing_lock=NOTIFY_TASK, now=now.isoformat()
+    ):
+        queued.append(NOTIFY_TASK)
     if parts.embedder is not None and EMBED not in {job for job, _period in due}:
         with parts.db.read() as conn:
             missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
@@ -303,6 +321,10 @@ def build_app(
     def deliver(kind: str, period: str, part: int) -> dict[str, int]:
         report = send_issue(parts, kind=kind, period=dt.date.fromisoformat(period), policy=policy)
         return {"part": part, "sent": report.sent, "deferred": report.deferred}
+
+    @app.task(name=NOTIFY_TASK, queue=QUEUE)
+    def notify(now: str) -> dict[str, Any]:
+        return send_notifications(parts, now=dt.datetime.fromisoformat(now))
 
     @app.task(name=VECTORS_TASK, queue=QUEUE)
     def embed_missing() -> dict[str, Any]:

@@ -34,11 +34,23 @@ from paperfeed.loop.jobs import (
     keyphrase_pending,
     keyphrases_pending,
     mirror_hf_daily,
+    notify_due,
     refresh_stars,
     send_digests,
+    send_notifications,
     stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, HF_MIRROR, STARS, Schedule
+from paperfeed.loop.schedule import (
+    DIGEST,
+    EMBED,
+    FEATURE,
+    FETCH,
+    HF_MIRROR,
+    NOTIFY,
+    STARS,
+    Schedule,
+    notify_slot,
+)
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -188,7 +200,8 @@ def run_due(
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
     the digests of the digest day once that day's feed is closed, then the stars of the
-    GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day)."""
+    GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day),
+    then notification mail (once a slot of `notify_mail_every_minutes`, when any waits)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
     clock = PassClock(now)
@@ -229,6 +242,9 @@ def run_due(
         )
     if parts.settings.hf_mirror:
         run(HF_MIRROR, utc_day, lambda: mirror_hf_daily(parts, day=utc_day, http_clock=hf_clock))
+    if notify_due(parts, now=now):
+        slot = notify_slot(now, parts.settings.notify_mail_every_minutes)
+        run(NOTIFY, slot, lambda: send_notifications(parts, now=now))
     _finish_open_issues(parts)
     _embed_stragglers(parts)
     if keyphrases_pending(parts):  # after the digest: keyphrases are not on the day's path

@@ -20,6 +20,7 @@ from paperfeed.models import PaperRecord, parse_arxiv_id
 from paperfeed.tex import clean_tex
 from paperfeed.web.assets import STATIC_DIR, asset_globals
 from paperfeed.web.auth import viewer
+from paperfeed.web.badges import open_reports, unread_notifications
 from paperfeed.web.csrf_tokens import csrf_token
 from paperfeed.web.linkify import linkify
 from paperfeed.web.request_context import current_path
@@ -143,6 +144,8 @@ def _environment() -> jinja2.Environment:
         csrf_token=csrf_token,  # forms: <input type="hidden" name="csrf_token" value="…">
         current_path=current_path,
         viewer=viewer,  # the signed-in user, or None
+        unread_notifications=unread_notifications,  # the header's count (badges.py)
+        open_reports=open_reports,  # curators: comments reported and waiting
         arxiv_links=arxiv_links,
         stylesheet=f"/static/{STYLESHEET}?v={_stylesheet_version()}",
         **asset_globals(),  # site_script, katex

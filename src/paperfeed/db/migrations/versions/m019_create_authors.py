@@ -2,14 +2,14 @@
 follows of authors, and claims of author pages.
 
 Revision ID: m019
-Revises: m017
+Revises: m018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "m019"
-down_revision = "m017"
+down_revision = "m018"
 branch_labels = None
 depends_on = None
 
