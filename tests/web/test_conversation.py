@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from paperfeed.community.accounts import create_api_token
 from paperfeed.community.notifications import unsubscribe_token
+from paperfeed.db.authors import add_claim, decide_claim
 from paperfeed.db.feed import feature_papers
 from paperfeed.db.notifications import email_enabled
 from paperfeed.db.papers import upsert_papers
@@ -202,6 +203,23 @@ def test_comments_on_a_paper_notify_its_submitter(
     listed = ada.get("/notifications").text
     assert "commented on your paper" in listed and "Nice paper." in listed
     assert "Thanks!" not in listed
+
+
+def test_comments_on_a_paper_notify_its_approved_claimant_only(
+    two: tuple[TestClient, TestClient], sample_hub: Hub, paper: str
+) -> None:
+    ada, bob = two
+    with sample_hub.db.write() as conn:  # Ada claims "Ada Lovelace"; a curator approves
+        claimant = get_or_create_user(conn, "ada.lovelace@example.org")
+        curator = get_or_create_user(conn, "curator@example.org")
+        claim = add_claim(conn, user_id=claimant.user_id, author_key="lovelace-ada", note=None)
+    _comment(bob, paper, "Before the approval.")
+    assert "Before the approval." not in ada.get("/notifications").text
+    with sample_hub.db.write() as conn:
+        decide_claim(conn, claim_id=claim, status="approved", curator_id=curator.user_id)
+    _comment(bob, paper, "After the approval.")
+    listed = ada.get("/notifications").text
+    assert "After the approval." in listed and "Before the approval." not in listed
 
 
 def test_handles_change_in_settings_unique_checked_and_rate_limited(

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection
 
 from paperfeed.db import notifications as store
+from paperfeed.db.authors import paper_claimants
 from paperfeed.db.engine import Database
 from paperfeed.db.notifications import ACTIVITY, MENTION, REPLY, Notification
 from paperfeed.db.schema import utc_now
@@ -39,11 +40,9 @@ _SIGNED = re.compile(r"^([0-9]{1,18})\.([A-Za-z0-9_-]{24})$")
 
 
 def paper_watchers(conn: Connection, *, paper_id: str) -> set[int]:
-    """The members told of every comment on a paper: today its submitters.
-
-    The hook for claimed authors (issue #14, claims): add the paper's claimants here.
-    """
-    return set(store.submitters(conn, paper_id))
+    """The members told of every comment on a paper: its submitters and the members whose
+    approved claim of an author page names one of its authors."""
+    return set(store.submitters(conn, paper_id)) | paper_claimants(conn, paper_id)
 
 
 def notify_paper_watchers(

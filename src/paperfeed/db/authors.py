@@ -291,3 +291,17 @@ def decide_claim(conn: Connection, *, claim_id: int, status: str, curator_id: in
         .where(author_claims.c.claim_id == claim_id)
         .values(status=status, decided_at=utc_now(), decided_by=curator_id)
     )
+
+
+def paper_claimants(conn: Connection, paper_id: str) -> set[int]:
+    """Members whose approved claim names one of the paper's authors exactly (by name key, as
+    the paper writes the name: the paper's own list, so a paper not yet in the name index
+    counts too)."""
+    authors = conn.scalar(select(papers.c.authors).where(papers.c.paper_id == paper_id))
+    keys = {name.key for text in authors or () if (name := parse_name(text)) is not None}
+    if not keys:
+        return set()
+    query = select(author_claims.c.user_id).where(
+        author_claims.c.author_key.in_(sorted(keys)), author_claims.c.status == APPROVED
+    )
+    return {row.user_id for row in conn.execute(query)}
