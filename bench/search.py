@@ -10,6 +10,12 @@ vectors `bench/vectors.py` grows to 1M papers for the ANN recall, build time and
 and the same text, whose vectors are the real vectors plus noise (cosine ~0.89 to the original,
 as in bench/vectors.py) rather than re-embedded. The queries still come from the real papers.
 
+`similar_papers()` is timed as it is, as it was before issue #15 (`SIMILAR_BEFORE`) and as
+plain cosine, interleaved on the same papers, `--repeats` times, with the ratio to the pre-#15
+form (the issue allows 10% more). `--synthetic-vectors` gives the store's papers that have no
+vector a synthetic one instead of embedding them (~35 CPU minutes for 94,905): the bundled
+sample's real vectors plus noise, for latency only (see `synthetic_vectors`).
+
 Cold starts (issue #11), first, on the real store: a whole `paperfeed search` process and the
 web's first search after a restart and after an ingest, against `paperfeed --help` measured in
 the same run (wall time, median of `--cold-runs`, and peak RSS). The ingest re-imports 200
