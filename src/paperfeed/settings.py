@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     hf_request_interval_s: float = Field(
         default=1.0, description="Seconds between two requests to that /api/daily_papers."
     )
+    hf_mirror: bool = Field(
+        default=False,
+        description="The daily loop mirrors PAPERFEED_HF_API_URL's daily papers (the hf_mirror "
+        "job, once a UTC day).",
+    )
+    hf_mirror_days: int = Field(
+        default=3,
+        ge=1,
+        le=60,
+        description="Days the hf_mirror job reads each run: the ones before today (UTC), "
+        "so late upvotes come in too.",
+    )
     github_api_url: str = Field(
         default="https://api.github.com",
         description="GitHub REST API the stars job asks (its host must be api.github.com).",
@@ -172,6 +184,13 @@ class Settings(BaseSettings):
         default=None, description="PEM private key to DKIM-sign digests with; unset: no signing."
     )
     digest_dkim_selector: str = Field(default="paperfeed", description="DKIM selector (s=).")
+    # Notification mail (docs/web.md, "Notifications"): opt-in per member.
+    notify_mail_every_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="Most one notification mail per member per this many minutes; what comes "
+        "in between waits for the next mail.",
+    )
     # The daily loop run by `paperfeed worker` (docs/daily-loop.md).
     arxiv_categories: Annotated[list[str], NoDecode] = Field(
         default=[],

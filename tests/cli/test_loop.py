@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.loop.schedule import Schedule
 from paperfeed.loop.worker import worker_lock
 from paperfeed.settings import Settings
 from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
-from tests.loop.fake_arxiv import listing_feed
 
 runner = CliRunner()
 
@@ -74,8 +74,11 @@ def test_worker_once_runs_the_due_jobs_and_status_shows_them(
         "feature": "done",
         "digest": "done",
     }
+    fetch = body["jobs"][0]["last"]
+    assert fetch["period"] == body["jobs"][0]["period"] and fetch["duration_s"] > 0
     text = runner.invoke(app, ["status"])
     assert text.exit_code == 0
+    assert "took" in text.stdout
     assert "healthy" in text.stdout and "latest announcement stored" in text.stdout
 
 

@@ -24,7 +24,7 @@ def test_a_comment_is_written_edited_hidden_and_deleted(
     comments.edit_comment(db=db, comment_id=comment_id, user_id=ada.user_id, body="Better.")
     comments.hide_comment(db=db, comment_id=comment_id, moderator_id=bob.user_id, hidden=True)
     assert paper_community(db=db, paper_id=paper, user=None).comments == []
-    curator = User(bob.user_id, bob.email, None, Role.CURATOR, bob.created_at)
+    curator = User(bob.user_id, bob.email, None, Role.CURATOR, bob.created_at, bob.handle)
     [hidden] = paper_community(db=db, paper_id=paper, user=curator).comments
     assert hidden.hidden and hidden.body == "Better."
     comments.delete_comment(db=db, comment_id=comment_id, user_id=ada.user_id)

@@ -237,6 +237,27 @@ def test_a_day_without_votes_is_listed_in_the_order_of_its_feed_page(hub: Hub) -
     assert on_page[:3] == sorted(on_page[:3], reverse=True)  # no votes: the newer id first
 
 
+def test_a_followed_authors_new_paper_is_in_the_digest_with_the_reason(hub: Hub) -> None:
+    """The digest's personal picks are recommend()'s, which reads the reader's follows."""
+    from paperfeed.author_names import parse_name
+    from paperfeed.community.authors import author_name, follow
+
+    day, found = day_papers(hub)
+    with hub.db.read() as conn:
+        authors = conn.execute(
+            select(papers.c.authors).where(papers.c.paper_id == found[-1][0])
+        ).scalar_one()
+    name = parse_name(authors[0])
+    assert name is not None
+    subscriber = reader(hub, "fan@example.org", [], day, top_n=0)
+    follow(db=hub.db, user_id=subscriber.user_id or 0, key=name.key)
+    plan = digest_content(hub).plan(subscriber, kind="daily", period=day, key=3, already_sent=set())
+    shown = author_name(db=hub.db, key=name.key)
+    assert any(
+        i.paper.paper_id == found[-1][0] and i.why == f"you follow {shown}" for i in plan.items
+    )
+
+
 def test_personal_picks_for_a_member_with_only_chosen_categories(hub: Hub) -> None:
     """The digest calls recommend(), which reads the reader's chosen categories itself: a
     member with nothing else gets the day's papers of those categories, explained."""

@@ -13,9 +13,9 @@ import pytest
 
 from paperfeed.db import Database
 from paperfeed.hub import Hub
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.settings import Settings
 from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
-from tests.loop.fake_arxiv import listing_feed
 from tests.search.fakes import FakeEmbedder
 
 # Monday 2026-03-16 20:00 New York time (EDT): Tuesday 2026-03-17's listing is announced.

@@ -13,10 +13,10 @@ from paperfeed.db.jobs import get_run
 from paperfeed.db.papers import get_paper
 from paperfeed.db.schema import feed_entries, papers
 from paperfeed.hub import Hub
+from paperfeed.ingest.fake_arxiv import day_listing
 from paperfeed.loop.worker import run_due
 from tests.ingest.conftest import FakeClock, Reply, ScriptedServer
 from tests.loop.conftest import ANNOUNCED, TUESDAY, FakeArxiv
-from tests.loop.fake_arxiv import day_listing
 
 FETCH_ONLY: dict[str, Any] = {"auto_feature": "none"}
 

@@ -67,7 +67,14 @@ def test_worker_once_runs_each_due_job_once_and_records_it(
         runs = {(r.job, r.period): r for r in list_runs(conn)}
     fetch = runs[("fetch", "2026-03-17")]
     assert fetch.attempt == 1 and fetch.error is None
-    assert fetch.started_at == fetch.finished_at == ANNOUNCED.replace(tzinfo=None)
+    # The fake clock's `now` decides what is due; the run's start and end are that `now` moved
+    # on by the time really spent (a monotonic clock), so the run has a real duration.
+    start = ANNOUNCED.replace(tzinfo=None)
+    assert start <= fetch.started_at < fetch.finished_at < start + dt.timedelta(minutes=5)
+    assert fetch.duration is not None and fetch.duration > dt.timedelta(0)
+    feature = runs[("feature", "2026-03-17")]
+    assert fetch.finished_at <= runs[("embed", "2026-03-17")].started_at  # one after the other
+    assert feature.finished_at is not None and feature.finished_at < start + dt.timedelta(minutes=5)
     assert fetch.counts is not None and fetch.counts["new"] > 50
     embed = runs[("embed", "2026-03-17")]
     assert embed.counts is not None and embed.counts["embedded"] == fetch.counts["papers"]

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from paperfeed.cli import app
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.loop.schedule import Schedule
 from paperfeed.settings import Settings
 from tests.ingest.conftest import FakeClock, Reply, ScriptedServer
 from tests.loop.conftest import TUESDAY
-from tests.loop.fake_arxiv import listing_feed
 
 runner = CliRunner()
 

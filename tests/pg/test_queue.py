@@ -14,18 +14,24 @@ from typing import Any
 import pytest
 from procrastinate import App
 
+from paperfeed.community import comments
+from paperfeed.community.notifications import set_email
 from paperfeed.db import Database
 from paperfeed.db.digests import Preferences, add_subscribers_bulk
+from paperfeed.db.feed import papers_for_day
 from paperfeed.db.jobs import finish_run, list_runs, start_run
+from paperfeed.db.links import links_of
 from paperfeed.db.mailbox import list_messages
 from paperfeed.db.papers import upsert_papers
 from paperfeed.db.queue_schema import created_objects, schema_sql
+from paperfeed.db.users import get_or_create_user
 from paperfeed.db.vectors import get_vector
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import open_issue_for, send_issue
 from paperfeed.hub import Hub
 from paperfeed.loop.jobs import embed_new, feature_day, fetch_day
 from paperfeed.loop.queue import (
+    NOTIFY_TASK,
     RUN_TASK,
     VECTORS_TASK,
     build_app,
@@ -36,7 +42,9 @@ from paperfeed.loop.queue import (
 from paperfeed.models import PaperRecord
 from paperfeed.search.index import contract_of
 from tests.ingest.conftest import FakeClock, ScriptedServer
+from tests.ingest.test_hf_mirror import upstream  # noqa: F401  (a paperfeed hub on loopback)
 from tests.loop.conftest import ANNOUNCED, FakeArxiv, make_settings
+from tests.loop.fake_github import FakeGitHub
 from tests.search.fakes import FakeEmbedder
 
 QUEUE_TABLES = created_objects(schema_sql())["TABLE"]
@@ -227,3 +235,125 @@ def test_a_paper_submitted_between_listings_is_embedded_by_the_queue(hub: Hub) -
     assert vector is not None
     with app.open():
         assert defer_due(app, hub, now=quiet) == []
+
+
+def test_the_hugging_face_mirror_goes_through_the_queue_once_a_day(
+    hub: Hub,
+    upstream: tuple[str, Hub],  # noqa: F811
+) -> None:
+    url, _served = upstream
+    settings = hub.settings.model_copy(
+        update={
+            "arxiv_categories": [],
+            "hf_mirror": True,
+            "hf_api_url": url,
+            "hf_request_interval_s": 0.0,
+        }
+    )
+    mirror = Hub(settings=settings, db=hub.db, embedder=FakeEmbedder())
+    app = build_app(mirror, tick=False, requeue=False)
+    saturday = dt.datetime(2026, 3, 21, 9, 0, tzinfo=dt.UTC)  # after the digest time
+    with mirror.db.write() as conn:  # the day's digest is done: only the mirror is due
+        start_run(conn, job="digest", period="2026-03-21", now=saturday.replace(tzinfo=None))
+        finish_run(
+            conn, job="digest", period="2026-03-21", state="done", now=saturday.replace(tzinfo=None)
+        )
+    try:
+        with app.open():
+            assert defer_due(app, mirror, now=saturday) == ["hf_mirror:2026-03-21"]
+        run_queue_until_empty(mirror)
+        assert mirror.embedder is not None
+        with mirror.db.read() as conn:
+            runs = {(r.job, r.period): r for r in list_runs(conn)}
+            featured = papers_for_day(conn, dt.date(2026, 3, 19))
+            vector = get_vector(conn, paper_id="2603.01234", contract=contract_of(mirror.embedder))
+        run = runs[("hf_mirror", "2026-03-21")]
+        assert run.state == "done" and run.counts is not None and run.counts["imported"] == 2
+        assert [(i.paper.paper_id, i.upvotes) for i in featured] == [("2603.01234", 42)]
+        assert vector is not None  # the queue's catch-up task embedded what the mirror brought
+        with app.open():
+            assert defer_due(app, mirror, now=saturday + dt.timedelta(hours=5)) == []
+    finally:
+        mirror.search_index.keyword.close()
+
+
+def test_the_stars_job_goes_through_the_queue_once_a_day(hub: Hub) -> None:
+    github = ScriptedServer(FakeClock())
+    fake = FakeGitHub(stars={"ada/engine": 1234, "bob/tool": 7})
+    github.route(fake)
+    settings = hub.settings.model_copy(
+        update={
+            "arxiv_categories": [],
+            "github_api_url": github.url,
+            "github_request_interval_s": 0.0,
+            "github_stars_per_run": 10,
+        }
+    )
+    stars = Hub(settings=settings, db=hub.db, embedder=FakeEmbedder())
+    app = build_app(stars, tick=False, requeue=False)
+    saturday = dt.datetime(2026, 3, 21, 9, 0, tzinfo=dt.UTC)  # after the digest time
+    with stars.db.write() as conn:  # the day's digest is done: only the stars are due
+        upsert_papers(
+            conn,
+            [
+                PaperRecord("2603.00001", "One", "Code: https://github.com/ada/engine."),
+                PaperRecord("2603.00002", "Two", "https://github.com/bob/tool"),
+            ],
+        )
+        start_run(conn, job="digest", period="2026-03-21", now=saturday.replace(tzinfo=None))
+        finish_run(
+            conn, job="digest", period="2026-03-21", state="done", now=saturday.replace(tzinfo=None)
+        )
+    try:
+        with app.open():
+            assert "stars:2026-03-21" in defer_due(app, stars, now=saturday)
+        run_queue_until_empty(stars, stars_hosts=frozenset({"127.0.0.1"}))
+        with stars.db.read() as conn:
+            runs = {(r.job, r.period): r for r in list_runs(conn)}
+            found = links_of(conn, ["2603.00001", "2603.00002"])
+        run = runs[("stars", "2026-03-21")]
+        assert run.state == "done" and run.attempt == 1
+        assert run.counts == {"due": 2, "counted": 2, "unchanged": 0, "gone": 0}
+        assert {k: v.github_stars for k, v in found.items()} == {
+            "2603.00001": 1234,
+            "2603.00002": 7,
+        }
+        assert sorted(r.path for r in github.requests) == ["/repos/ada/engine", "/repos/bob/tool"]
+        with app.open():  # done today; tomorrow the counts are a day old, not stale: nothing
+            assert "stars:2026-03-21" not in defer_due(app, stars, now=saturday)
+            tomorrow = defer_due(app, stars, now=saturday + dt.timedelta(days=1))
+            assert not any(key.startswith("stars:") for key in tomorrow)
+    finally:
+        stars.search_index.keyword.close()
+        github.close()
+
+
+def test_notification_mail_is_queued_once_and_sent_by_a_queue_worker(hub: Hub) -> None:
+    record = PaperRecord(
+        paper_id="2603.99998",
+        title="Queued mail",
+        abstract="A.",
+        authors=("A",),
+        categories=("cs.CL",),
+        primary_category="cs.CL",
+    )
+    with hub.db.write() as conn:
+        upsert_papers(conn, [record])
+        ada = get_or_create_user(conn, "ada-queue@example.org")
+        bob = get_or_create_user(conn, "bob-queue@example.org")
+    set_email(db=hub.db, user_id=ada.user_id, on=True)
+    top = comments.add_comment(db=hub.db, user_id=ada.user_id, paper_id=record.paper_id, body="Q")
+    comments.add_comment(
+        db=hub.db, user_id=bob.user_id, paper_id=record.paper_id, body="Queued reply", parent_id=top
+    )
+    app = build_app(hub, tick=False, requeue=False)
+    now = dt.datetime.now(dt.UTC)
+    with app.open():
+        assert NOTIFY_TASK in defer_due(app, hub, now=now)
+        assert NOTIFY_TASK not in defer_due(app, hub, now=now)  # already waiting
+    run_queue_until_empty(hub)
+    with hub.db.read() as conn:
+        mails = list_messages(conn, to="ada-queue@example.org")
+    assert len(mails) == 1
+    with app.open():
+        assert NOTIFY_TASK not in defer_due(app, hub, now=now)  # nothing waits now

@@ -106,3 +106,18 @@ def test_sign_in_upvote_and_comment_on_postgres(apps: Apps) -> None:
     trending = client.get("/api/trending?window=day").json()  # the reader's vote trends now
     assert [item["paper"]["id"] for item in trending["papers"]] == [paper]
     assert paper in PAPER_LINK.findall(client.get("/trending?window=day").text)
+
+
+def test_author_pages_list_the_same_papers_and_follows_go_through(apps: Apps) -> None:
+    """The index of names is filled on PostgreSQL as on SQLite (a plain executemany)."""
+    page = apps.pg.get("/authors/brown-ryan")
+    lite = apps.lite.get("/authors/brown-ryan")
+    assert page.status_code == lite.status_code == 200, page.text[:300]
+    assert PAPER_LINK.findall(page.text) == PAPER_LINK.findall(lite.text) != []
+    assert (
+        apps.pg.get("/api/authors/brown-ryan").json()
+        == apps.lite.get("/api/authors/brown-ryan").json()
+    )
+    sign_in(apps.pg, apps.pg_hub, "fan@example.org")
+    assert _post(apps.pg, "/authors/brown-ryan/follow").status_code == 303
+    assert "1 follower" in apps.pg.get("/authors/brown-ryan").text

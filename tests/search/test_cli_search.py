@@ -111,3 +111,52 @@ def test_index_with_semantic_search_off_does_not_say_papers_lack_vectors(
     assert result.exit_code == 0, result.stderr
     assert "no vector" not in result.stderr and "reindex needed" not in result.stderr
     assert result.stdout.strip().endswith("vector index: off")
+
+
+@pytest.mark.slow
+def test_similar_json_of_a_paper_without_categories_gives_cosines_of_both_lists(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """#15 must-show: `paperfeed similar ID --json` on a paper with no arXiv categories returns
+    keyword and vector neighbours, each scored by the cosine of the two stored vectors."""
+    from paperfeed.db.papers import get_paper
+    from paperfeed.hub import Hub
+    from paperfeed.settings import Settings
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    original = json_out("search", "arXiv:2603.12270", "--json")[0]
+    hub = Hub.from_settings(Settings(data_dir=data_dir))
+    try:
+        with hub.db.read() as conn:
+            stored = get_paper(conn, "2603.12270")
+        assert stored is not None
+        text = {"title": stored.record.title, "abstract": stored.record.abstract}
+    finally:
+        hub.close()
+    snapshot = tmp_path / "uncategorized.jsonl"
+    # CACM-like: an id that is not an arXiv id, no categories, the text of a sample paper.
+    snapshot.write_text(json.dumps({"id": "cacm-9001", "date": "2026-03-20", **text}) + "\n")
+    assert runner.invoke(app, ["ingest", "snapshot", str(snapshot)]).exit_code == 0
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    hits = json_out("similar", "cacm-9001", "--json", "--limit", "10")
+    assert len(hits) == 10 and all(h["id"] != "cacm-9001" for h in hits)
+    assert hits[0]["id"] == original["id"] == "2603.12270"
+    assert hits[0]["keyword_rank"] == 1 and hits[0]["vector_rank"] == 1
+    assert all(h["keyword_rank"] or h["vector_rank"] for h in hits)
+    assert sum(1 for h in hits if h["keyword_rank"]) >= 5  # the keyword list contributes
+    assert sum(1 for h in hits if h["vector_rank"]) >= 5  # and so does the vector list
+    hub = Hub.from_settings(Settings(data_dir=data_dir))
+    try:
+        hub.search_index.ensure_fresh()
+        vectors = hub.search_index.vectors
+        assert vectors is not None
+        own = vectors.vector("cacm-9001")
+        assert own is not None
+        for hit in hits:
+            theirs = vectors.vector(str(hit["id"]))
+            assert theirs is not None
+            assert hit["score"] == pytest.approx(float(np.dot(own, theirs)), abs=1e-4)
+    finally:
+        hub.close()
+    assert float(hits[0]["score"]) > 0.95  # the same text: a cosine near 1, not a fused value
+    assert all(-1.0 <= float(h["score"]) < float(hits[0]["score"]) for h in hits[1:])

@@ -115,3 +115,38 @@ def test_a_rare_shared_term_brings_its_paper_in(hub: Hub, tmp_path: Path) -> Non
     assert hits[0].paper.paper_id == "9003" and hits[0].keyword_rank == 1
     hits = similar_papers(hub.search_index, "9002", limit=10)
     assert "9003" in [h.paper.paper_id for h in hits]
+
+
+def test_one_vector_search_and_bounded_keyword_queries(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feedback round scores the expanded vector against the candidates found, so a call
+    searches all vectors once (twice with second_search="full"), and its keyword queries stay
+    within LIKE_TERMS and FEEDBACK_TERMS terms (#15 latency)."""
+    from paperfeed.search.similar import FEEDBACK_TERMS, LIKE_TERMS
+
+    index = hub.search_index
+    index.ensure_fresh()
+    vectors = index.vectors
+    assert vectors is not None
+    searches: list[int] = []
+    queries: list[int] = []
+    search, search_terms = vectors.search, index.keyword.search_terms
+
+    def counted_search(*args: object, **kwargs: object) -> list[tuple[str, float]]:
+        searches.append(1)
+        return search(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_terms(terms: dict[str, float], **kwargs: object) -> list[tuple[str, float]]:
+        queries.append(len(terms))
+        return search_terms(terms, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vectors, "search", counted_search)
+    monkeypatch.setattr(index.keyword, "search_terms", counted_terms)
+    pooled = similar_papers(index, "2603.12270", limit=10)
+    assert len(searches) == 1 and len(queries) == 2
+    assert queries[0] <= LIKE_TERMS and LIKE_TERMS < queries[1] <= FEEDBACK_TERMS
+    searches.clear()
+    full = similar_papers(index, "2603.12270", limit=10, second_search="full")
+    assert len(searches) == 2
+    assert len(pooled) == len(full) == 10

@@ -118,7 +118,9 @@ def test_feed_cards_show_upvotes_categories_authors_and_links(
     card = page[page.index('<article class="card"') : page.index("</article>")]
     assert "A Much Upvoted Paper" in card, "the most upvoted paper comes first"
     assert '<span class="upvote-count">42</span>' in card
-    assert "Author 1, Author 2, Author 3 … and 6 more" in card
+    # Each name links to its author page.
+    assert "Author 1, Author 2, Author 3 … and 6 more" in re.sub(r"<[^>]+>", "", card)
+    assert '<a class="author-link" href="/authors/1-author">Author 1</a>' in card
     badges = re.findall(r'<a class="badge[^"]*" href="[^"]+"[^>]*>([^<]+)</a>', card)
     assert badges == ["cs.LG", "cs.AI", "stat.ML"]
     # Each category chip narrows the same day's list to its category.
@@ -138,7 +140,8 @@ def test_paper_page_shows_the_paper_and_the_days_it_was_featured(client: TestCli
     page = response.text
     assert "Task-Specific Knowledge Distillation via Intermediate Probes" in page
     assert "Knowledge distillation from large language models (LLMs) assumes" in page
-    assert "Ryan Brown, Chris Russell" in page
+    assert "Ryan Brown, Chris Russell" in re.sub(r"<[^>]+>", "", page)
+    assert '<a class="author-link" href="/authors/brown-ryan">Ryan Brown</a>' in page
     assert '<a class="badge badge-primary" href="/categories/cs.CL"' in page
     assert '<a class="badge" href="/categories/cs.AI"' in page
     assert 'href="https://arxiv.org/abs/2603.12270"' in page
@@ -168,7 +171,7 @@ def test_paper_page_lists_every_author_and_the_publication_details(
         day=None,
     )
     page = client.get("/papers/2603.99998").text
-    assert ", ".join(authors) in page
+    assert ", ".join(authors) in re.sub(r"<[^>]+>", "", page)
     assert "arXiv:2603.99998v3" in page
     for day in (dt.date(2026, 3, 2), dt.date(2026, 3, 18)):
         assert f'<time datetime="{day.isoformat()}">{human_date(day)}</time>' in page

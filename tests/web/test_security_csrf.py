@@ -96,7 +96,8 @@ def test_every_unsafe_method_is_checked(client: TestClient) -> None:
 
 
 def test_the_exemptions_are_few_and_explained() -> None:
-    assert set(CSRF_EXEMPT_PATHS) == {"/digest/unsubscribe", "/mcp"}  # /mcp: read-only tools
+    # /mcp: read-only tools; the unsubscribe links: RFC 8058 one-click posts from mail clients
+    assert set(CSRF_EXEMPT_PATHS) == {"/digest/unsubscribe", "/notifications/unsubscribe", "/mcp"}
     assert all(len(reason) > 20 for reason in CSRF_EXEMPT_PATHS.values())
 
 

@@ -33,18 +33,25 @@ def _pages(client: TestClient, collection_id: int) -> dict[str, str]:
             f"/collections/{collection_id}",
             "/collections",
             "/search?q=" + "%3Cscript%3Ewindow.__xss%2B%2B%3C%2Fscript%3E",
+            "/notifications",
+            "/admin/reports",
+            "/members/1",
         )
     }
 
 
 def test_payloads_are_escaped_everywhere(client: TestClient, sample_hub: Hub) -> None:
-    collection_id = plant(sample_hub)
+    collection_id = plant(sample_hub, reader="reader@example.org")
     sign_in(client, sample_hub, "reader@example.org")
     for path, page in _pages(client, collection_id).items():
         for raw in RAW:
             # Our own templates have no <script> without src, no inline styles or handlers.
             assert raw not in page.replace("<script defer src=", ""), (path, raw)
         assert "window.__xss" in page or path == "/collections", path  # shown, as text
+    # The reply, its notification and the report's reason came back (escaped) where expected.
+    assert "replied to your comment on" in client.get("/notifications").text
+    assert '<a class="mention" href="/members/' in client.get(f"/papers/{PAPER_ID}").text
+    assert "An honest question?" in client.get("/admin/reports").text
     paper = client.get(f"/papers/{PAPER_ID}").text
     assert "&lt;script&gt;window.__xss++&lt;/script&gt;" in paper
     assert "$a&lt;b$" in paper

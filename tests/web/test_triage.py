@@ -26,11 +26,11 @@ from paperfeed.db.upvotes import set_upvote
 from paperfeed.db.users import get_or_create_user, set_role
 from paperfeed.hub import Hub
 from paperfeed.ingest.arxiv_listing import parse_listing
+from paperfeed.ingest.fake_arxiv import listing_feed
 from paperfeed.models import PaperRecord
 from paperfeed.search.indexer import embed_papers
 from paperfeed.settings import Settings
 from paperfeed.web.app import create_app
-from tests.loop.fake_arxiv import listing_feed
 from tests.search.fakes import FakeEmbedder
 from tests.web.community_helpers import csrf, sign_in
 
@@ -161,6 +161,11 @@ def test_the_job_history_shows_every_run_newest_first_with_errors(hub: Hub) -> N
     # The failed embed started last: it comes first, its error escaped.
     assert text.index("RuntimeError: &lt;model&gt; went away") < text.index('{"papers": 91}')
     assert 'class="job-run job-failed"' in text
+    # Each run's duration: the embed took a minute, the fetch no time at all.
+    assert [cell.split("<")[0] for cell in text.split('<td class="job-took">')[1:]] == [
+        "1 min 00 s",
+        "0.00 s",
+    ]
     failed_only = client.get("/admin/jobs", params={"state": "failed"}).text
     assert "1 run failed," in failed_only and '{"papers"' not in failed_only
     assert client.get("/admin/jobs", params={"job": "nap"}).status_code == 400

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from paperfeed.db.collections import create_collection, set_in_collection, update_item_note
-from paperfeed.db.comments import add_comment
+from paperfeed.db.comments import add_comment, record_mentions
 from paperfeed.db.feed import feature_papers
+from paperfeed.db.notifications import add_notifications
 from paperfeed.db.papers import upsert_papers
-from paperfeed.db.users import get_or_create_user, set_display_name
+from paperfeed.db.reports import add_report
+from paperfeed.db.schema import utc_now
+from paperfeed.db.users import Role, get_or_create_user, set_display_name, set_role
 from paperfeed.hub import Hub
 from paperfeed.models import Featuring, PaperRecord
 
@@ -33,8 +36,10 @@ PAPER_ID = "2603.66666"
 DAY = dt.date(2026, 3, 20)  # the sample's last day, so the paper is on the home page
 
 
-def plant(hub: Hub) -> int:
-    """Store a paper, comment, reader name and public collection (with a note) made of payloads.
+def plant(hub: Hub, reader: str | None = None) -> int:
+    """Store a paper, comment, reader name and public collection (with a note) made of payloads;
+    with `reader` (an address), also a comment of theirs that the hostile member replies to,
+    mentioning them (a notification) and reports (a reason in the curators' queue).
 
     Returns the collection's id.
     """
@@ -60,4 +65,22 @@ def plant(hub: Hub) -> int:
         )
         set_in_collection(conn, collection_id, user.user_id, PAPER_ID, present=True)
         update_item_note(conn, collection_id, user.user_id, PAPER_ID, note=ALL)
+        if reader is not None:
+            victim = get_or_create_user(conn, reader)
+            mine = add_comment(conn, PAPER_ID, victim.user_id, "An honest question?")
+            reply = add_comment(
+                conn, PAPER_ID, user.user_id, f"@{victim.handle} {ALL}", parent_id=mine
+            )
+            assert victim.handle is not None
+            record_mentions(conn, reply, {victim.handle: victim.user_id})
+            add_notifications(
+                conn,
+                recipients={victim.user_id: "reply"},
+                paper_id=PAPER_ID,
+                comment_id=reply,
+                actor_id=user.user_id,
+                now=utc_now(),
+            )
+            add_report(conn, comment_id=mine, user_id=user.user_id, reason=ALL, now=utc_now())
+            set_role(conn, victim.user_id, Role.CURATOR)  # so the reports queue shows too
     return collection_id

@@ -13,6 +13,8 @@ import traceback
 
 import typer
 
+from paperfeed.cli import authors as _authors
+from paperfeed.cli import dev as _dev
 from paperfeed.cli import digest as _digest
 from paperfeed.cli import export as _export
 from paperfeed.cli import ingest as _ingest
@@ -20,6 +22,7 @@ from paperfeed.cli import library as _library
 from paperfeed.cli import loop as _loop
 from paperfeed.cli import mcp as _mcp
 from paperfeed.cli import migrate_store as _migrate_store
+from paperfeed.cli import notifications as _notifications
 from paperfeed.cli import search as _search
 from paperfeed.cli import store as _store
 from paperfeed.cli import trending as _trending
@@ -54,10 +57,13 @@ _trending.register(app)
 _web.register(app)
 app.add_typer(_users.app, name="users")
 app.add_typer(_library.app, name="library")
+app.add_typer(_authors.app, name="authors")
+app.add_typer(_notifications.app, name="notifications")
 _digest.register(app)
 _export.register(app)
 _loop.register(app)
 app.command("mcp")(_mcp.mcp_command)
+app.add_typer(_dev.app, name="dev")
 
 
 # sysexits.h's EX_SOFTWARE: an uncaught exception would exit 1, which means "done, but some

@@ -16,7 +16,7 @@ from rich.table import Table
 from paperfeed.cli._console import err, make_hub, out
 from paperfeed.db.jobs import list_runs
 from paperfeed.hub import Hub
-from paperfeed.loop.status import loop_status
+from paperfeed.loop.status import duration_text, loop_status
 from paperfeed.loop.worker import Outcome, Pass, SystemClock, WorkerBusy, run_worker
 
 # sysexits.h's EX_TEMPFAIL: another worker holds the store; try again later (cron).
@@ -123,8 +123,9 @@ def _when(moment: dt.datetime | None) -> str:
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
-    """Show the daily loop: each job's last and next run, the lag behind arXiv, papers without
-    vectors, and whether store, indexes and schedule are healthy (exit code 1 when not)."""
+    """Show the daily loop: each job's last run (how long it took) and next, the lag behind
+    arXiv, papers without vectors, and whether store, indexes and schedule are healthy (exit
+    code 1 when not). The daily-once jobs (stars, hf_mirror) are listed where they are on."""
     hub = make_hub()
     try:
         found = loop_status(hub, now=SystemClock().now())
@@ -133,7 +134,9 @@ def status(
     if as_json:
         out.print_json(json.dumps(found.as_json(), default=str))
         raise typer.Exit(0 if found.healthy else 1)
-    table = Table("job", "period", "state", "attempt", "started", "finished", "next", "note")
+    table = Table(
+        "job", "period", "state", "attempt", "started", "finished", "took", "next", "note"
+    )
     for j in found.jobs:
         last = j.last
         note = "LATE" if j.late else ""
@@ -141,11 +144,12 @@ def status(
             note = f"{note} {last.error}".strip()
         table.add_row(
             j.job,
-            j.period or "(no categories)",
+            last.period if last else (j.period or "(no categories)"),
             last.state if last else "",
             str(last.attempt) if last else "",
             _when(last.started_at.replace(tzinfo=dt.UTC)) if last else "",
             _when(last.finished_at.replace(tzinfo=dt.UTC)) if last and last.finished_at else "",
+            duration_text(last) if last else "",
             _when(j.next_at),
             note,
         )

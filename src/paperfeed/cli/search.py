@@ -54,7 +54,8 @@ def index(
         ),
     ] = False,
 ) -> None:
-    """Embed papers that have no current vector, then bring the search indexes up to date.
+    """Embed papers that have no current vector, then bring the search indexes (and the author
+    names of the author pages) up to date.
 
     Papers get their keyphrases when they are embedded; papers embedded without them (the
     shipped sample vectors, an older keyphrase method) get them here too.
@@ -127,6 +128,11 @@ def index(
     else:
         search_index.ensure_fresh(force=True)
     search_index.save()
+    from paperfeed.community.authors import refresh_index
+
+    # Author pages group names from their own table; filled here, not by the first visitor.
+    with err.status("indexing author names"):
+        refresh_index(hub.db)
     status = search_index.status()
     if hub.embedder is None:
         # The notes compare stored vectors with no model at all: every paper would "lack a

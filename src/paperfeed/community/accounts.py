@@ -17,9 +17,12 @@ from paperfeed.db import users as users_store
 from paperfeed.db.engine import Database
 from paperfeed.db.sessions import ApiToken, SignInLink, new_token, secret_hash
 from paperfeed.db.users import Role, User
+from paperfeed.handles import HandleRefused, checked_handle
 
 __all__ = [
     "ApiToken",
+    "HandleRefused",
+    "HandleTaken",
     "InvalidAddress",
     "LinkExpired",
     "LinkNotValid",
@@ -37,12 +40,15 @@ __all__ = [
     "change_role",
     "check_sign_in_link",
     "create_api_token",
+    "get_member",
     "list_api_tokens",
     "list_users",
+    "member_by_handle",
     "new_token",
     "revoke_api_token",
     "session_user",
     "set_display_name",
+    "set_handle",
     "set_role_by_email",
     "sign_in",
     "sign_out",
@@ -199,6 +205,40 @@ def site_key(*, db: Database, name: str) -> bytes:
 def set_display_name(*, db: Database, user_id: int, name: str | None) -> None:
     with db.write() as conn:
         users_store.set_display_name(conn, user_id, name)
+
+
+class HandleTaken(ValueError):
+    """Another member has that handle."""
+
+
+def set_handle(*, db: Database, user_id: int, handle: str) -> str:
+    """Change a member's @handle; return it as stored (lower case).
+
+    Raises `HandleRefused` (not a handle one may take), `RateLimited` or `HandleTaken`.
+    Mentions already written keep pointing at the member (they are kept by user id).
+    """
+    wanted = checked_handle(handle)
+    with db.read() as conn:
+        current = users_store.get_user(conn, user_id)
+    if current is not None and current.handle == wanted:
+        return wanted
+    limits.hit(db=db, limit=limits.HANDLE_PER_USER, who=str(user_id))
+    with db.write() as conn:
+        if users_store.handle_taken(conn, wanted, besides=user_id) or not users_store.set_handle(
+            conn, user_id, wanted
+        ):
+            raise HandleTaken(f"“@{wanted}” is taken; choose another.")
+    return wanted
+
+
+def member_by_handle(*, db: Database, handle: str) -> User | None:
+    with db.read() as conn:
+        return users_store.get_user_by_handle(conn, handle)
+
+
+def get_member(*, db: Database, user_id: int) -> User | None:
+    with db.read() as conn:
+        return users_store.get_user(conn, user_id)
 
 
 def list_users(*, db: Database) -> list[User]:

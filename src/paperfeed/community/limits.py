@@ -1,6 +1,6 @@
 """Rate limits on the actions a script could abuse: asking for sign-in mail, submitting,
-commenting, writing collection notes. Over the limit, the action raises `RateLimited` and
-changes nothing.
+commenting and replying, reporting comments, changing one's handle, writing collection notes.
+Over the limit, the action raises `RateLimited` and changes nothing.
 
 Counters live in the store (`rate_limits`), so all workers of a hub count together.
 """
@@ -31,11 +31,17 @@ class Limit:
 SIGN_IN_PER_CLIENT = Limit("sign-in:ip", 10, dt.timedelta(minutes=10))
 SIGN_IN_PER_EMAIL = Limit("sign-in:email", 5, dt.timedelta(minutes=60))
 SUBMIT_PER_USER = Limit("submit:user", 10, dt.timedelta(minutes=60))
-COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))
+COMMENT_PER_USER = Limit("comment:user", 10, dt.timedelta(minutes=10))  # replies count too
+REPORT_PER_USER = Limit("report:user", 10, dt.timedelta(minutes=60))
+# A handle is how others mention you: changing it often would make mentions miss.
+HANDLE_PER_USER = Limit("handle:user", 5, dt.timedelta(days=1))
 NOTE_PER_USER = Limit("note:user", 30, dt.timedelta(minutes=10))
 LINKS_PER_USER = Limit("links:user", 20, dt.timedelta(minutes=60))
 # Importing a library parses, matches and embeds up to 500 entries: a few a minute is plenty.
 LIBRARY_PER_USER = Limit("library:user", 10, dt.timedelta(minutes=60))
+# Claiming an author page puts it on the curators' queue: a few an hour is plenty.
+CLAIM_PER_USER = Limit("claim:user", 5, dt.timedelta(minutes=60))
+
 # Choosing categories and saving searches (For you's topics): clicks, but each saved search may
 # cost a search when For you is next ranked.
 TOPICS_PER_USER = Limit("topics:user", 60, dt.timedelta(minutes=10))

@@ -1,11 +1,13 @@
 """A paper's code and project links as members correct them: the submitter of a paper or a
-curator may set its repository and project page (a claimed author too, once claims exist).
+curator may set its repository and project page, and so may a member whose claim of one of its
+authors a curator approved (community/authors.py).
 """
 
 from __future__ import annotations
 
 from paperfeed.code_links import GITHUB, GITLAB, MAX_URL, PROJECT, PaperLink, classify
 from paperfeed.community import limits
+from paperfeed.community.authors import claims_paper
 from paperfeed.community.papers import active_paper
 from paperfeed.db import links as store
 from paperfeed.db.engine import Database
@@ -24,13 +26,16 @@ class NotAllowed(PermissionError):
 
 
 def may_edit_links(*, db: Database, paper_id: str, user: User | None) -> bool:
-    """Whether `user` may set the paper's links: a curator, or the member who submitted it."""
+    """Whether `user` may set the paper's links: a curator, the member who submitted it, or a
+    member who claimed one of its authors."""
     if user is None:
         return False
     if user.can(Role.CURATOR):
         return True
     with db.read() as conn:
-        return store.submitted_by(conn, paper_id, user.user_id)
+        if store.submitted_by(conn, paper_id, user.user_id):
+            return True
+    return claims_paper(db=db, user_id=user.user_id, paper_id=paper_id)
 
 
 def paper_links(*, db: Database, paper_id: str) -> PaperLinks:
@@ -77,7 +82,9 @@ def edit_links(
     """
     active_paper(db=db, paper_id=paper_id)
     if not may_edit_links(db=db, paper_id=paper_id, user=user):
-        raise NotAllowed("Only the paper's submitter or a curator may change its links.")
+        raise NotAllowed(
+            "Only the paper's submitter, a curator or one of its authors may change its links."
+        )
     links = _checked(github_repo, project_page)
     limits.hit(db=db, limit=limits.LINKS_PER_USER, who=str(user.user_id))
     with db.write() as conn:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paperfeed.community.threads import ThreadEntry, comment_thread
 from paperfeed.db.collections import Collection, collections_holding, user_collections
-from paperfeed.db.comments import Comment, list_comments
+from paperfeed.db.comments import Comment, thread_comments
 from paperfeed.db.engine import Database
 from paperfeed.db.papers import get_paper
 from paperfeed.db.upvotes import CardStats, card_stats
@@ -32,20 +33,24 @@ class PaperCommunity:
     """What a paper's page shows of the community, as one reader (or nobody) sees it."""
 
     stats: CardStats
-    comments: list[Comment]
+    comments: list[Comment]  # oldest first; hidden ones only for curators
+    thread: list[ThreadEntry]  # the same as a thread, with placeholders where replies need one
     moderator: bool
     my_collections: list[Collection]
     in_collections: set[int]
 
 
 def paper_community(*, db: Database, paper_id: str, user: User | None) -> PaperCommunity:
-    """Votes, comments (hidden ones for curators) and the reader's collections for one paper."""
+    """Votes, comments (hidden ones for curators; as a thread too) and the reader's
+    collections for one paper."""
     moderator = user is not None and user.can(Role.CURATOR)
     with db.read() as conn:
         stats = card_stats(conn, [paper_id], user_id=user.user_id if user else None)[paper_id]
+        every = thread_comments(conn, paper_id)
         return PaperCommunity(
             stats=stats,
-            comments=list_comments(conn, paper_id, include_hidden=moderator),
+            comments=[c for c in every if not c.deleted and (moderator or not c.hidden)],
+            thread=comment_thread(every, moderator=moderator),
             moderator=moderator,
             my_collections=user_collections(conn, user.user_id) if user else [],
             in_collections=collections_holding(conn, user.user_id, paper_id) if user else set(),

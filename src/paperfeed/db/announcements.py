@@ -18,6 +18,7 @@ from paperfeed.db.schema import (
     users,
     utc_now,
 )
+from paperfeed.db.users import public_name
 
 KINDS = ("new", "cross-list", "replacement")
 
@@ -117,13 +118,21 @@ class FeedPlace:
 def feed_places(conn: Connection, day: dt.date) -> dict[str, FeedPlace]:
     """The papers on a day's feed, each with who put it there."""
     query = (
-        select(feed_entries.c.paper_id, feed_entries.c.source, users.c.display_name, users.c.email)
+        select(
+            feed_entries.c.paper_id,
+            feed_entries.c.source,
+            users.c.display_name,
+            users.c.handle,
+            users.c.user_id,
+        )
         .outerjoin(users, users.c.user_id == feed_entries.c.featured_by)
         .where(feed_entries.c.day == day)
     )
     return {
         row.paper_id: FeedPlace(
-            row.source, row.display_name or (row.email.split("@", 1)[0] if row.email else None)
+            row.source,
+            row.display_name
+            or (public_name(row.handle, row.user_id) if row.user_id is not None else None),
         )
         for row in conn.execute(query)
     }

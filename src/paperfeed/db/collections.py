@@ -18,6 +18,7 @@ from paperfeed.db.schema import (
     users,
     utc_now,
 )
+from paperfeed.db.users import public_name
 from paperfeed.models import PaperRecord, PaperStatus
 
 
@@ -41,7 +42,7 @@ def _collections_query() -> Any:
         .where(collection_items.c.collection_id == collections.c.collection_id)
         .scalar_subquery()
     )
-    return select(collections, users.c.email, users.c.display_name, size.label("size")).join(
+    return select(collections, users.c.handle, users.c.display_name, size.label("size")).join(
         users, users.c.user_id == collections.c.user_id
     )
 
@@ -50,7 +51,7 @@ def _collection(r: Any) -> Collection:
     return Collection(
         r.collection_id,
         r.user_id,
-        r.display_name or r.email.split("@", 1)[0],
+        r.display_name or public_name(r.handle, r.user_id),
         r.name,
         r.description,
         bool(r.is_public),

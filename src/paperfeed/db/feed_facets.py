@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, select
 
 from paperfeed.db.schema import feed_entries, papers, users
+from paperfeed.db.users import public_name
 from paperfeed.models import PaperStatus
 
 
@@ -35,14 +36,17 @@ def featurings(conn: Connection, paper_ids: Sequence[str]) -> dict[str, Featured
                 feed_entries.c.day,
                 feed_entries.c.source,
                 users.c.display_name,
-                users.c.email,
+                users.c.handle,
+                users.c.user_id,
             )
             .outerjoin(users, users.c.user_id == feed_entries.c.featured_by)
             .where(feed_entries.c.paper_id.in_(chunk))
             .order_by(feed_entries.c.day)
         )
         for row in conn.execute(query):  # later days overwrite earlier ones
-            name = row.display_name or (row.email.split("@", 1)[0] if row.email else None)
+            name = row.display_name or (
+                public_name(row.handle, row.user_id) if row.user_id is not None else None
+            )
             found[row.paper_id] = Featured(row.day, row.source, name)
     return found
 

@@ -35,6 +35,13 @@ class JobRun:
     def done(self) -> bool:
         return self.state == "done"
 
+    @property
+    def duration(self) -> dt.timedelta | None:
+        """How long the latest attempt took (None while it runs)."""
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
 
 def _run(row: Any) -> JobRun:
     return JobRun(

@@ -76,8 +76,17 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("display_name", String(200), nullable=True),
     Column("role", String(16), nullable=False, server_default="member"),
+    Column(
+        "handle",
+        String(32),
+        nullable=True,
+        comment="@handle in mentions, lower case (m018); made at sign-up from the address",
+    ),
     Column("created_at", DateTime, nullable=False),
 )
+
+# Unique, as an index: SQLite adds it to an existing table without copying the table (m018).
+Index("ix_users_handle", users.c.handle, unique=True)
 
 feed_entries = Table(
     "feed_entries",
@@ -213,6 +222,22 @@ comments = Table(
         Integer,
         ForeignKey("users.user_id", ondelete="SET NULL"),
         nullable=True,
+    ),
+    # No foreign key: SQLite adds one to an existing table only by copying the table, and
+    # dropping the old copy would cascade. The service keeps it right (a reply's parent is a
+    # comment of the same paper), and a parent that is gone leaves its replies at the top.
+    Column(
+        "parent_id",
+        Integer,
+        nullable=True,
+        index=True,
+        comment="the comment this one replies to (m018; no foreign key, see db/schema.py)",
+    ),
+    Column(
+        "deleted_at",
+        DateTime,
+        nullable=True,
+        comment="deleted by its author while it had replies: kept blank so they keep their place",
     ),
 )
 
@@ -615,6 +640,188 @@ hf_papers = Table(
     Column("ai_summary", Text, nullable=True),
     Column("ai_keywords", JSON, nullable=True, comment="a list of keywords"),
     Column("updated_at", DateTime, nullable=False),
+)
+
+# --- wt-talk ---
+# Conversation (m018): comments.parent_id and users.handle above, then mentions, notifications,
+# their mail ledger, members' notification settings and reports on comments (docs/web.md).
+comment_mentions = Table(
+    "comment_mentions",
+    metadata,
+    Column(
+        "comment_id",
+        Integer,
+        ForeignKey("comments.comment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("handle", String(32), nullable=False, comment="the @handle as written in the comment"),
+)
+
+notification_mails = Table(
+    "notification_mails",
+    metadata,
+    Column("mail_id", Integer, primary_key=True, autoincrement=True),
+    _owner(),
+    Column(
+        "state",
+        String(16),
+        nullable=False,
+        comment="pending, claimed, sending, sent, deferred, failed, skipped, unknown",
+    ),
+    Column("message_id", String(255), nullable=False, unique=True, comment="fixed at creation"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=True, comment="deferred mails wait until then"),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", DateTime, nullable=True, comment="a claim past it may be taken over"),
+    Column("last_code", Integer, nullable=True, comment="last SMTP reply code"),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("finished_at", DateTime, nullable=True),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", Integer, primary_key=True, autoincrement=True),
+    _owner(),
+    Column("kind", String(16), nullable=False, comment="reply, mention or activity"),
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "comment_id",
+        Integer,
+        ForeignKey("comments.comment_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "actor_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="who wrote the comment",
+    ),
+    Column("created_at", DateTime, nullable=False),
+    Column("read_at", DateTime, nullable=True),
+    Column(
+        "mail_id",
+        Integer,
+        ForeignKey("notification_mails.mail_id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+        comment="the mail that carries it; None: not (yet) mailed",
+    ),
+    UniqueConstraint("user_id", "comment_id", name="uq_notifications_user_id_comment_id"),
+)
+
+notification_settings = Table(
+    "notification_settings",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("email", Boolean, nullable=False, comment="mail notifications (off by default)"),
+    Column(
+        "email_since", DateTime, nullable=True, comment="only notifications after it are mailed"
+    ),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "comment_id",
+        Integer,
+        ForeignKey("comments.comment_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    _owner(),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("resolved_at", DateTime, nullable=True, comment="None: open, in the curators' queue"),
+    Column(
+        "resolved_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    Column("resolution", String(16), nullable=True, comment="hidden or dismissed"),
+    UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_comment_id_user_id"),
+)
+
+# --- wt-authors ---
+# Authors (m019): each name on each paper with its bucket (folded family name + first initial,
+# author_names.py), filled lazily from papers.modified_at (never by the import itself); members'
+# follows of an author key; claims of an author key, decided by a curator.
+author_papers = Table(
+    "author_papers",
+    metadata,
+    Column(
+        "paper_id",
+        String(64),
+        ForeignKey("papers.paper_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, comment="0 for the first author"),
+    Column("bucket", String(128), nullable=False, index=True, comment="family name + initial"),
+    Column("name_key", String(128), nullable=False, comment="family name + given name"),
+    Column("name", String(300), nullable=False, comment="the name as the paper writes it"),
+)
+
+author_follows = Table(
+    "author_follows",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("author_key", String(128), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_author_follows_author_key", "author_key"),
+)
+
+author_claims = Table(
+    "author_claims",
+    metadata,
+    Column("claim_id", Integer, primary_key=True, autoincrement=True),
+    Column("author_key", String(128), nullable=False, index=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("users.user_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("status", String(16), nullable=False, comment="pending, approved or refused"),
+    Column("note", Text, nullable=True, comment="what the member says to the curator"),
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime, nullable=True),
+    Column(
+        "decided_by",
+        Integer,
+        ForeignKey("users.user_id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the curator",
+    ),
 )
 
 # --- wt-topics ---

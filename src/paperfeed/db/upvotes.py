@@ -97,7 +97,11 @@ def card_stats(
             readers[pid] = int(count)
         for pid, count in conn.execute(
             select(comments.c.paper_id, func.count())
-            .where(comments.c.paper_id.in_(chunk), comments.c.hidden_at.is_(None))
+            .where(
+                comments.c.paper_id.in_(chunk),
+                comments.c.hidden_at.is_(None),
+                comments.c.deleted_at.is_(None),
+            )
             .group_by(comments.c.paper_id)
         ):
             counted[pid] = int(count)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from paperfeed.addresses import InvalidAddress, normalize_address
 from paperfeed.db.schema import users, utc_now
+from paperfeed.handles import derive_handle
 
 
 class Role(StrEnum):
@@ -39,11 +41,13 @@ class User:
     display_name: str | None
     role: Role
     created_at: dt.datetime
+    handle: str | None = None
 
     @property
     def name(self) -> str:
-        """How the user is shown to others: the display name, else the part before the @."""
-        return self.display_name or self.email.split("@", 1)[0]
+        """How the user is shown to others: the display name, else the @handle (never a part
+        of the address)."""
+        return self.display_name or public_name(self.handle, self.user_id)
 
     def can(self, role: Role) -> bool:
         """Whether this user has `role` or a higher one."""
@@ -56,7 +60,13 @@ def user_from_row(row: Any) -> User:
         role = Role(row.role)
     except ValueError:  # an unknown role grants nothing
         role = Role.MEMBER
-    return User(row.user_id, row.email, row.display_name, role, row.created_at)
+    return User(row.user_id, row.email, row.display_name, role, row.created_at, row.handle)
+
+
+def public_name(handle: str | None, user_id: int) -> str:
+    """The name of a member without a display name: their handle (every member made since
+    m018 has one), else "member N"."""
+    return handle or f"member {user_id}"
 
 
 def get_user(conn: Connection, user_id: int) -> User | None:
@@ -83,7 +93,10 @@ def get_or_create_user(conn: Connection, address: str) -> User:
     existing = get_user_by_email(conn, email)
     if existing is not None:
         return existing
-    conn.execute(insert(users).values(email=email, role=Role.MEMBER, created_at=utc_now()))
+    handle = derive_handle(email, lambda h: handle_taken(conn, h))
+    conn.execute(
+        insert(users).values(email=email, role=Role.MEMBER, created_at=utc_now(), handle=handle)
+    )
     created = get_user_by_email(conn, email)
     assert created is not None
     return created
@@ -101,3 +114,34 @@ def set_role(conn: Connection, user_id: int, role: Role) -> bool:
 
 def set_display_name(conn: Connection, user_id: int, name: str | None) -> None:
     conn.execute(update(users).where(users.c.user_id == user_id).values(display_name=name))
+
+
+def handle_taken(conn: Connection, handle: str, *, besides: int | None = None) -> bool:
+    """Whether a member (other than `besides`) has this handle."""
+    query = select(func.count()).select_from(users).where(users.c.handle == handle.lower())
+    if besides is not None:
+        query = query.where(users.c.user_id != besides)
+    return bool(conn.scalar(query))
+
+
+def get_user_by_handle(conn: Connection, handle: str) -> User | None:
+    row = conn.execute(select(users).where(users.c.handle == handle.lower())).first()
+    return user_from_row(row) if row else None
+
+
+def users_by_handles(conn: Connection, handles: list[str]) -> dict[str, User]:
+    """The members with these handles (lower case), by handle."""
+    if not handles:
+        return {}
+    rows = conn.execute(select(users).where(users.c.handle.in_([h.lower() for h in handles])))
+    return {row.handle: user_from_row(row) for row in rows}
+
+
+def set_handle(conn: Connection, user_id: int, handle: str) -> bool:
+    """Give a member a handle; False if another member has it (the unique index decides)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(update(users).where(users.c.user_id == user_id).values(handle=handle))
+    except IntegrityError:
+        return False
+    return True

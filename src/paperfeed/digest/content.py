@@ -90,9 +90,9 @@ class RecommendPicks:
         limit = min(limit, self.most)
         if subscriber.user_id is None or limit <= 0:
             return []
+        # Without vectors (pool None) the model ranks nothing, but followed authors' new
+        # papers still come from recommend().
         pool, papers = self._window_of(since, until)
-        if pool is None:
-            return []
         found = recommend(
             self.db,
             search_index=self.search_index(),

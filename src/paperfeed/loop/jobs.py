@@ -1,6 +1,8 @@
-"""The daily loop's jobs, each run for one period (the listing day, the digest's day, or the
-UTC day for stars): fetch the listing, embed and index it, apply the feature policy, send the
-digests, count the stars of the GitHub repositories papers link to.
+"""The daily loop's jobs, each run for one period (the listing day, the digest's day, the UTC
+day for stars and the Hugging Face mirror, a slot of minutes for notification mail): fetch the
+listing, embed and index it, apply the feature policy, send the digests, count the stars of the
+GitHub repositories papers link to, mirror a Hugging Face compatible hub's daily papers, mail
+members their notifications.
 
 Each returns the counts recorded with its run; `NotYet` means "nothing yet, look again later".
 """
@@ -13,21 +15,25 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
+from paperfeed.community.notification_mail import send_notification_mails
 from paperfeed.db.announcements import Announcement, featured_on, record_announcements
 from paperfeed.db.keyphrases import papers_lacking_keyphrases
 from paperfeed.db.links import record_stars, repos_to_check
+from paperfeed.db.notifications import mail_waiting
 from paperfeed.db.papers import upsert_papers
 from paperfeed.digest.policy import DeliveryPolicy
 from paperfeed.digest.service import DigestParts, run_schedule_once
 from paperfeed.ingest._http import Clock as PoliteClock
 from paperfeed.ingest.arxiv_listing import Clock as HttpClock
 from paperfeed.ingest.arxiv_listing import ListedPaper, ListingNotReady, fetch_day_listings
+from paperfeed.ingest.base import run_ingest
 from paperfeed.ingest.github_stars import (
     ALLOWED_GITHUB_HOSTS,
     RateLimitSpent,
     StarCount,
     count_stars,
 )
+from paperfeed.ingest.hf_daily import HfDailyApiSource
 from paperfeed.loop.feature import Policy, apply_policy
 from paperfeed.search.index import contract_of
 from paperfeed.search.indexer import embed_papers, keyphrase_papers
@@ -209,3 +215,46 @@ def refresh_stars(
             record_stars(conn, answer.url, stars=answer.stars, etag=answer.etag, now=stamp)
         counts[answer.state] += 1
     return counts
+
+
+def mirror_hf_daily(
+    parts: DigestParts, *, day: dt.date, http_clock: PoliteClock | None = None
+) -> dict[str, Any]:
+    """Read the `hf_mirror_days` days before `day` from `hf_api_url`'s /api/daily_papers and
+    store them as `paperfeed ingest hf-daily --since` does (each paper featured on its day with
+    its upvotes; a later run only raises them). The new papers are embedded by the worker's
+    pass after the jobs (the stragglers), so they are searchable by the pass's end."""
+    settings = parts.settings
+    since = day - dt.timedelta(days=settings.hf_mirror_days)
+    until = day - dt.timedelta(days=1)
+    source = HfDailyApiSource(settings=settings, since=since, until=until, clock=http_clock)
+    summary = run_ingest(parts.db, source)
+    for item in summary.rejected:
+        log.warning("%s: %s", item.location, item.reason)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "imported": summary.imported,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "featured": summary.featured,
+        "rejected": len(summary.rejected),
+    }
+
+
+def notify_due(parts: DigestParts, *, now: dt.datetime) -> bool:
+    """Whether notification mail waits to be sent (or retried) at `now`."""
+    with parts.db.read() as conn:
+        return mail_waiting(conn, now=now.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def send_notifications(parts: DigestParts, *, now: dt.datetime) -> dict[str, Any]:
+    """Mail members who asked for it their new notifications (community/notification_mail.py)."""
+    senders = parts.senders
+    if senders is None:
+        raise RuntimeError("the hub has no mail senders (Hub builds them from its settings)")
+    naive = now.astimezone(dt.UTC).replace(tzinfo=None)
+    run = send_notification_mails(
+        db=parts.db, senders=senders, settings=parts.settings, now=lambda: naive
+    )
+    return run.counts()

@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import socket
+from collections.abc import Collection
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -37,6 +38,7 @@ from paperfeed.db.jobs import get_run
 from paperfeed.db.queue_schema import QUEUE
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts, due_issues, open_issue_for, send_issue
+from paperfeed.ingest.github_stars import ALLOWED_GITHUB_HOSTS
 from paperfeed.loop.jobs import (
     delivery_policy,
     embed_new,
@@ -44,9 +46,23 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    mirror_hf_daily,
+    notify_due,
+    refresh_stars,
+    send_notifications,
+    stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, Schedule
-from paperfeed.loop.worker import feed_day_open, is_due, run_job
+from paperfeed.loop.schedule import (
+    DIGEST,
+    EMBED,
+    FEATURE,
+    FETCH,
+    HF_MIRROR,
+    NOTIFY,
+    STARS,
+    Schedule,
+)
+from paperfeed.loop.worker import PassClock, feed_day_open, is_due, run_job
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -56,13 +72,15 @@ DELIVER_TASK = "paperfeed.loop.deliver"
 VECTORS_TASK = "paperfeed.loop.embed_missing"
 TICK_TASK = "paperfeed.loop.tick"
 STALLED_TASK = "paperfeed.loop.requeue_stalled"
+NOTIFY_TASK = "paperfeed.loop.notify"
 
 
 def due_jobs(
     parts: DigestParts, *, now: dt.datetime, schedule: Schedule
 ) -> list[tuple[str, dt.date]]:
     """The (job, period) pairs due at `now`: the next step of the listing day's chain
-    (fetch, then embed, then feature), and the digest day's digest once its feed is closed."""
+    (fetch, then embed, then feature), the digest day's digest once its feed is closed, and the
+    UTC day's stars (when repositories are due) and Hugging Face mirror (when it is on)."""
     due: list[tuple[str, dt.date]] = []
     with parts.db.read() as conn:
         if parts.settings.arxiv_categories:
@@ -77,8 +95,15 @@ def due_jobs(
                 break
         digest_day, _fire = schedule.digest_period(now)
         digest = get_run(conn, job=DIGEST, period=digest_day.isoformat())
+        utc_day = now.astimezone(dt.UTC).date()
+        mirror = get_run(conn, job=HF_MIRROR, period=utc_day.isoformat())
+        stars = get_run(conn, job=STARS, period=utc_day.isoformat())
     if is_due(digest, now) and not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         due.append((DIGEST, digest_day))
+    if is_due(stars, now) and stars_due(parts, now=now):
+        due.append((STARS, utc_day))
+    if parts.settings.hf_mirror and is_due(mirror, now):
+        due.append((HF_MIRROR, utc_day))
     return due
 
 
@@ -110,9 +135,16 @@ def defer_due(
         if key not in running and _defer(
             app, RUN_TASK, lock=job, queueing_lock=key,
             job=job, period=period.isoformat(), now=now.isoformat(),
+            queued_at=dt.datetime.now(dt.UTC).isoformat(),
         ):  # fmt: skip
             queued.append(key)
     queued += _defer_unfinished_issues(app, parts)
+    # Notification mail: the ledger keeps each member to one mail per interval, so a tick
+    # may queue it whenever mail waits; one runs at a time.
+    if notify_due(parts, now=now) and _defer(
+        app, NOTIFY_TASK, lock=NOTIFY, queueing_lock=NOTIFY_TASK, now=now.isoformat()
+    ):
+        queued.append(NOTIFY_TASK)
     if parts.embedder is not None and EMBED not in {job for job, _period in due}:
         with parts.db.read() as conn:
             missing = count_vectors(conn, contract=contract_of(parts.embedder)).missing
@@ -185,9 +217,14 @@ def run_queued_job(
     period: dt.date,
     now: dt.datetime,
     schedule: Schedule,
+    stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+    waited: float = 0.0,
 ) -> dict[str, Any]:
     """Run one queued job for its period unless it is done (or its retry is not due yet),
-    record it, and queue what follows it."""
+    record it, and queue what follows it.
+
+    `now` is the moment it was queued for (what is due is decided on it); `waited`, the real
+    seconds it spent in the queue, moves its recorded start and end on from there."""
     with parts.db.read() as conn:
         found = get_run(conn, job=job, period=period.isoformat())
     if found is not None and not is_due(found, now):
@@ -197,9 +234,18 @@ def run_queued_job(
         EMBED: lambda: embed_new(parts),
         FEATURE: lambda: feature_day(parts, day=period, now=now),
         DIGEST: lambda: queue_digests(app, parts, day=period),
+        HF_MIRROR: lambda: mirror_hf_daily(parts, day=period),
+        STARS: lambda: refresh_stars(parts, now=now, allowed_hosts=stars_hosts),
     }
+    clock = PassClock(now + dt.timedelta(seconds=max(0.0, waited)))
     outcome = run_job(
-        parts, job=job, period=period, now=now, schedule=schedule, action=actions[job]
+        parts,
+        job=job,
+        period=period,
+        now=now,
+        schedule=schedule,
+        action=actions[job],
+        clock=clock,
     )
     if outcome.state == "done":
         defer_due(app, parts, now=now, schedule=schedule)
@@ -232,11 +278,18 @@ def _every(seconds: float) -> str:
     return f"* * * * * */{step}"
 
 
-def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) -> App:
+def build_app(
+    parts: DigestParts,
+    *,
+    tick: bool = True,
+    requeue: bool = True,
+    stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+) -> App:
     """The Procrastinate app of this store, its tasks bound to `parts`.
 
     `tick=False` leaves the schedule's periodic deferral out (`--once`, and tests that drive
-    `defer_due` on a fake clock); `requeue=False` leaves out the periodic stalled-job check.
+    `defer_due` on a fake clock); `requeue=False` leaves out the periodic stalled-job check;
+    `stars_hosts` is the stars job's host allowlist (tests: a fake GitHub on loopback).
     """
     settings = parts.settings
     schedule = Schedule.from_settings(settings)
@@ -248,7 +301,11 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
     )
 
     @app.task(name=RUN_TASK, queue=QUEUE)
-    def run(job: str, period: str, now: str) -> dict[str, Any]:
+    def run(job: str, period: str, now: str, queued_at: str | None = None) -> dict[str, Any]:
+        waited = 0.0
+        if queued_at is not None:  # real seconds in the queue (the workers' clocks, NTP)
+            since = dt.datetime.fromisoformat(queued_at)
+            waited = (dt.datetime.now(dt.UTC) - since).total_seconds()
         return run_queued_job(
             app,
             parts,
@@ -256,12 +313,18 @@ def build_app(parts: DigestParts, *, tick: bool = True, requeue: bool = True) ->
             period=dt.date.fromisoformat(period),
             now=dt.datetime.fromisoformat(now),
             schedule=schedule,
+            stars_hosts=stars_hosts,
+            waited=waited,
         )
 
     @app.task(name=DELIVER_TASK, queue=QUEUE)
     def deliver(kind: str, period: str, part: int) -> dict[str, int]:
         report = send_issue(parts, kind=kind, period=dt.date.fromisoformat(period), policy=policy)
         return {"part": part, "sent": report.sent, "deferred": report.deferred}
+
+    @app.task(name=NOTIFY_TASK, queue=QUEUE)
+    def notify(now: str) -> dict[str, Any]:
+        return send_notifications(parts, now=dt.datetime.fromisoformat(now))
 
     @app.task(name=VECTORS_TASK, queue=QUEUE)
     def embed_missing() -> dict[str, Any]:
@@ -294,12 +357,13 @@ def run_queue_worker(
     wait: bool = True,
     name: str | None = None,
     keep_jobs: bool = False,
+    stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
 ) -> None:
     """Run one Procrastinate worker on this store's queue until stopped (SIGINT, SIGTERM; with
     `wait=False`, until it finds no job). `concurrency` jobs run at a time, in threads.
     Succeeded jobs leave the queue's tables unless `keep_jobs` (their history is `job_runs`)."""
     settings = parts.settings
-    app = build_app(parts, tick=tick, requeue=requeue)
+    app = build_app(parts, tick=tick, requeue=requeue, stars_hosts=stars_hosts)
     app.run_worker(
         queues=[QUEUE],
         concurrency=concurrency,
@@ -313,7 +377,11 @@ def run_queue_worker(
 
 
 def run_queue_until_empty(
-    parts: DigestParts, *, concurrency: int = 1, keep_jobs: bool = False
+    parts: DigestParts,
+    *,
+    concurrency: int = 1,
+    keep_jobs: bool = False,
+    stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
 ) -> None:
     """Run the queue's jobs here until none waits, those that jobs queue on the way included
     (`paperfeed worker --once`); no periodic task."""
@@ -326,6 +394,7 @@ def run_queue_until_empty(
             requeue=False,
             wait=False,
             keep_jobs=keep_jobs,
+            stars_hosts=stars_hosts,
         )
         with app.open():
             waiting = app.job_manager.list_jobs(queue=QUEUE, status=Status.TODO.value)

@@ -17,7 +17,10 @@ from paperfeed.settings import Settings
 FETCH, EMBED, FEATURE, DIGEST = "fetch", "embed", "feature", "digest"
 JOBS = (FETCH, EMBED, FEATURE, DIGEST)
 STARS = "stars"  # once a UTC day when repositories are due (loop/jobs.py: refresh_stars)
-ALL_JOBS = (*JOBS, STARS)
+HF_MIRROR = "hf_mirror"  # once a UTC day when PAPERFEED_HF_MIRROR is on (jobs: mirror_hf_daily)
+# Notification mail: once per slot of PAPERFEED_NOTIFY_MAIL_EVERY_MINUTES, when mail waits.
+NOTIFY = "notify"
+ALL_JOBS = (*JOBS, STARS, HF_MIRROR, NOTIFY)
 _MINUTE = dt.timedelta(minutes=1)
 
 
@@ -54,6 +57,15 @@ class Recurrence:
         local = _aware(now).astimezone(ZoneInfo(self.zone))
         found: dt.datetime = croniter(self.cron, local).get_next(dt.datetime)
         return found
+
+
+def notify_slot(now: dt.datetime, minutes: float) -> dt.datetime:
+    """The start of the notification-mail slot `now` falls in (naive UTC, whole minutes), the
+    period its job run is recorded under."""
+    utc = _aware(now).astimezone(dt.UTC).replace(tzinfo=None)
+    width = max(1, round(minutes))
+    minute = (utc.hour * 60 + utc.minute) // width * width
+    return utc.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(minutes=minute)
 
 
 def announcement_day(fire: dt.datetime) -> dt.date:

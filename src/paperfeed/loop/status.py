@@ -1,6 +1,10 @@
 """How the daily loop stands: each job's last and next run, the lag behind arXiv, papers
 without vectors, and whether the store, the indexes and the schedule are healthy.
 
+The four announcement jobs come first (their current periods), then the daily-once jobs where
+they are on: `stars` (when `github_stars_per_run` > 0) and `hf_mirror` (when `hf_mirror`), due
+each UTC day at 00:00 (stars only while a repository's count is stale).
+
 What `paperfeed status` prints and `/healthz` answers. A schedule is stale when a job was due
 more than `schedule_grace_minutes` ago and no worker has touched it.
 """
@@ -14,12 +18,13 @@ from typing import Any
 from sqlalchemy import text
 
 from paperfeed.db.announcements import latest_announcement_day
-from paperfeed.db.jobs import JobRun, get_run
+from paperfeed.db.jobs import JobRun, get_run, latest_runs
 from paperfeed.db.migrate import current_revision, head_revision
 from paperfeed.db.queue_schema import queue_counts
 from paperfeed.db.vectors import count_vectors
 from paperfeed.digest.service import DigestParts
-from paperfeed.loop.schedule import DIGEST, EMBED, FETCH, JOBS, Schedule
+from paperfeed.loop.jobs import stars_due
+from paperfeed.loop.schedule import DIGEST, EMBED, FETCH, HF_MIRROR, JOBS, STARS, Schedule
 from paperfeed.loop.worker import feed_day_open
 from paperfeed.search.index import contract_of
 
@@ -92,12 +97,32 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def duration_text(run: JobRun) -> str:
+    """How long a run took, for people: `0.42 s`, `12.3 s`, `4 min 05 s`, `2 h 03 min`."""
+    took = run.duration
+    if took is None:
+        return ""
+    seconds = took.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def _run_json(run: JobRun) -> dict[str, Any]:
+    duration = run.duration
     return {
+        "period": run.period,
         "state": run.state,
         "attempt": run.attempt,
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
+        "duration_s": round(duration.total_seconds(), 3) if duration is not None else None,
         "next_attempt_at": _iso(run.next_attempt_at),
         "counts": run.counts,
         "error": run.error,
@@ -167,6 +192,7 @@ def loop_status(parts: DigestParts, *, now: dt.datetime) -> LoopStatus:
             if before is not None and before.done and before.finished_at is not None:
                 late = _late(run, due_at=_utc(before.finished_at), now=now, grace=schedule.grace)
         jobs.append(JobStatus(job, day.isoformat(), run, fires[job], late))
+    jobs += _daily_jobs(parts, now=now, grace=schedule.grace)
     for status in jobs:
         if status.late:
             problems.append(f"schedule: {status.job} {status.period} is overdue (no worker?)")
@@ -194,6 +220,44 @@ def loop_status(parts: DigestParts, *, now: dt.datetime) -> LoopStatus:
         problems=problems,
         queue=_queue(parts),
     )
+
+
+def _daily_jobs(parts: DigestParts, *, now: dt.datetime, grace: dt.timedelta) -> list[JobStatus]:
+    """The daily-once jobs that are on: today's (UTC) period, the job's latest run (today's, or
+    an earlier day's when none ran today), and when it is next due: now (since 00:00 UTC) when
+    it has work today and has not run, its retry time after a retry or failure, else 00:00 UTC
+    tomorrow. Late like the others when due longer than `grace` with no worker touching it:
+    the mirror from 00:00 UTC, either after a retry or failure left waiting."""
+    settings = parts.settings
+    wanted = [
+        job
+        for job, on in ((STARS, settings.github_stars_per_run > 0), (HF_MIRROR, settings.hf_mirror))
+        if on
+    ]
+    if not wanted:
+        return []
+    day = now.astimezone(dt.UTC).date()
+    midnight = dt.datetime.combine(day, dt.time(), dt.UTC)
+    tomorrow = midnight + dt.timedelta(days=1)
+    with parts.db.read() as conn:
+        today = {job: get_run(conn, job=job, period=day.isoformat()) for job in wanted}
+        latest = latest_runs(conn)
+    found = []
+    for job in wanted:
+        run = today[job]
+        next_at, late = tomorrow, False
+        if run is None:
+            if job == HF_MIRROR:
+                next_at, late = midnight, _late(None, due_at=midnight, now=now, grace=grace)
+            elif stars_due(parts, now=now):
+                # A count goes stale, or a paper brings a new repository, at any time of day:
+                # when it became due is unknown, so only a retry left waiting makes it late.
+                next_at = midnight
+        elif run.state in ("retry", "failed") and run.next_attempt_at is not None:
+            next_at = _utc(run.next_attempt_at)
+            late = _late(run, due_at=midnight, now=now, grace=grace)
+        found.append(JobStatus(job, day.isoformat(), run or latest.get(job), next_at, late))
+    return found
 
 
 def _queue(parts: DigestParts) -> dict[str, int] | None:

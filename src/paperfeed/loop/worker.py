@@ -33,11 +33,24 @@ from paperfeed.loop.jobs import (
     fetch_day,
     keyphrase_pending,
     keyphrases_pending,
+    mirror_hf_daily,
+    notify_due,
     refresh_stars,
     send_digests,
+    send_notifications,
     stars_due,
 )
-from paperfeed.loop.schedule import DIGEST, EMBED, FEATURE, FETCH, STARS, Schedule
+from paperfeed.loop.schedule import (
+    DIGEST,
+    EMBED,
+    FEATURE,
+    FETCH,
+    HF_MIRROR,
+    NOTIFY,
+    STARS,
+    Schedule,
+    notify_slot,
+)
 from paperfeed.search.index import contract_of
 
 log = logging.getLogger(__name__)
@@ -103,6 +116,21 @@ def is_due(run: JobRun | None, now: dt.datetime) -> bool:
     return run.next_attempt_at is None or run.next_attempt_at <= _naive(now)
 
 
+class PassClock:
+    """A pass's clock: `now` (the worker's clock, fake in tests) decides what is due, and a
+    monotonic clock moves it on while the pass runs, so a run's start and end are when it
+    really started and ended on the worker's clock and its duration is real on a fake clock
+    too. Retry times are counted from `now`, so the schedule stays deterministic."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self._started = time.monotonic()
+
+    def at(self) -> dt.datetime:
+        """`now` plus the time that has really passed since this clock was made."""
+        return self.now + dt.timedelta(seconds=time.monotonic() - self._started)
+
+
 def run_job(
     parts: DigestParts,
     *,
@@ -111,11 +139,16 @@ def run_job(
     now: dt.datetime,
     schedule: Schedule,
     action: Callable[[], dict[str, Any]],
+    clock: PassClock | None = None,
 ) -> Outcome:
-    """Run one job for one period and record the attempt: done, retry (NotYet) or failed."""
+    """Run one job for one period and record the attempt: done, retry (NotYet) or failed.
+
+    The run's start and end come from `clock` (a pass's clock: `now` moved on by the time
+    really spent since the pass began); its retry time from `now`."""
+    clock = clock or PassClock(now)
     key = period.isoformat()
     with parts.db.write() as conn:
-        attempt = start_run(conn, job=job, period=key, now=_naive(now))
+        attempt = start_run(conn, job=job, period=key, now=_naive(clock.at()))
     state, counts, error, retry_at = "done", None, None, None
     try:
         counts = action()
@@ -132,7 +165,7 @@ def run_job(
             job=job,
             period=key,
             state=state,
-            now=_naive(now),
+            now=_naive(clock.at()),
             counts=counts,
             error=error,
             next_attempt_at=retry_at,
@@ -163,12 +196,15 @@ def run_due(
     http_clock: HttpClock | None = None,
     stars_clock: PoliteClock | None = None,
     stars_hosts: Collection[str] = ALLOWED_GITHUB_HOSTS,
+    hf_clock: PoliteClock | None = None,
 ) -> Pass:
     """Run every job due at `now`, in order: fetch → embed → feature (the listing day), then
     the digests of the digest day once that day's feed is closed, then the stars of the
-    GitHub repositories due (once a UTC day)."""
+    GitHub repositories due and the Hugging Face mirror when it is on (each once a UTC day),
+    then notification mail (once a slot of `notify_mail_every_minutes`, when any waits)."""
     schedule = schedule or Schedule.from_settings(parts.settings)
     done = Pass()
+    clock = PassClock(now)
 
     def run(job: str, period: dt.date, action: Callable[[], dict[str, Any]]) -> bool:
         with parts.db.read() as conn:
@@ -177,7 +213,9 @@ def run_due(
             return True
         if not is_due(found, now):
             return False
-        outcome = run_job(parts, job=job, period=period, now=now, schedule=schedule, action=action)
+        outcome = run_job(
+            parts, job=job, period=period, now=now, schedule=schedule, action=action, clock=clock
+        )
         done.outcomes.append(outcome)
         return outcome.state == "done"
 
@@ -193,15 +231,20 @@ def run_due(
     digest_day, _fire = schedule.digest_period(now)
     if not feed_day_open(parts, schedule=schedule, day=digest_day, now=now):
         run(DIGEST, digest_day, lambda: send_digests(parts, day=digest_day))
-    stars_day = now.astimezone(dt.UTC).date()
+    utc_day = now.astimezone(dt.UTC).date()
     if stars_due(parts, now=now):
         run(
             STARS,
-            stars_day,
+            utc_day,
             lambda: refresh_stars(
                 parts, now=now, http_clock=stars_clock, allowed_hosts=stars_hosts
             ),
         )
+    if parts.settings.hf_mirror:
+        run(HF_MIRROR, utc_day, lambda: mirror_hf_daily(parts, day=utc_day, http_clock=hf_clock))
+    if notify_due(parts, now=now):
+        slot = notify_slot(now, parts.settings.notify_mail_every_minutes)
+        run(NOTIFY, slot, lambda: send_notifications(parts, now=now))
     _finish_open_issues(parts)
     _embed_stragglers(parts)
     if keyphrases_pending(parts):  # after the digest: keyphrases are not on the day's path

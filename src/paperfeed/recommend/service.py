@@ -2,8 +2,9 @@
 the page, the API, the private feed and the digest all call.
 
 The evidence comes from the store (`db.reader_signals.reader_evidence`: upvotes, collection items,
-"more like this", "not interested") and the reader's imported library (`recommend.library`:
-its papers and embedded entries become seeds, here, for every caller), the vectors from the
+"more like this", "not interested"), the reader's imported library (`recommend.library`:
+its papers and embedded entries become seeds, here, for every caller) and the authors they
+follow (`community.authors`: their papers of the window come first), the vectors from the
 search index (no model call), and the ranking from `recommend.model`. Callers may add seeds of
 their own (vectors with a reason) as extra positives.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from paperfeed.community.authors import Followed, followed_papers
 from paperfeed.db import Database
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day
@@ -39,6 +41,8 @@ NEAR = 0.55
 # are in it.
 TOPIC_SHARE = 0.3
 MAX_LIMIT = 100
+# The papers of followed authors fill at most this share of a list (the rest is the model's).
+FOLLOW_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +140,10 @@ def recommend(
                 for vector, reason in zip(library.vectors, library.reasons, strict=True)
             ),
         ]
+    # The new papers of the authors the reader follows come first, and teach the model too.
+    followed = followed_papers(db=db, user_id=user_id, since=since, until=until) if limit else []
     # The reader's chosen categories and saved searches (recommend/topics.py).
-    alone = not (positives or seeds)
+    alone = not (positives or seeds or followed)
     their_topics = (
         reader_topic_signals(
             db, search_index, embedder, user_id=user_id, since=since, until=until, alone=alone
@@ -148,9 +154,72 @@ def recommend(
     if their_topics is not None:
         seeds = [*seeds, *(Seed(v, reason, w) for v, reason, w in their_topics.seeds)]
         topics = [*topics, *their_topics.categories]
-    if limit == 0 or not (positives or seeds):
+    if limit == 0 or not (positives or seeds or followed):
         return []
-    if pool is None or (pool.since, pool.until) != (since, until):
+    shown_followed = followed[: max(1, int(limit * FOLLOW_SHARE))]
+    signalled = {e.paper_id for e in evidence}
+    if library is not None:
+        signalled.update(library.paper_ids)  # the reader has these already
+    model_picks = _model_picks(
+        search_index,
+        evidence=evidence,
+        positives=positives,
+        seeds=[*seeds, *_follow_seeds(search_index, followed)],
+        exclude={
+            *signalled,
+            *(f.paper_id for f in shown_followed),
+            # A cold start from categories alone shows only those.
+            *(their_topics.outside(search_index, since, until) if their_topics else ()),
+        },
+        mine=list(library.paper_ids) if library is not None else [],
+        topics=topics,
+        pool=pool if pool is not None and (pool.since, pool.until) == (since, until) else None,
+        since=since,
+        until=until,
+        limit=limit - len(shown_followed),
+    )
+    if their_topics is not None:
+        model_picks = their_topics.explained(model_picks, search_index)
+    top = max((p.score for p in model_picks), default=0.0)
+    first = [
+        Pick(f.paper_id, top + len(shown_followed) - i, f"you follow {f.author}")
+        for i, f in enumerate(shown_followed)
+        if f.paper_id not in signalled
+    ]
+    return [*first, *model_picks][:limit]
+
+
+def _follow_seeds(search_index: SearchIndex, followed: Sequence[Followed]) -> list[Seed]:
+    """The followed authors' papers of the window as positives, near ones explained by them."""
+    vectors = search_index.vectors
+    if not followed or vectors is None:
+        return []
+    author_of = {f.paper_id: f.author for f in followed}
+    found, matrix = vectors.vectors_of(list(author_of))
+    return [
+        Seed(row, f"near the papers of {author_of[pid]}, whom you follow")
+        for pid, row in zip(found, matrix, strict=True)
+    ]
+
+
+def _model_picks(
+    search_index: SearchIndex,
+    *,
+    evidence: Sequence[Evidence],
+    positives: Sequence[Evidence],
+    seeds: Sequence[Seed],
+    exclude: set[str],
+    mine: list[str],
+    topics: Sequence[str],
+    pool: WindowPool | None,
+    since: dt.date,
+    until: dt.date | None,
+    limit: int,
+) -> list[Pick]:
+    """The model's picks: a classifier of the reader's evidence and seeds over the window."""
+    if limit <= 0 or not (positives or seeds):
+        return []
+    if pool is None:
         pool = window_pool(search_index, since=since, until=until)
     if pool is None or search_index.vectors is None:
         return []
@@ -170,18 +239,13 @@ def recommend(
     if len(matrix) == 0:
         return []
     row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
-    signalled = {e.paper_id for e in evidence}
-    if library is not None:
-        signalled.update(library.paper_ids)  # the reader has these already
-    exclude = np.array([row_of[p] for p in signalled if p in row_of], dtype=np.int64)
-    if their_topics is not None:  # a cold start from categories alone shows only those
-        outside = their_topics.outside(pool.pool.ids, pool.categories)
-        exclude = np.union1d(exclude, outside).astype(np.int64)
-    reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude)
+    rows = np.array([row_of[p] for p in exclude if p in row_of], dtype=np.int64)
+    reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, rows)
     [ranked] = rank_readers(pool.pool, [reader], limit=limit)
     facets = search_index.facets
-    mine = [*found, *(library.paper_ids if library is not None else ())]
-    learnt = reader_topics([f.categories for pid in mine if (f := facets.get(pid)) is not None])
+    learnt = reader_topics(
+        [f.categories for pid in [*found, *mine] if (f := facets.get(pid)) is not None]
+    )
     chosen = list(dict.fromkeys([*topics, *learnt]))
     picks = []
     for row, score, nearest, cosine in zip(
@@ -195,7 +259,7 @@ def recommend(
             if topic is not None:
                 reason = f"matches your topic {topic}"
         picks.append(Pick(paper_id, float(score), reason))
-    return their_topics.explained(picks, pool.categories) if their_topics is not None else picks
+    return picks
 
 
 # The window the page, the API and the private feed rank: the week up to the latest feed day.

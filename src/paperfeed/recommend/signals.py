@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from paperfeed.community.authors import has_follows
 from paperfeed.db import Database
 from paperfeed.db import reader_signals as store
 from paperfeed.db.library import has_library
@@ -43,13 +44,16 @@ def card_signals(*, db: Database, user_id: int, paper_ids: list[str]) -> dict[st
 
 def has_signals(*, db: Database, user_id: int) -> bool:
     """Whether For you has anything to learn from (a positive signal of the reader's, an
-    imported library with an entry that counts, or a chosen category or saved search)."""
+    imported library with an entry that counts, a chosen category or saved search, or a
+    followed author)."""
     with db.read() as conn:
-        return (
+        if (
             store.has_evidence(conn, user_id=user_id)
             or has_library(conn, user_id=user_id)
             or has_topics(conn, user_id=user_id)
-        )
+        ):
+            return True
+    return has_follows(db=db, user_id=user_id)
 
 
 def new_feed_token(*, db: Database, user_id: int) -> str:

@@ -26,7 +26,7 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -204,28 +204,29 @@ class TopicSignals:
     categories: tuple[str, ...]
     only: frozenset[str] | None = None
 
-    def outside(self, ids: Sequence[str], categories: Mapping[str, frozenset[str]]) -> list[int]:
-        """The rows of `ids` a cold start does not show: papers in none of the chosen
-        categories, those without categories (imported so) aside ([] when the reader has other
-        signals: categories are never a filter then)."""
+    def outside(self, search_index: SearchIndex, since: dt.date, until: dt.date | None) -> set[str]:
+        """The window's papers a cold start does not show: those in none of the chosen
+        categories, papers without categories (imported so) aside (none when the reader has
+        other signals: categories are never a filter then)."""
         if self.only is None:
-            return []
-        outside = []
-        for row, pid in enumerate(ids):
-            theirs = categories.get(pid, frozenset())
-            if theirs and not theirs & self.only:
-                outside.append(row)
+            return set()
+        facets = search_index.facets
+        outside = set()
+        for pid in search_index.allowed_ids(since=since, until=until, categories=None) or ():
+            theirs = facets.get(pid)
+            if theirs is not None and theirs.categories and not theirs.categories & self.only:
+                outside.add(pid)
         return outside
 
-    def explained(self, picks: list[Pick], categories: Mapping[str, frozenset[str]]) -> list[Pick]:
+    def explained(self, picks: list[Pick], search_index: SearchIndex) -> list[Pick]:
         """Picks explained by a category seed name a chosen category the paper is in (the
         nearest category's centroid may be another of the reader's)."""
         seeded = {topic_reason(c) for c in self.categories}
+        facets = search_index.facets
         out = []
         for pick in picks:
-            if pick.reason in seeded:
-                theirs = categories.get(pick.paper_id, frozenset())
-                own = next((c for c in self.categories if c in theirs), None)
+            if pick.reason in seeded and (found := facets.get(pick.paper_id)) is not None:
+                own = next((c for c in self.categories if c in found.categories), None)
                 if own is not None:
                     pick = dataclasses.replace(pick, reason=topic_reason(own))
             out.append(pick)

@@ -433,20 +433,23 @@ class KeywordIndex:
         stems = self._stems
         if len(stems) > DF_CACHE_TERMS:
             stems.clear()
-        counts: dict[str, float] = {}
+        words: dict[str, float] = {}
         for title, abstract, weight in papers:
             for text, times in ((title, 2 * weight), (abstract, weight)):
-                for word in _WORD.findall(text.lower()):
-                    terms = stems.get(word)
-                    if terms is None:
-                        terms = [
-                            t
-                            for t in self._text.analyze(word)
-                            if word not in STOP_WORDS and not _is_initial(t) and not t.isdigit()
-                        ]
-                        stems[word] = terms
-                    for term in terms:
-                        counts[term] = counts.get(term, 0.0) + times
+                for word, n in Counter(_WORD.findall(text.lower())).items():
+                    words[word] = words.get(word, 0.0) + n * times
+        counts: dict[str, float] = {}
+        for word, times in words.items():  # each distinct word analyzed (or looked up) once
+            terms = stems.get(word)
+            if terms is None:
+                terms = [
+                    t
+                    for t in self._text.analyze(word)
+                    if word not in STOP_WORDS and not _is_initial(t) and not t.isdigit()
+                ]
+                stems[word] = terms
+            for term in terms:
+                counts[term] = counts.get(term, 0.0) + times
         scored: list[tuple[float, str, float]] = []
         k3 = QUERY_TF_K3
         for term, count in counts.items():

@@ -25,9 +25,12 @@ from paperfeed.search.hybrid import QueryTooLong
 from paperfeed.web import (
     api,
     api_community,
+    api_conversation,
     api_triage,
+    author_pages,
     category_pages,
     community,
+    conversation,
     digest_pages,
     export,
     feed_pages,
@@ -142,6 +145,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(feed_pages.router)
     app.include_router(trending_pages.router)
+    app.include_router(api_conversation.router)  # before api: /api/papers/{id}/comments
     app.include_router(api.router)
     app.include_router(api.docs_router)
     app.include_router(category_pages.router)  # before feeds: /categories/{name}, not .rss
@@ -149,10 +153,13 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(export.router)
     app.include_router(feeds.router)  # before community: /collections/{id}.rss
     app.include_router(for_you.router)
+    app.include_router(author_pages.router)
+    app.include_router(author_pages.api_router)
     app.include_router(for_you.api_router)
     app.include_router(pages.router)
     app.include_router(sign_in.router)
     app.include_router(community.router)
+    app.include_router(conversation.router)
     app.include_router(submit.router)
     app.include_router(api_community.router)
     app.include_router(api_triage.router)
@@ -179,8 +186,10 @@ def create_app(hub: Hub) -> FastAPI:
         api.router,
         export.api_router,
         api_community.router,
+        api_conversation.router,
         api_triage.router,
         for_you.api_router,
+        author_pages.api_router,
         digest_pages.api_router,
     )
     return app
@@ -202,7 +211,11 @@ community actions (upvotes, submissions, collections, digests) for signed-in rea
 
 _API_TAGS = [
     {"name": "papers", "description": "The feed, trending, search and similar papers. Open."},
-    {"name": "community", "description": "Upvotes, submissions and collections. A token."},
+    {
+        "name": "community",
+        "description": "Upvotes, submissions, collections, comments and notifications. A token "
+        "(reading a paper's comments is open).",
+    },
     {"name": "digest", "description": "Subscribing to the email digest."},
     {"name": "curators", "description": "Triage of the day's listing. A curator's token."},
 ]

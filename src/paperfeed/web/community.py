@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from paperfeed.community import accounts, collections, comments
+from paperfeed.community import accounts, authors, collections, comments, notifications
 from paperfeed.community.accounts import Role, User
 from paperfeed.community.comments import MAX_COMMENT_CHARS, CommentRefused, NoSuchComment
 from paperfeed.community.featuring import feature_paper, today, unfeature_paper
@@ -101,15 +101,21 @@ def post_comment(
     user: CurrentUser,
     paper_id: str,
     body: Annotated[str, Form(max_length=MAX_COMMENT_CHARS * 2)] = "",
+    parent_id: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> Response:
+    """Comment on a paper, or (with `parent_id`) reply to one of its comments."""
     try:
         comment_id = comments.add_comment(
-            db=hub.db, user_id=user.user_id, paper_id=paper_id, body=body
+            db=hub.db, user_id=user.user_id, paper_id=paper_id, body=body, parent_id=parent_id
         )
     except CommentRefused as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     except NoSuchPaper:
         raise _no_paper(paper_id) from None
+    except NoSuchComment:
+        raise HTTPException(
+            status_code=404, detail="That comment is gone; it can no longer be replied to."
+        ) from None
     except RateLimited as exc:
         raise ratelimit.too_many(exc) from None
     return RedirectResponse(f"{paper_url(paper_id)}#comment-{comment_id}", status_code=303)
@@ -410,7 +416,17 @@ def _settings_page(
     request: Request, hub: Hub, user: User, *, new_token: str | None = None, status: int = 200
 ) -> Response:
     tokens = accounts.list_api_tokens(db=hub.db, user_id=user.user_id)
-    context = {"section": "settings", "me_user": user, "tokens": tokens, "new_token": new_token}
+    context = {
+        "section": "settings",
+        "me_user": user,
+        "tokens": tokens,
+        "new_token": new_token,
+        "notify_email": notifications.email_enabled(db=hub.db, user_id=user.user_id),
+        "notify_every": int(hub.settings.notify_mail_every_minutes),
+        "my_authors": authors.my_papers(db=hub.db, user_id=user.user_id),
+        "claims": authors.claims_of(db=hub.db, user_id=user.user_id),
+        "follows": authors.follows(db=hub.db, user_id=user.user_id),
+    }
     return templates.TemplateResponse(
         request, "community/settings.html", context, status_code=status
     )

@@ -10,10 +10,10 @@ of that id under a key kept in the store. A POST, PUT, PATCH or DELETE is refuse
 The token comes from the `csrf_token` form field (urlencoded forms, and multipart forms with a
 file, parsed here by Starlette, up to 1 MiB or a path's `UPLOAD_PATHS` size) or the
 `X-CSRF-Token` header. Exempt (see `CSRF_EXEMPT_PATHS` and docs/web.md): the RFC 8058 one-click
-unsubscribe POST, which mail clients send without cookies; the MCP server at /mcp, whose tools
-only read and never look at cookies; calls with an `Authorization: Bearer` API
-token, which a browser never attaches on its own; and the JSON API under /api/, which
-authenticates by such tokens only. Cookies never sign those requests in
+unsubscribe POSTs (digests, notification mail), which mail clients send without cookies; the
+MCP server at /mcp, whose tools only read and never look at cookies; calls with an
+`Authorization: Bearer` API token, which a browser never attaches on its own; and the JSON
+API under /api/, which authenticates by such tokens only. Cookies never sign those requests in
 (see `auth.optional_user`), so there is nothing for a forged request to ride on.
 """
 
@@ -42,6 +42,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths whose unsafe requests skip the CSRF check, each with its reason (also in docs/web.md).
 CSRF_EXEMPT_PATHS: dict[str, str] = {
     "/digest/unsubscribe": "RFC 8058 one-click unsubscribe: mail clients POST without cookies",
+    "/notifications/unsubscribe": "the same, for notification mail (web/conversation.py)",
     "/mcp": "the MCP server (web/mcp.py): read-only tools that read no cookie",
 }
 # The JSON API authenticates by Bearer token only; cookies never count there (auth.py).

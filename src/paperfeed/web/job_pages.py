@@ -1,5 +1,5 @@
 """`/admin/jobs`: the daily loop's job history for curators and admins, the latest run first,
-with each run's counts and error (`job_runs`, written by `paperfeed worker`).
+with each run's duration, counts and error (`job_runs`, written by `paperfeed worker`).
 
 What `paperfeed status` shows for the current periods, this shows for every period recorded.
 """
@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from paperfeed.db.jobs import STATES, count_runs, list_runs
 from paperfeed.loop.schedule import ALL_JOBS
+from paperfeed.loop.status import duration_text
 from paperfeed.web.auth import Curator
 from paperfeed.web.deps import HubDep
 from paperfeed.web.paging import page_number
@@ -64,6 +65,7 @@ def jobs_page(
     context = {
         "section": "admin",
         "runs": runs,
+        "took": [duration_text(run) for run in runs],
         "total": total,
         "jobs": ALL_JOBS,
         "states": STATES,

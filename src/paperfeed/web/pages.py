@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from paperfeed.citations import bibtex
 from paperfeed.community.links import may_edit_links
 from paperfeed.community.papers import paper_community
+from paperfeed.community.reports import reported_by
 from paperfeed.community.upvotes import card_stats
 from paperfeed.db.feed import days_featured, recent_in_category
 from paperfeed.db.feed_facets import featurings
@@ -80,6 +81,14 @@ def paper(request: Request, hub: HubDep, paper_id: str) -> Response:
         featured=featured,
         keyphrases=phrases,
         from_hf=from_hf,
+    )
+    me = viewer(request)
+    context["reported"] = (
+        reported_by(
+            db=hub.db, user_id=me.user_id, comment_ids=[c.comment_id for c in community.comments]
+        )
+        if me
+        else set()
     )
     context["bibtex"] = bibtex([stored.record])
     context["can_edit_links"] = may_edit_links(db=hub.db, paper_id=paper_id, user=viewer(request))

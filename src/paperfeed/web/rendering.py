@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -13,10 +14,13 @@ import jinja2
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
+from paperfeed.author_names import parse_name
+from paperfeed.community.authors import author_href
 from paperfeed.models import PaperRecord, parse_arxiv_id
 from paperfeed.tex import clean_tex
 from paperfeed.web.assets import STATIC_DIR, asset_globals
 from paperfeed.web.auth import viewer
+from paperfeed.web.badges import open_reports, unread_notifications
 from paperfeed.web.csrf_tokens import csrf_token
 from paperfeed.web.linkify import linkify
 from paperfeed.web.request_context import current_path
@@ -70,6 +74,29 @@ def paper_url(paper_id: str) -> str:
     return "/papers/" + segment
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorLinks:
+    """A paper's author names with where each links (None: not a name), and how many more."""
+
+    names: list[tuple[str, str | None]]
+    more: int
+
+
+def author_links(
+    paper: PaperRecord, keep: int | None = None, most: int | None = None
+) -> AuthorLinks:
+    """The paper's authors as links to their pages; lists longer than `most` keep `keep`."""
+    names = list(paper.authors or ())
+    more = 0
+    if keep is not None and most is not None and len(names) > most:
+        names, more = names[:keep], len(names) - keep
+    links: list[tuple[str, str | None]] = []
+    for written in names:
+        name = parse_name(written)
+        links.append((written, author_href(name, paper.paper_id) if name else None))
+    return AuthorLinks(links, more)
+
+
 def feed_url(day: dt.date) -> str:
     """Return the path of one day's feed."""
     return f"/papers?date={day.isoformat()}"
@@ -105,6 +132,7 @@ def _environment() -> jinja2.Environment:
         plural=plural,  # {{ n|plural("upvote") }} → "1 upvote", "2 upvotes"
         tex=clean_tex,  # TeX text commands out of titles and abstracts, math kept for KaTeX
         short_authors=short_authors,
+        author_links=author_links,  # {% for name, href in (paper|author_links(3, 5)).names %}
         categories=ordered_categories,
         title_of=title_of,
         paper_url=paper_url,
@@ -116,6 +144,8 @@ def _environment() -> jinja2.Environment:
         csrf_token=csrf_token,  # forms: <input type="hidden" name="csrf_token" value="…">
         current_path=current_path,
         viewer=viewer,  # the signed-in user, or None
+        unread_notifications=unread_notifications,  # the header's count (badges.py)
+        open_reports=open_reports,  # curators: comments reported and waiting
         arxiv_links=arxiv_links,
         stylesheet=f"/static/{STYLESHEET}?v={_stylesheet_version()}",
         **asset_globals(),  # site_script, katex

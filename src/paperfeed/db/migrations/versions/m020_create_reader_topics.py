@@ -1,14 +1,14 @@
 """Create reader_topics: a reader's chosen categories and saved searches (For you's topics).
 
 Revision ID: m020
-Revises: m017
+Revises: m019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "m020"
-down_revision = "m017"
+down_revision = "m019"
 branch_labels = None
 depends_on = None
 

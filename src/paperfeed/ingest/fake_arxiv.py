@@ -1,21 +1,32 @@
-"""A fake arXiv listing feed: Atom pages shaped like rss.arxiv.org/atom/{category}, built from
-the real records of the bundled sample (a week of `../shared/data/arxiv_daily/`, by first_seen).
+"""A fake arXiv listing feed, for tests and the demo: Atom pages shaped like
+rss.arxiv.org/atom/{category}, built from real records (the bundled sample, 2026-03-16 ..
+2026-03-20, or any daily-listing file such as `../shared/data/arxiv_daily/`, by first_seen).
 
 New submissions are the category's primary papers first seen that day, cross-lists the papers
 listing it as a secondary category, replacements (v2) the first few of the listing day before.
+
+`paperfeed dev fake-arxiv` serves it on 127.0.0.1 (docs/daily-loop.md, "Try the loop on the
+demo"); the tests serve the same feeds from their scripted loopback server.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import json
-from collections.abc import Sequence
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from paperfeed.ingest.snapshot import sample_path
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -25,13 +36,44 @@ def sample_records() -> tuple[dict[str, Any], ...]:
         return tuple(json.loads(line) for line in f)
 
 
+def corpus_records(
+    path: Path,
+    days: Iterable[dt.date],
+    *,
+    categories: Sequence[str] | None = None,
+    per_day: int | None = None,
+) -> tuple[dict[str, Any], ...]:
+    """The records of a daily-listing file (sorted by first_seen, gzip or plain) first seen on
+    `days` that list one of `categories` (any, when None), at most `per_day` of each day (the
+    first by id). Reading stops after the last day."""
+    wanted = {day.isoformat() for day in days}
+    last = max(wanted)
+    kept: Counter[str] = Counter()
+    found = []
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if gzipped else raw  # type: ignore[assignment]
+        for line in io.TextIOWrapper(stream, encoding="utf-8"):
+            record = json.loads(line)
+            seen = record["first_seen"]
+            if seen > last:
+                break
+            if seen not in wanted or (per_day is not None and kept[seen] >= per_day):
+                continue
+            if categories is None or set(record["categories"] or []) & set(categories):
+                kept[seen] += 1
+                found.append(record)
+    return tuple(sorted(found, key=lambda r: (r["first_seen"], r["id"])))
+
+
 def day_listing(
     category: str,
     day: dt.date,
     *,
     replacements: int = 3,
     records: Sequence[dict[str, Any]] | None = None,
-) -> list[tuple[dict, str]]:
+) -> list[tuple[dict[str, Any], str]]:
     """The (record, announce type) lines of a category's listing of `day`, from `records`
     (the bundled sample unless given)."""
     records = sample_records() if records is None else records
@@ -75,7 +117,7 @@ def listing_feed(
     records: Sequence[dict[str, Any]] | None = None,
 ) -> bytes:
     """The Atom feed of a category's listing of `day` (`empty`: the day's feed, no entries;
-    `dated`: the same papers dated another day, for tests that run on the real clock;
+    `dated`: the same papers dated another day, for runs on the real clock;
     `records`: another set of records than the bundled sample)."""
     lines = [] if empty else day_listing(category, day, records=records)
     day = dated or day
@@ -93,35 +135,28 @@ def listing_feed(
     ).encode()
 
 
-def serve(*, port: int, day: dt.date, dated: dt.date | None) -> None:
-    """Serve `/atom/{category}`: the sample's listing of `day`, dated `dated` (until Ctrl-C)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def make_server(
+    *,
+    port: int,
+    day: dt.date,
+    dated: Callable[[], dt.date | None],
+    records: Sequence[dict[str, Any]] | None = None,
+) -> ThreadingHTTPServer:
+    """A server on 127.0.0.1:`port` (0: any free port) answering `GET /atom/{category}` with
+    the category's listing of `day` from `records`, dated `dated()` (asked at each request, so
+    a long-running demo follows the schedule). Serve it with `serve_forever()`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            category = self.path.rstrip("/").rsplit("/", 1)[-1]
-            body = listing_feed(category, day, dated=dated)
+            category = self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            body = listing_feed(category, day, dated=dated(), records=records)
             self.send_response(200)
             self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-    with ThreadingHTTPServer(("127.0.0.1", port), Handler) as server:
-        server.serve_forever()
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s", format % args)
 
-
-if __name__ == "__main__":
-    # The demo's fake arXiv (docs/daily-loop.md): the real listing of a sample day, dated as
-    # the listing the worker expects now, so `paperfeed worker --once` fetches it.
-    import argparse
-
-    from paperfeed.loop.schedule import Schedule
-    from paperfeed.settings import Settings
-
-    parser = argparse.ArgumentParser(description="A fake arXiv listing feed on 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 3, 17))
-    args = parser.parse_args()
-    expected, _fire = Schedule.from_settings(Settings()).fetch_period(dt.datetime.now(dt.UTC))
-    serve(port=args.port, day=args.day, dated=expected)
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
