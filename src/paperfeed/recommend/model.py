@@ -12,6 +12,11 @@ Hessian is bounded by a quarter of the weighted Gram matrix), so each reader's b
 inverted once and every step is a handful of matrix products over the whole batch. A reader
 with a single positive and no negatives gets plain cosine (cold start). The top of each list
 is re-ordered by maximal marginal relevance so near-duplicates do not fill it.
+
+Exact terms count too (`recommend.lexical`): when the pool carries its papers' texts and a
+reader their papers' texts, each candidate's score is the sum of the classifier's score and
+`LEXICAL` times its TF-IDF cosine to the reader's papers, both standardized over the pool (mean
+0, standard deviation 1 per reader), so neither scale dominates by accident.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from paperfeed.recommend.lexical import Lexicon, make_lexicon, profiles
+from paperfeed.recommend.lexical import scores as lexical_scores
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -36,6 +44,8 @@ MMR_LAMBDA = 0.7  # relevance (scaled to [0, 1] over the depth) against redundan
 MMR_SIMILAR = 0.65  # cosines below this to a chosen paper cost nothing; 1 costs fully
 CHUNK = 512  # readers fitted together
 GRAM_MOST = 4096  # MMR: the most distinct candidates of a batch put in one Gram matrix
+LEXICAL = 0.5  # weight of the standardized TF-IDF score against the standardized classifier's
+LEXICAL_MOST = 100  # a reader's heaviest papers (first given first among equals) in the profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,7 @@ class Pool:
     background: FloatArray  # m x (k + 1)
     gram_values: FloatArray  # k + 1: eigenvalues of background' background / m
     gram_vectors: FloatArray  # (k + 1) x (k + 1): its eigenvectors
+    lexicon: Lexicon | None = None  # TF-IDF of the papers' texts, when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,7 @@ class Reader:
     weights: FloatArray  # p
     negatives: FloatArray  # q x d, unit rows
     exclude: IntArray  # pool rows
+    texts: tuple[str, ...] = ()  # title and abstract of each positive ("" unknown); () none
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +99,19 @@ def make_pool(
     ids: Sequence[str],
     vectors: npt.ArrayLike,
     *,
+    texts: Sequence[str] | None = None,
     dims: int = DIMS,
     background: int = BACKGROUND,
     seed: int = 0,
 ) -> Pool:
-    """Prepare the candidates of one window for ranking."""
+    """Prepare the candidates of one window for ranking; `texts` (title and abstract of each)
+    add the exact-term evidence."""
     matrix = unit_rows(vectors)
     if len(ids) != len(matrix):
         raise ValueError(f"{len(ids)} ids for {len(matrix)} vectors")
+    if texts is not None and len(texts) != len(ids):
+        raise ValueError(f"{len(texts)} texts for {len(ids)} papers")
+    lexicon = make_lexicon(texts) if texts is not None and len(ids) else None
     if len(matrix) == 0:
         empty = np.zeros((0, 1), dtype=np.float32)
         dim = matrix.shape[1]
@@ -133,6 +150,7 @@ def make_pool(
         back,
         values.astype(np.float32),
         vectors_.astype(np.float32),
+        lexicon,
     )
 
 
@@ -224,6 +242,7 @@ def _rank_chunk(pool: Pool, readers: Sequence[Reader], limit: int) -> list[Ranke
     for i, is_cold in enumerate(cold):
         if is_cold:  # a single seed: cosine to it
             scores[i] = pool.vectors @ readers[i].positives[0]
+    _add_lexical(pool, readers, scores)
     for i, reader in enumerate(readers):
         scores[i, reader.exclude] = -np.inf
     depth = min(n, max(limit, MMR_DEPTH))
@@ -250,6 +269,36 @@ def _rank_chunk(pool: Pool, readers: Sequence[Reader], limit: int) -> list[Ranke
             )
         )
     return results
+
+
+def _standardized(scores: FloatArray) -> FloatArray:
+    """Each row to mean 0 and standard deviation 1 (a constant row to 0)."""
+    spread = scores.std(axis=1, keepdims=True)
+    out: FloatArray = (scores - scores.mean(axis=1, keepdims=True)) / np.where(
+        spread > 1e-9, spread, 1.0
+    )
+    return out
+
+
+def _add_lexical(pool: Pool, readers: Sequence[Reader], scores: FloatArray) -> None:
+    """Fuse, in place, each reader's scores with the TF-IDF cosine of the pool's papers to the
+    reader's papers (readers with texts, in a pool with a lexicon)."""
+    if pool.lexicon is None or LEXICAL == 0:
+        return
+    wordy = [i for i, r in enumerate(readers) if any(r.texts) and len(r.positives)]
+    if not wordy:
+        return
+    texts, weights = [], []
+    for i in wordy:
+        reader = readers[i]
+        if len(reader.texts) != len(reader.positives):
+            raise ValueError(f"{len(reader.texts)} texts for {len(reader.positives)} positives")
+        worded = np.array([j for j, text in enumerate(reader.texts) if text], dtype=np.int64)
+        order = np.argsort(-reader.weights[worded], kind="stable")[:LEXICAL_MOST]
+        texts.append([reader.texts[j] for j in worded[order]])
+        weights.append(reader.weights[worded[order]])
+    lexical = lexical_scores(pool.lexicon, profiles(pool.lexicon, texts, weights))
+    scores[wordy] = _standardized(scores[wordy]) + LEXICAL * _standardized(lexical)
 
 
 def _diversified(vectors: FloatArray, order: IntArray, scores: FloatArray) -> IntArray:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from paperfeed.db import Database
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day
-from paperfeed.db.papers import get_papers
+from paperfeed.db.papers import get_papers, get_words
 from paperfeed.db.reader_signals import Evidence, reader_evidence
 from paperfeed.models import PaperRecord
 from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
@@ -56,6 +56,7 @@ class Seed:
     vector: npt.NDArray[np.float32]
     reason: str
     weight: float = 1.0
+    text: str = ""  # its words (title, abstract, keywords), when known: exact-term evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +72,21 @@ class WindowPool:
 def window_pool(
     search_index: SearchIndex, *, since: dt.date, until: dt.date | None = None
 ) -> WindowPool | None:
-    """The visible papers announced from `since` to `until` (included) that have vectors, ready
-    to rank for many readers; None when the index has no vectors."""
+    """The visible papers announced from `since` to `until` (included) that have vectors, with
+    their words (title, abstract, keywords: the exact-term evidence), ready to rank for many
+    readers; None when the index has no vectors."""
     search_index.ensure_fresh()
     vectors = search_index.vectors
     if vectors is None or len(vectors) == 0:
         return None
     allowed = search_index.allowed_ids(since=since, until=until, categories=None)
     ids, matrix = vectors.vectors_of(sorted(allowed or ()))
+    with search_index.db.read() as conn:
+        stored = get_words(conn, ids)
+    texts = [stored.get(pid, "") for pid in ids]
     facets = search_index.facets
     categories = {pid: f.categories for pid in ids if (f := facets.get(pid)) is not None}
-    return WindowPool(since, until, make_pool(ids, matrix), categories)
+    return WindowPool(since, until, make_pool(ids, matrix, texts=texts), categories)
 
 
 def _because(evidence: Evidence) -> str:
@@ -128,8 +133,10 @@ def recommend(
         seeds = [
             *seeds,
             *(
-                Seed(vector, reason, LIBRARY_WEIGHT)
-                for vector, reason in zip(library.vectors, library.reasons, strict=True)
+                Seed(vector, reason, LIBRARY_WEIGHT, text)
+                for vector, reason, text in zip(
+                    library.vectors, library.reasons, library.texts, strict=True
+                )
             ),
         ]
     if limit == 0 or not (positives or seeds):
@@ -147,6 +154,9 @@ def recommend(
     found, matrix = search_index.vectors.vectors_of(list(best))
     negative_ids = [e.paper_id for e in evidence if e.kind == "less" and e.paper_id not in best]
     _, negatives = search_index.vectors.vectors_of(negative_ids)
+    with db.read() as conn:
+        stored = get_words(conn, found)
+    texts = [stored.get(pid, "") for pid in found] + [s.text for s in seeds]
     reasons = [_because(best[pid]) for pid in found] + [s.reason for s in seeds]
     weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in seeds]
     if seeds:
@@ -158,7 +168,9 @@ def recommend(
     if library is not None:
         signalled.update(library.paper_ids)  # the reader has these already
     exclude = np.array([row_of[p] for p in signalled if p in row_of], dtype=np.int64)
-    reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude)
+    reader = Reader(
+        unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, exclude, tuple(texts)
+    )
     [ranked] = rank_readers(pool.pool, [reader], limit=limit)
     facets = search_index.facets
     mine = [*found, *(library.paper_ids if library is not None else ())]
