@@ -164,8 +164,8 @@ def test_recommend_ranks_with_the_papers_words(
     hub: Hub, monkeypatch: pytest.MonkeyPatch, through: str
 ) -> None:
     """A graph reader, one of whose two papers is about zeolites, gets the one language paper
-    of the window about zeolites too right after the twelve graph papers (or among them); by
-    the vectors alone (which do not see the word) it comes after other language papers."""
+    of the window about zeolites too ahead of every other language paper; by the vectors alone
+    (which do not see the words) it comes after half of them or more."""
     rare = _record(
         "2603.90001",
         "Zeolite corpora for parsing",
@@ -208,9 +208,11 @@ def test_recommend_ranks_with_the_papers_words(
             seeds=seeds,
             pool=pool,
         )
-        return [p.paper_id for p in picks].index(rare.paper_id)
+        order = [p.paper_id for p in picks]
+        # the language papers of the window ahead of it
+        return len(set(order[: order.index(rare.paper_id)]) & set(ids("language", old=False)))
 
     with_terms = place()
     monkeypatch.setattr(model, "LEXICAL", 0.0)
     vectors_only = place()
-    assert with_terms <= 12 < vectors_only
+    assert with_terms == 0 and vectors_only >= 6

@@ -73,12 +73,16 @@ class Lexicon:
 
     def rows(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows of `texts` in this vocabulary (terms it lacks are left out)."""
-        new = list(dict.fromkeys(t for t in texts if t not in self.memo))
-        if new:
-            if len(self.memo) + len(new) > MEMO_MOST:
+        new = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        fresh = dict(zip(new, self._encode(new), strict=True)) if new else {}
+        if fresh:
+            if len(self.memo) + len(fresh) > MEMO_MOST:
                 self.memo.clear()
-            self.memo.update(zip(new, self._encode(new), strict=True))
-        rows = [self.memo[t] for t in texts]
+            self.memo.update(fresh)
+        rows = []
+        for text in texts:  # another thread may have emptied the memo since: encode again then
+            row = fresh.get(text) or self.memo.get(text) or self._encode([text])[0]
+            rows.append(row)
         indptr = np.cumsum([0] + [len(cols) for cols, _ in rows], dtype=np.int64)
         return sparse.csr_matrix(
             (

@@ -44,7 +44,7 @@ MMR_LAMBDA = 0.7  # relevance (scaled to [0, 1] over the depth) against redundan
 MMR_SIMILAR = 0.65  # cosines below this to a chosen paper cost nothing; 1 costs fully
 CHUNK = 512  # readers fitted together
 GRAM_MOST = 4096  # MMR: the most distinct candidates of a batch put in one Gram matrix
-LEXICAL = 0.5  # weight of the standardized TF-IDF score against the standardized classifier's
+LEXICAL = 0.3  # weight of the standardized TF-IDF score against the standardized classifier's
 LEXICAL_MOST = 100  # a reader's heaviest papers (first given first among equals) in the profile
 
 
