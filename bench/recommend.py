@@ -475,7 +475,8 @@ def run_timing(n_readers: int, n_papers: int = 800, signals: int = 10, seed: int
     print(
         f"\nTiming: {n_readers:,} readers x {n_papers} papers ({signals} upvotes + 1 not "
         f"interested each, with texts), top 20 with MMR: {wall:.2f} s wall (pool {built:.2f} s), "
-        f"{used:.2f} s CPU, {1e6 * wall / n_readers:.0f} us/reader (BLAS threads: {threads})"
+        f"{used:.2f} s CPU, {1e6 * wall / n_readers:.0f} us/reader "
+        f"(OPENBLAS_NUM_THREADS {threads}; the model limits BLAS to {model.BLAS_THREADS})"
     )
     for cold in (True, False):
         one = Reader(
