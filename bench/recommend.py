@@ -5,17 +5,22 @@ Citation readers (CACM, `../shared/data/cacm/`): each paper with at least `--min
 references (`x_links.tsv.gz` type 4, the linked paper no newer than the citing one) is a reader;
 a seeded half of its references is the reader's library, the other half what the reader should
 be shown. The candidates are every paper no newer than the citing one, less the citing paper and
-the library.
+the library. Topic readers: on the 94,905-paper corpus (a seeded subset of its weeks, see
+`corpus_topic_readers`) and on the bundled sample, 10 upvotes of a category pair, relevant = the
+later papers listed in both categories. Each set is split into a tuning and a held-out half by a
+hash of the reader's id (`held_out`); the table shows both and the whole.
 
 Baselines: newest first; cosine to the library's centroid (zotero-arxiv-daily's method, and the
 old digest `CentroidPicks`); a TF-IDF linear SVM (arxiv-sanity-lite's: word 1-2 grams,
 `LinearSVC(class_weight="balanced", C=0.01)`, the library against every candidate).
-paperfeed runs the same batched model `recommend()` ranks with (`recommend.model`).
+paperfeed runs the same batched model `recommend()` ranks with (`recommend.model`, its exact
+terms included), and its ablations: without exact terms, without MMR, without both.
 
-Vectors are the packaged all-MiniLM-L6-v2 over title + abstract, cached under /tmp (embedding
-the 3,204 CACM papers takes a few CPU minutes). scikit-learn is only needed for the SVM baseline.
+Vectors are the packaged all-MiniLM-L6-v2 over title + abstract, cached under /tmp (the 3,204
+CACM papers take a few CPU minutes, the corpus's 7,966 about 25 on a loaded machine).
+scikit-learn is only needed for the SVM baseline.
 
-    .venv/bin/python bench/recommend.py [--timing-only] [--readers 10000]
+    .venv/bin/python bench/recommend.py [--sets cacm,corpus,sample] [--timing-only] [--readers N]
 """
 
 from __future__ import annotations
