@@ -33,16 +33,19 @@ def test_terms_are_words_and_adjacent_pairs_without_stop_words() -> None:
 
 
 def test_rows_are_unit_over_shared_terms_and_unknown_terms_are_left_out() -> None:
-    lexicon = make_lexicon(
-        ["graph neural network", "quantum error correction graph", "graph coloring neural"]
-    )
+    texts = ["graph neural network", "quantum error correction graph", "graph coloring neural"]
+    lexicon = make_lexicon(texts)
     shared = lexicon.matrix[:, np.flatnonzero(lexicon.shared)]
     norms = np.sqrt(np.asarray(shared.multiply(shared).sum(axis=1))).ravel()
     assert norms == pytest.approx([1.0, 1.0, 1.0], abs=1e-5)
-    assert sorted(t for t, i in lexicon.columns.items() if lexicon.shared[i]) == ["graph", "neural"]
+    held = {t: lexicon.column(t) for t in terms(" ".join(texts))}
+    assert sorted(t for t, i in held.items() if i is not None and lexicon.shared[i]) == [
+        "graph",
+        "neural",
+    ]
     # A term of one paper only counts on top of the shared ones: "network" outweighs "graph".
     row = lexicon.matrix[0].toarray().ravel()
-    assert row[lexicon.columns["network"]] > row[lexicon.columns["graph"]] > 0
+    assert row[held["network"]] > row[held["graph"]] > 0
     assert lexicon.rows(["zeolite catalysis"]).nnz == 0
     mine = profiles(lexicon, [["neural theory"]], [np.ones(1, np.float32)])
     found = scores(lexicon, mine)[0]
@@ -56,8 +59,17 @@ def test_a_window_paper_placed_again_gets_its_own_row() -> None:
     again = lexicon.rows(texts[:50])
     assert abs(again - lexicon.matrix[:50]).max() < 1e-6
     row = lexicon.rows(["surface code zeolite unknownword"])
-    named = {t for t, i in lexicon.columns.items() if i in set(row.indices.tolist())}
-    assert named == {"surface", "code", "zeolite", "surface code", "code zeolite"}
+    named = {
+        lexicon.column(t) for t in ("surface", "code", "zeolite", "surface code", "code zeolite")
+    }
+    assert set(row.indices.tolist()) == named and None not in named
+    assert lexicon.column("unknownword") is None and lexicon.column("zeolite surface") is None
+    # Every window paper's row holds exactly its `terms`, counted as `terms` counts them.
+    for i in (0, 3, 77):
+        counted = terms(texts[i])
+        cols = {lexicon.column(t): n for t, n in counted.items()}
+        assert set(lexicon.matrix[i].indices.tolist()) == set(cols)
+    assert lexicon.width == len(set().union(*(terms(t) for t in texts)))
 
 
 def _world(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -14,6 +14,7 @@ rows of texts seen before are memoized per lexicon.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections import Counter
@@ -61,7 +62,7 @@ def terms(text: str) -> Counter[str]:
 class Lexicon:
     """The TF-IDF rows of a window's papers, and its vocabulary to place others."""
 
-    columns: dict[str, int]  # term (a word, or two words and a space) -> column
+    width: int  # terms: the window's words (columns in their order), then its pairs (by code)
     idf: FloatArray
     shared: npt.NDArray[np.bool_]  # terms held by two window papers or more
     matrix: sparse.csr_matrix  # papers x terms
@@ -90,8 +91,20 @@ class Lexicon:
                 np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int32),
                 indptr,
             ),
-            shape=(len(texts), len(self.columns)),
+            shape=(len(texts), self.width),
         )
+
+    def column(self, term: str) -> int | None:
+        """The column of a term (a word, or two words and a space), None if the window lacks it."""
+        words = [self.word_index.get(w, -1) for w in term.split(" ")]
+        if min(words) < 0:
+            return None
+        if len(words) == 1:
+            return int(self.word_columns[words[0]])
+        code = words[0] * len(self.word_columns) + words[1]
+        at = int(np.searchsorted(self.pair_codes, code))
+        found = at < len(self.pair_codes) and self.pair_codes[at] == code
+        return int(self.pair_columns[at]) if found else None
 
     def _encode(self, texts: Sequence[str]) -> list[tuple[npt.NDArray[np.int32], FloatArray]]:
         """The rows of many texts at once: each word looked up once, then array work only."""
@@ -101,7 +114,14 @@ class Lexicon:
         ids = np.fromiter(itertools.chain.from_iterable(numbered), np.int64, int(lengths.sum()))
         owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         kept = ids != STOP  # stop words out before pairing, as in `terms`
-        ids, owner = ids[kept], owner[kept]
+        return self._rows_of(ids[kept], owner[kept], len(texts))
+
+    def _rows_of(
+        self, ids: npt.NDArray[np.int64], owner: npt.NDArray[np.int64], count: int
+    ) -> list[tuple[npt.NDArray[np.int32], FloatArray]]:
+        """Rows from the texts' word numbers in order (-1: a word the window lacks) and the
+        text each belongs to."""
+        texts = range(count)
         known = ids >= 0
         cols = [self.word_columns[ids[known]]]
         owners = [owner[known]]
@@ -113,7 +133,7 @@ class Lexicon:
             hit = self.pair_codes[at] == codes
             cols.append(self.pair_columns[at[hit]])
             owners.append(owner[:-1][both][hit])
-        width = max(len(self.columns), 1)
+        width = max(self.width, 1)
         keys, counts = np.unique(
             np.concatenate(owners) * width + np.concatenate(cols), return_counts=True
         )
@@ -132,49 +152,44 @@ class Lexicon:
 
 
 def make_lexicon(texts: Sequence[str]) -> Lexicon:
-    """The lexicon of a window's papers (one text each: their words)."""
-    counted = [terms(t) for t in texts]
-    df: Counter[str] = Counter()
-    for c in counted:
-        df.update(c.keys())
-    ordered = sorted(df)
-    columns = {t: i for i, t in enumerate(ordered)}
+    """The lexicon of a window's papers (one text each: their words). Its terms are those of
+    `terms` over the texts, numbered without making a string of each pair."""
     n = len(texts)
-    frequency = np.asarray([df[t] for t in ordered], dtype=np.float32)
-    idf = (np.log((1 + n) / (1 + frequency)) + 1.0).astype(np.float32)
-    shared = frequency >= 2
-    singles = [t for t in ordered if " " not in t]
-    word_index = {w: i for i, w in enumerate(singles)} | dict.fromkeys(STOP_WORDS, STOP)
-    word_columns = np.asarray([columns[w] for w in singles], dtype=np.int64)
-    pairs = [t.split(" ") for t in ordered if " " in t]
-    codes = np.asarray(
-        [word_index[a] * len(singles) + word_index[b] for a, b in pairs], dtype=np.int64
+    words = [_words(t) for t in texts]
+    vocabulary = sorted(set(itertools.chain.from_iterable(words)))
+    index = {w: i for i, w in enumerate(vocabulary)}
+    u = len(vocabulary)
+    lengths = np.asarray([len(w) for w in words], dtype=np.int64)
+    ids = np.fromiter((index[w] for text in words for w in text), np.int64, int(lengths.sum()))
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    same = owner[:-1] == owner[1:]
+    codes = ids[:-1][same] * u + ids[1:][same]
+    word_df = np.bincount(np.unique(owner * u + ids) % u, minlength=u)
+    pair_codes, pair_df = np.unique(
+        np.unique(owner[:-1][same] * (u * u) + codes) % (u * u), return_counts=True
     )
-    pair_columns = np.asarray([columns[f"{a} {b}"] for a, b in pairs], dtype=np.int64)
-    order = np.argsort(codes)
-    empty = sparse.csr_matrix((n, len(columns)), dtype=np.float32)
+    frequency = np.concatenate([word_df, pair_df]).astype(np.float32)
     lexicon = Lexicon(
-        columns,
-        idf,
-        shared,
-        empty,
-        word_index,
-        word_columns,
-        codes[order],
-        pair_columns[order],
+        u + len(pair_codes),
+        (np.log((1 + n) / (1 + frequency)) + 1.0).astype(np.float32),
+        frequency >= 2,
+        sparse.csr_matrix((n, u + len(pair_codes)), dtype=np.float32),
+        index | dict.fromkeys(STOP_WORDS, STOP),
+        np.arange(u, dtype=np.int64),
+        pair_codes.astype(np.int64),
+        u + np.arange(len(pair_codes), dtype=np.int64),
     )
-    matrix = lexicon.rows(texts)
-    lexicon.memo.clear()  # the window's own papers are not asked for again
-    return Lexicon(
-        columns,
-        idf,
-        shared,
-        matrix,
-        word_index,
-        word_columns,
-        codes[order],
-        pair_columns[order],
+    rows = lexicon._rows_of(ids, owner, n)
+    indptr = np.cumsum([0] + [len(cols) for cols, _ in rows], dtype=np.int64)
+    matrix = sparse.csr_matrix(
+        (
+            np.concatenate([v for _, v in rows]) if rows else np.zeros(0, np.float32),
+            np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, np.int32),
+            indptr,
+        ),
+        shape=(n, lexicon.width),
     )
+    return dataclasses.replace(lexicon, matrix=matrix)
 
 
 def profiles(
