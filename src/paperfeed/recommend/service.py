@@ -25,7 +25,14 @@ from paperfeed.db.papers import get_papers, get_words
 from paperfeed.db.reader_signals import Evidence, reader_evidence
 from paperfeed.models import PaperRecord
 from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
-from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
+from paperfeed.recommend.model import (
+    LEXICAL_MOST,
+    Pool,
+    Reader,
+    make_pool,
+    rank_readers,
+    unit_rows,
+)
 from paperfeed.search.index import SearchIndex
 
 # How much each kind of evidence weighs as a positive.
@@ -154,11 +161,13 @@ def recommend(
     found, matrix = search_index.vectors.vectors_of(list(best))
     negative_ids = [e.paper_id for e in evidence if e.kind == "less" and e.paper_id not in best]
     _, negatives = search_index.vectors.vectors_of(negative_ids)
-    with db.read() as conn:
-        stored = get_words(conn, found)
-    texts = [stored.get(pid, "") for pid in found] + [s.text for s in seeds]
     reasons = [_because(best[pid]) for pid in found] + [s.reason for s in seeds]
     weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in seeds]
+    # The words of the papers the model's exact-term profile reads (its heaviest), read alone.
+    heaviest = np.argsort(-np.asarray(weights), kind="stable")[:LEXICAL_MOST]
+    with db.read() as conn:
+        stored = get_words(conn, [found[i] for i in heaviest if i < len(found)])
+    texts = [stored.get(pid, "") for pid in found] + [s.text for s in seeds]
     if seeds:
         matrix = np.vstack([matrix, unit_rows(np.stack([s.vector for s in seeds]))])
     if len(matrix) == 0:
