@@ -10,7 +10,7 @@ import pytest
 
 from paperfeed.db.schema import collection_items, collections, upvotes
 from paperfeed.hub import Hub
-from paperfeed.recommend import Seed, recommend, window_pool
+from paperfeed.recommend import Seed, model, recommend, window_pool
 from paperfeed.recommend.service import reader_topics
 from paperfeed.recommend.signals import NoSuchPaper, record_signal
 from tests.recommend.conftest import WINDOW, ids, make_reader, title_of, topic_of
@@ -51,10 +51,13 @@ def test_a_reader_who_upvoted_papers_gets_their_neighbours_first(hub: Hub) -> No
         assert reason == f"because you upvoted \u201c{title_of(nearest)}\u201d"
 
 
-def test_a_single_seed_starts_cold_by_cosine(hub: Hub) -> None:
+def test_a_single_seed_starts_cold_by_cosine(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     reader = make_reader(hub, "one@example.org")
     seed = ids("quantum", old=True)[0]
     upvote(hub, reader, [seed])
+    picks = picks_for(hub, reader, limit=5)
+    assert [topic_of(pid) for pid, _, _ in picks] == ["quantum"] * 5
+    monkeypatch.setattr(model, "LEXICAL", 0.0)  # the vectors' part alone
     picks = picks_for(hub, reader, limit=5)
     assert [topic_of(pid) for pid, _, _ in picks] == ["quantum"] * 5
     vectors = hub.search_index.vectors

@@ -257,6 +257,24 @@ def get_texts(conn: Connection, paper_ids: Iterable[str]) -> dict[str, tuple[str
     return found
 
 
+def get_words(conn: Connection, paper_ids: Iterable[str]) -> dict[str, str]:
+    """The title, abstract and keywords of visible papers by id, joined in one text (the words
+    For you matches exactly)."""
+    wanted = list(dict.fromkeys(paper_ids))
+    found: dict[str, str] = {}
+    columns = (papers.c.paper_id, papers.c.title, papers.c.abstract, papers.c.keywords)
+    for start in range(0, len(wanted), 500):
+        query = select(*columns, papers.c.status).where(
+            papers.c.paper_id.in_(wanted[start : start + 500])
+        )
+        for row in conn.execute(query):
+            if row.status == PaperStatus.ACTIVE.value:
+                found[row.paper_id] = " ".join(
+                    [row.title or "", row.abstract or "", *(row.keywords or ())]
+                )
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class PaperCounts:
     papers: int

@@ -43,6 +43,7 @@ from paperfeed.db.library import (
     papers_by_id,
     replace_library,
 )
+from paperfeed.db.papers import get_words
 from paperfeed.search.embedder import Embedder, embedding_text
 from paperfeed.search.facets import title_key
 from paperfeed.search.index import SearchIndex
@@ -427,11 +428,13 @@ def reader_has_library(*, db: Database, user_id: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class LibrarySeeds:
     """A reader's library as `recommend()` uses it: the matched papers (kept out of the picks)
-    and one vector per usable entry with its reason."""
+    and one vector per usable entry with its reason and its words (a matched paper's title,
+    abstract and keywords, an embedded entry's title) for the exact-term evidence."""
 
     paper_ids: list[str]
     vectors: npt.NDArray[np.float32]
     reasons: list[str]
+    texts: list[str] = field(default_factory=list)
 
 
 def library_reason(title: str) -> str:
@@ -447,12 +450,16 @@ def library_seeds(db: Database, search_index: SearchIndex, *, user_id: int) -> L
     matched = [e for e in entries if e.status == "matched" and e.paper_id]
     rows: list[npt.NDArray[np.float32]] = []
     reasons: list[str] = []
+    texts: list[str] = []
     if matched and search_index.vectors is not None:
         by_id = {e.paper_id: e for e in matched if e.paper_id}
         found, matrix = search_index.vectors.vectors_of(list(by_id))
+        with db.read() as conn:
+            stored = get_words(conn, found[:MAX_SEEDS])
         for pid, vector in zip(found, matrix, strict=True):
             rows.append(vector)
             reasons.append(library_reason(by_id[pid].title))
+            texts.append(stored.get(pid, by_id[pid].title))
     for e in entries:
         if (
             e.status == "embedded"
@@ -462,6 +469,7 @@ def library_seeds(db: Database, search_index: SearchIndex, *, user_id: int) -> L
         ):
             rows.append(e.vector)
             reasons.append(library_reason(e.title))
-    rows, reasons = rows[:MAX_SEEDS], reasons[:MAX_SEEDS]
+            texts.append(e.title)
+    rows, reasons, texts = rows[:MAX_SEEDS], reasons[:MAX_SEEDS], texts[:MAX_SEEDS]
     matrix = np.stack(rows).astype(np.float32) if rows else np.zeros((0, contract.dim), np.float32)
-    return LibrarySeeds([e.paper_id for e in matched if e.paper_id], matrix, reasons)
+    return LibrarySeeds([e.paper_id for e in matched if e.paper_id], matrix, reasons, texts)

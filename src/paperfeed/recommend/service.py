@@ -23,11 +23,18 @@ from paperfeed.community.authors import Followed, followed_papers
 from paperfeed.db import Database
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day
-from paperfeed.db.papers import get_papers
+from paperfeed.db.papers import get_papers, get_words
 from paperfeed.db.reader_signals import Evidence, reader_evidence
 from paperfeed.models import PaperRecord
 from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
-from paperfeed.recommend.model import Pool, Reader, make_pool, rank_readers, unit_rows
+from paperfeed.recommend.model import (
+    LEXICAL_MOST,
+    Pool,
+    Reader,
+    make_pool,
+    rank_readers,
+    unit_rows,
+)
 from paperfeed.recommend.topics import reader_topic_signals
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.index import SearchIndex
@@ -62,6 +69,7 @@ class Seed:
     vector: npt.NDArray[np.float32]
     reason: str
     weight: float = 1.0
+    text: str = ""  # its words (title, abstract, keywords), when known: exact-term evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +85,21 @@ class WindowPool:
 def window_pool(
     search_index: SearchIndex, *, since: dt.date, until: dt.date | None = None
 ) -> WindowPool | None:
-    """The visible papers announced from `since` to `until` (included) that have vectors, ready
-    to rank for many readers; None when the index has no vectors."""
+    """The visible papers announced from `since` to `until` (included) that have vectors, with
+    their words (title, abstract, keywords: the exact-term evidence), ready to rank for many
+    readers; None when the index has no vectors."""
     search_index.ensure_fresh()
     vectors = search_index.vectors
     if vectors is None or len(vectors) == 0:
         return None
     allowed = search_index.allowed_ids(since=since, until=until, categories=None)
     ids, matrix = vectors.vectors_of(sorted(allowed or ()))
+    with search_index.db.read() as conn:
+        stored = get_words(conn, ids)
+    texts = [stored.get(pid, "") for pid in ids]
     facets = search_index.facets
     categories = {pid: f.categories for pid in ids if (f := facets.get(pid)) is not None}
-    return WindowPool(since, until, make_pool(ids, matrix), categories)
+    return WindowPool(since, until, make_pool(ids, matrix, texts=texts), categories)
 
 
 def _because(evidence: Evidence) -> str:
@@ -136,8 +148,10 @@ def recommend(
         seeds = [
             *seeds,
             *(
-                Seed(vector, reason, LIBRARY_WEIGHT)
-                for vector, reason in zip(library.vectors, library.reasons, strict=True)
+                Seed(vector, reason, LIBRARY_WEIGHT, text)
+                for vector, reason, text in zip(
+                    library.vectors, library.reasons, library.texts, strict=True
+                )
             ),
         ]
     # The new papers of the authors the reader follows come first, and teach the model too.
@@ -152,7 +166,7 @@ def recommend(
         else None
     )
     if their_topics is not None:
-        seeds = [*seeds, *(Seed(v, reason, w) for v, reason, w in their_topics.seeds)]
+        seeds = [*seeds, *(Seed(*seed) for seed in their_topics.seeds)]
         topics = [*topics, *their_topics.categories]
     if limit == 0 or not (positives or seeds or followed):
         return []
@@ -161,10 +175,11 @@ def recommend(
     if library is not None:
         signalled.update(library.paper_ids)  # the reader has these already
     model_picks = _model_picks(
+        db,
         search_index,
         evidence=evidence,
         positives=positives,
-        seeds=[*seeds, *_follow_seeds(search_index, followed)],
+        seeds=[*seeds, *_follow_seeds(db, search_index, followed)],
         exclude={
             *signalled,
             *(f.paper_id for f in shown_followed),
@@ -189,20 +204,25 @@ def recommend(
     return [*first, *model_picks][:limit]
 
 
-def _follow_seeds(search_index: SearchIndex, followed: Sequence[Followed]) -> list[Seed]:
+def _follow_seeds(
+    db: Database, search_index: SearchIndex, followed: Sequence[Followed]
+) -> list[Seed]:
     """The followed authors' papers of the window as positives, near ones explained by them."""
     vectors = search_index.vectors
     if not followed or vectors is None:
         return []
     author_of = {f.paper_id: f.author for f in followed}
     found, matrix = vectors.vectors_of(list(author_of))
+    with db.read() as conn:
+        words = get_words(conn, found[:LEXICAL_MOST])
     return [
-        Seed(row, f"near the papers of {author_of[pid]}, whom you follow")
+        Seed(row, f"near the papers of {author_of[pid]}, whom you follow", 1.0, words.get(pid, ""))
         for pid, row in zip(found, matrix, strict=True)
     ]
 
 
 def _model_picks(
+    db: Database,
     search_index: SearchIndex,
     *,
     evidence: Sequence[Evidence],
@@ -234,13 +254,20 @@ def _model_picks(
     _, negatives = search_index.vectors.vectors_of(negative_ids)
     reasons = [_because(best[pid]) for pid in found] + [s.reason for s in seeds]
     weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in seeds]
+    # The words of the papers the model's exact-term profile reads (its heaviest), read alone.
+    heaviest = np.argsort(-np.asarray(weights), kind="stable")[:LEXICAL_MOST]
+    with db.read() as conn:
+        stored = get_words(conn, [found[i] for i in heaviest if i < len(found)])
+    texts = [stored.get(pid, "") for pid in found] + [s.text for s in seeds]
     if seeds:
         matrix = np.vstack([matrix, unit_rows(np.stack([s.vector for s in seeds]))])
     if len(matrix) == 0:
         return []
     row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
     rows = np.array([row_of[p] for p in exclude if p in row_of], dtype=np.int64)
-    reader = Reader(unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, rows)
+    reader = Reader(
+        unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, rows, tuple(texts)
+    )
     [ranked] = rank_readers(pool.pool, [reader], limit=limit)
     facets = search_index.facets
     learnt = reader_topics(

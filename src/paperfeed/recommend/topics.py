@@ -197,10 +197,10 @@ def search_seed(
 
 @dataclass(frozen=True, slots=True)
 class TopicSignals:
-    """What a reader's topics bring to one ranking: seeds (vector, reason, weight), the
+    """What a reader's topics bring to one ranking: seeds (vector, reason, weight, text), the
     categories that count as their topics, and for a cold start the only categories shown."""
 
-    seeds: list[tuple[Vector, str, float]]
+    seeds: list[tuple[Vector, str, float, str]]
     categories: tuple[str, ...]
     only: frozenset[str] | None = None
 
@@ -251,17 +251,18 @@ def reader_topic_signals(
     if not chosen:
         return None
     search_index.ensure_fresh()
-    seeds: list[tuple[Vector, str, float]] = []
+    seeds: list[tuple[Vector, str, float, str]] = []
     for query in chosen.searches:
         vector = search_seed(search_index, embedder, query, since=since, until=until)
         if vector is not None:
-            seeds.append((vector, search_reason(query), SEARCH_WEIGHT))
+            # The query's words are exact-term evidence too (Seed.text).
+            seeds.append((vector, search_reason(query), SEARCH_WEIGHT, query))
     cold = alone and not seeds
     weight = 1.0 if cold else min(CATEGORY_WEIGHT, CATEGORY_TOTAL / max(1, len(chosen.categories)))
     for category in chosen.categories:
         vector = category_seed(search_index, category, since=since, until=until)
         if vector is not None:
-            seeds.append((vector, topic_reason(category), weight))
+            seeds.append((vector, topic_reason(category), weight, ""))
     only = frozenset(chosen.categories) if cold and chosen.categories else None
     return TopicSignals(seeds, chosen.categories, only)
 
