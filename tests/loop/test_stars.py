@@ -13,11 +13,12 @@ import pytest
 from paperfeed.db.links import links_of
 from paperfeed.db.papers import upsert_papers
 from paperfeed.hub import Hub
+from paperfeed.ingest import FetchError
 from paperfeed.ingest.github_stars import HostRefused, check_base
 from paperfeed.loop.jobs import refresh_stars
 from paperfeed.loop.worker import run_due
 from paperfeed.models import PaperRecord
-from tests.ingest.conftest import FakeClock, ScriptedServer
+from tests.ingest.conftest import FakeClock, Received, Reply, ScriptedServer
 from tests.loop.conftest import ANNOUNCED
 from tests.loop.fake_github import FakeGitHub
 
@@ -166,3 +167,26 @@ def test_the_daily_loop_runs_the_stars_job_once_a_day(
     )
     assert [o for o in again.outcomes if o.job == "stars"] == []
     assert len(server.requests) == 4
+
+
+def test_a_github_that_does_not_answer_ends_the_run_after_one_repository(
+    make_hub: Any, stars_hub: Hub, github: tuple[ScriptedServer, FakeGitHub], http_clock: FakeClock
+) -> None:
+    # The first repository is counted, then GitHub answers 503 to everything: the run stops
+    # after that repository's retries, instead of spending them on every other one.
+    server, fake = github
+    answered: list[str] = []
+
+    def flaky(received: Received) -> Reply:
+        if not answered:
+            answered.append(received.path)
+            return fake(received)
+        return Reply(b"unavailable", status=503)
+
+    server.route(flaky)
+    hub = make_hub(github_api_url=server.url, github_stars_per_run=10, http_retries=2)
+    with pytest.raises(FetchError, match="HTTP 503"):
+        refresh_stars(hub, now=NOW, http_clock=http_clock, allowed_hosts=LOOPBACK)
+    assert len(server.requests) == 1 + 3  # one answer, then one repository's three tries
+    stars = _stars(hub)
+    assert sum(v is not None for v in stars.values()) == 1  # the count it got is kept

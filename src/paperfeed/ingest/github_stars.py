@@ -83,8 +83,9 @@ def count_stars(
     transport: httpx.BaseTransport | None = None,
 ) -> Iterator[StarCount | RateLimitSpent]:
     """Ask GitHub for the stars of each (repository URL, last ETag), one at a time; yield each
-    answer, or `RateLimitSpent` once and stop. A repository that fails for good (retries
-    spent) is skipped and logged; the next run asks again."""
+    answer, or `RateLimitSpent` once and stop. A repository GitHub refuses is skipped and
+    logged; when GitHub does not answer at all (retries spent: no connection, timeouts, 5xx)
+    `FetchError` ends the run, the counts yielded before it kept; the next run asks again."""
     base = check_base(settings.github_api_url, allowed_hosts=allowed_hosts)
     headers = {
         "Accept": "application/vnd.github+json",
@@ -120,6 +121,11 @@ def count_stars(
                 if exc.status is None and "HTTP 429" in str(exc):
                     yield RateLimitSpent(None)
                     return
+                if exc.status is None:
+                    # Retries spent without an answer of GitHub's about this repository (no
+                    # connection, timeouts, 5xx): GitHub is not answering, so the others
+                    # would wait as long each. The run stops; what it counted is kept.
+                    raise
                 log.warning("stars of %s not read: %s", url, exc)
                 continue
             remaining = page.headers.get("x-ratelimit-remaining")
