@@ -3,8 +3,6 @@ has nothing to do; an author is shown with their papers; an unknown one is not f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -19,13 +17,7 @@ from paperfeed.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
-    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    return tmp_path / "data"
+pytestmark = pytest.mark.usefixtures("demo_store")
 
 
 def test_the_index_catches_up_once_and_an_author_is_shown() -> None:

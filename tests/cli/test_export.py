@@ -19,13 +19,7 @@ from paperfeed.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
-    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    return tmp_path / "data"
+pytestmark = pytest.mark.usefixtures("demo_store")
 
 
 def _entries(text: str) -> list[bibtexparser.model.Entry]:

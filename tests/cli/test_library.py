@@ -19,16 +19,12 @@ READER = "reader@example.org"
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
-    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+def data_dir(demo_store: Path) -> Path:
     hub = Hub.from_settings(Settings())
     with hub.db.write() as conn:
         get_or_create_user(conn, READER)
     hub.close()
-    return tmp_path / "data"
+    return demo_store
 
 
 @pytest.mark.parametrize("fmt", ["bibtex", "csljson"])

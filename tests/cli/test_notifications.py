@@ -4,7 +4,6 @@ mailbox (no SMTP host set)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,13 +21,7 @@ from paperfeed.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
-    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
-    monkeypatch.delenv("PAPERFEED_SMTP_HOST", raising=False)
-    return tmp_path / "data"
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def test_send_mails_a_reply_once_and_status_counts_it() -> None:

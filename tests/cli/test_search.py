@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,12 +13,7 @@ from paperfeed.cli._console import EXIT_NOT_FOUND, EXIT_REJECTED
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PAPERFEED_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PAPERFEED_SEMANTIC_SEARCH", "false")
-    monkeypatch.delenv("PAPERFEED_DATABASE_URL", raising=False)
-    return tmp_path / "data"
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def test_an_unknown_paper_exits_not_found_not_rejected() -> None:
