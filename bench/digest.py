@@ -1,11 +1,13 @@
 """Digest delivery on the full corpus: 10,000 subscribers, compose + render + SMTP + ledger.
 
 Run `make bench-digest`. It copies the pre-imported store in data/bench/full/ (94,905 papers with
-vectors; never modified) to data/bench/digest/, adds 2,000 readers with upvotes (SYNTHETIC: 8
+vectors; never modified) to data/bench/digest/, adds 10,000 readers with upvotes (SYNTHETIC: 8
 random papers of the last 30 days each, so trending and personal picks have votes to work
 with) and 10,000 daily subscribers with varied preferences (top-N 3..15, 0..3 categories, 0..2
-saved searches from 60 real titles' words, personal picks for the 2,000 readers), then sends
-one daily issue to an aiosmtpd sink running in its own process on 127.0.0.1.
+saved searches from 60 real titles' words), each subscriber one of the readers (`--readers`
+fewer: the rest have no account), then sends the day's issue twice to an aiosmtpd sink running
+in its own process on 127.0.0.1: first with personal picks off for everyone, then with them on
+for every reader (`recommend()`: issue #13 asks for no slowdown), the ledger cleared between.
 
 Baseline, same run: stdlib smtplib delivering prepared messages on one reused connection to the
 same sink (no compose, no render, no ledger).
@@ -170,10 +172,35 @@ def _baseline(port: int, raws: list[bytes]) -> float:
     return len(raws) / (time.perf_counter() - start)
 
 
+def _send(hub: Hub, day: dt.date, args: argparse.Namespace) -> tuple[Any, float, float, Any]:
+    """Send the daily issue of `day`: (report, seconds, sender CPU seconds, rusage after)."""
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = send_issue(
+        hub,
+        kind="daily",
+        period=day,
+        policy=DeliveryPolicy(concurrency=args.concurrency, processes=args.processes, batch=25),
+    )
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sender processes, now ended
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return report, elapsed, cpu_s, after
+
+
+def _forget_issue(hub: Hub, issue_id: int) -> None:
+    """Delete an issue, its ledger and what it recorded as sent, so the day can be sent again."""
+    with hub.db.write() as conn:
+        for table in ("digest_papers_sent", "digest_ledger"):
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE issue_id = ?", (issue_id,))
+        conn.exec_driver_sql("DELETE FROM digest_issues WHERE issue_id = ?", (issue_id,))
+        conn.exec_driver_sql("DELETE FROM rate_limits")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--readers", type=int, default=2_000)
+    parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4, help="workers per process")
     parser.add_argument("--processes", type=int, default=2, help="sender processes")
     args = parser.parse_args()
@@ -204,18 +231,18 @@ def main() -> None:
         f"{time.perf_counter() - started:,.1f} s; digest day {day}"
     )
 
-    start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    report = send_issue(
-        hub,
-        kind="daily",
-        period=day,
-        policy=DeliveryPolicy(concurrency=args.concurrency, processes=args.processes, batch=25),
-    )
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the sender processes, now ended
-    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    received = count.value
+    # Same run, same subscribers: first with personal picks off for everyone (the baseline of
+    # issue #13's "no slower with personal picks"), then with them on for the readers.
+    with hub.db.write() as conn:
+        conn.exec_driver_sql("UPDATE subscribers SET personal = 0")
+    without = _send(hub, day, args)
+    _forget_issue(hub, without[0].issue.issue_id)
+    with hub.db.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE subscribers SET personal = 1 WHERE subscriber_id <= ?", (args.readers,)
+        )
+    report, elapsed, cpu_s, after = _send(hub, day, args)
+    received = count.value - without[0].counts["sent"]
     sent = report.counts["sent"]
 
     # Compose + render alone, one thread, and the baseline's prepared mails: the same digests.
@@ -252,6 +279,11 @@ def main() -> None:
         f"| paperfeed digest send (compose + render + SMTP + ledger) | {sent:,} | "
         f"{elapsed:,.1f} | {rate:,.0f} | {rate / baseline:.2f} |"
     )
+    plain = without[0].counts["sent"] / without[1]
+    print(
+        f"| same, personal picks off for everyone | {without[0].counts['sent']:,} | "
+        f"{without[1]:,.1f} | {plain:,.0f} | {plain / baseline:.2f} |"
+    )
     print(
         f"| baseline: smtplib, 1 connection, prepared mails | {len(raws):,} | "
         f"{len(raws) / baseline:,.1f} | {baseline:,.0f} | 1.00 |"
@@ -263,6 +295,11 @@ def main() -> None:
         f"{sum(1 for s in subs if s and s.personal):,} with personal picks)"
     )
     sender_ms = cpu_s * 1000 / max(1, sent)
+    print(
+        f"personal picks on ({args.readers:,} readers) vs off: {rate:,.0f} vs {plain:,.0f} "
+        f"mails/s ({rate / plain:.2f}x); sender CPU per mail {sender_ms:.2f} vs "
+        f"{without[2] * 1000 / max(1, without[0].counts['sent']):.2f} ms"
+    )
     sink_ms = sink_cpu_s * 1000 / max(1, received + len(raws))
     print(
         f"CPU per mail: senders {sender_ms:.2f} ms ({cpu_s:,.1f} s in {elapsed:,.1f} s of wall "

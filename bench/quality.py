@@ -2,6 +2,11 @@
 
 Run with `make bench-quality` (or `.venv/bin/python bench/quality.py`). The stores it builds are
 kept in `data/bench/` so a second run skips the embedding; `--fresh` starts over.
+
+`--corpus N` (or `--corpus-only`, 2,000 by default) adds the same-category share of similar
+papers on the 94,905-paper store of `bench/search.py` (`data/bench/full`, every paper with a
+real vector: `paperfeed ingest snapshot` + `paperfeed index`), for N papers drawn with a fixed
+seed, neighbours from the whole corpus, with the category bonus off (the default) and on.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import shutil
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -230,24 +236,67 @@ def similar_agreement(*, fresh: bool) -> list[tuple[str, float, float, float]]:
     """Same primary category among the 10 neighbours on the bundled sample: (name, top-10
     share, top-1 share, ms per paper) rows."""
     hub = build("sample", sample_source(), fresh=fresh)
-    index = hub.search_index
     primary = {}
     with gzip.open(sample_source().path, "rt", encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
             primary[record["id"]] = record["primary_category"]
+    rows = agreement_rows(hub, primary, primary)
+    hub.close()
+    return rows
+
+
+# The 94,905-paper store of bench/search.py (`paperfeed ingest snapshot` + `paperfeed index`).
+CORPUS_STORE = Path(__file__).resolve().parents[1] / "data/bench/full"
+CORPUS_SEED = 15
+
+
+def corpus_agreement(papers: int) -> tuple[list[tuple[str, float, float, float]], int, int]:
+    """Same primary category among the 10 neighbours of `papers` papers drawn (CORPUS_SEED)
+    from the 94,905-paper corpus store, neighbours from all of it: (rows, papers drawn, papers
+    with vectors). Refuses a store whose vectors are not all real ones."""
+    if not (CORPUS_STORE / "paperfeed.db").is_file():
+        sys.exit(f"no corpus store in {CORPUS_STORE}: see bench/search.py's docstring")
+    if (CORPUS_STORE / "synthetic-vectors").exists():
+        sys.exit(f"{CORPUS_STORE} holds synthetic vectors (bench/search.py): re-embed it first")
+    hub = Hub.from_settings(Settings(data_dir=CORPUS_STORE))
+    index = hub.search_index
+    index.ensure_fresh(force=True)
+    assert index.vectors is not None
+    primary: dict[str, str] = {}
+    with hub.db.read() as conn:
+        for batch in iter_papers(conn):
+            for paper in batch:
+                if paper.primary_category:
+                    primary[paper.paper_id] = paper.primary_category
+    embedded = len(index.vectors)
+    if embedded < len(primary):
+        sys.exit(f"{len(primary) - embedded:,} papers of {CORPUS_STORE} have no vector: run index")
+    drawn = random.Random(CORPUS_SEED).sample(sorted(primary), min(papers, len(primary)))
+    rows = agreement_rows(hub, drawn, primary)
+    hub.close()
+    return rows, len(drawn), embedded
+
+
+def agreement_rows(
+    hub: Hub, queries: Iterable[str], primary: dict[str, str]
+) -> list[tuple[str, float, float, float]]:
+    """Each AGREEMENT_VARIANTS row: the share of the 10 neighbours of each query paper, and of
+    its first one, in the query paper's primary category, and the ms per paper."""
+    index = hub.search_index
+    queries = list(queries)
     rows = []
     for name, options in AGREEMENT_VARIANTS:
         same = top1 = total = 0
         start = time.perf_counter()
-        for paper_id, category in primary.items():
+        for paper_id in queries:
+            category = primary[paper_id]
             hits = similar_papers(index, paper_id, limit=10, **options)  # type: ignore[arg-type]
             same += sum(primary.get(h.paper.paper_id) == category for h in hits)
             top1 += bool(hits) and primary.get(hits[0].paper.paper_id) == category
             total += len(hits)
-        took = (time.perf_counter() - start) / len(primary) * 1000
-        rows.append((name, same / total, top1 / len(primary), took))
-    hub.close()
+        took = (time.perf_counter() - start) / len(queries) * 1000
+        rows.append((name, same / total, top1 / len(queries), took))
     return rows
 
 
@@ -457,7 +506,19 @@ def main() -> None:
         action="store_true",
         help="skip the bundled-sample rows (known-item look-ups, same-category neighbours)",
     )
+    parser.add_argument(
+        "--corpus",
+        type=int,
+        default=0,
+        metavar="PAPERS",
+        help="also: same-category neighbours of PAPERS papers of the 94,905-paper store of "
+        "bench/search.py (real vectors; category bonus off and on)",
+    )
+    parser.add_argument("--corpus-only", action="store_true", help="run the --corpus rows only")
     args = parser.parse_args()
+    if args.corpus_only:
+        print_corpus_agreement(args.corpus or 2_000)
+        return
     if not CACM.is_dir():
         sys.exit(f"no CACM collection at {CACM}")
     hubs = {"int8": cacm_hub(fresh=args.fresh)}
@@ -516,9 +577,27 @@ def main() -> None:
         print(f"{name:<46}{mrr:>9.3f}")
     print()
     print("similar papers on the bundled sample (2,027 papers): same primary category")
+    print_agreement(similar_agreement(fresh=args.fresh))
+    if args.corpus:
+        print()
+        print_corpus_agreement(args.corpus)
+
+
+def print_agreement(rows: list[tuple[str, float, float, float]]) -> None:
     print(f"{'run':<46}{'top-10':>8}{'top-1':>8}{'ms':>7}")
-    for name, share, top1, ms in similar_agreement(fresh=args.fresh):
+    for name, share, top1, ms in rows:
         print(f"{name:<46}{share:>8.1%}{top1:>8.1%}{ms:>7.1f}")
+
+
+def print_corpus_agreement(papers: int) -> None:
+    rows, drawn, embedded = corpus_agreement(papers)
+    load = os.getloadavg()
+    print(
+        f"similar papers on the corpus store ({embedded:,} papers with real vectors; "
+        f"{drawn:,} drawn with seed {CORPUS_SEED}): same primary category; "
+        f"load average {load[0]:.1f}"
+    )
+    print_agreement(rows)
 
 
 if __name__ == "__main__":

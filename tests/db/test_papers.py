@@ -169,14 +169,16 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_the_core_insert_stores(
             version=3,
             title="Bulk",
             abstract="Ünïcode and $x^2$",
-            authors=("Ada Lovelace", "Alan Turing"),
+            # JSON lists take a fast path: quotes, backslashes, control and non-ASCII
+            # characters must come out as json.dumps writes them.
+            authors=('Ada "Countess" Lovelace', "Kurt Gödel", "back\\slash", "tab\there", "李"),
             categories=("cs.LG", "stat.ML"),
             primary_category="cs.LG",
             submitted=dt.datetime(2026, 3, 1, 12, 30, 5, 17),
             updated=dt.datetime(999, 1, 2, 3, 4, 5),
             announced=dt.date(2026, 3, 2),
             comment="12 pages",
-            keywords=None,
+            keywords=(),
             status=PaperStatus.WITHDRAWN,
         ),
         PaperRecord(paper_id="cacm-7", title="Only a title", abstract=""),
@@ -198,3 +200,4 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_the_core_insert_stores(
         db.engine.dispose()
     assert stored[1] == stored[0]
     assert len(stored[0]) == 2
+    assert '"Kurt G\\u00f6del"' in stored[0][0][4]  # json.dumps's ASCII escapes, kept

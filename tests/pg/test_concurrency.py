@@ -29,6 +29,7 @@ from paperfeed.db.users import get_or_create_user
 from paperfeed.models import PaperRecord
 
 PAPER = PaperRecord("2603.00001", "Title", "Abstract", version=1)
+NOW = dt.datetime(2026, 3, 20, 12, 0)
 
 
 def _someone_waits_on_a_lock(db: Database) -> bool:
@@ -141,5 +142,23 @@ def test_a_writer_waits_at_most_the_busy_timeout_and_readers_never_wait(db: Data
         with impatient.write() as conn:  # the lock went with the transaction; the timeout too
             assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == default
             assert get_paper(conn, PAPER.paper_id) is not None
+    finally:
+        impatient.dispose()
+
+
+def test_a_write_without_the_store_lock_does_not_wait_for_the_store_writer(db: Database) -> None:
+    # The digest ledger's claims and outcomes: concurrent senders must not take turns.
+    impatient = Database(db.url.render_as_string(hide_password=False), busy_timeout_ms=200)
+    try:
+        with db.write() as conn:  # holds the store-wide lock until the end of the block
+            conn.execute(rate_limits.insert().values(bucket="a", window_start=NOW, hits=1))
+            started = time.monotonic()
+            with impatient.write(store_lock=False) as other:
+                other.execute(rate_limits.insert().values(bucket="b", window_start=NOW, hits=1))
+            assert time.monotonic() - started < 2  # no wait for the lock (it would wait forever)
+            with pytest.raises(OperationalError, match="lock timeout"), impatient.write():
+                pass
+        with db.read() as conn:
+            assert sorted(conn.scalars(select(rate_limits.c.bucket))) == ["a", "b"]
     finally:
         impatient.dispose()

@@ -23,6 +23,7 @@ from paperfeed.search.keyword import (
     KeywordIndex,
     KeywordIndexLocked,
     _name_analyzer,
+    _name_pairs,
     _text_analyzer,
     _write_json,
     paper_day,
@@ -140,6 +141,18 @@ def test_name_pairs_stay_within_one_author(index: KeywordIndex) -> None:
     # Two initials ("H&E staining") are not a name: they would match every "H. E." author.
     assert pairs_only("H&E") == pairs_only("H. E.") == []
     assert pairs_only("Gary J. Melnick")
+
+
+def test_name_pairs_join_each_word_to_the_next_two() -> None:
+    assert _name_pairs(["gary", "j", "melnick", "jr"]) == [
+        "gary_j",
+        "gary_melnick",
+        "j_melnick",
+        "j_jr",
+        "melnick_jr",
+    ]
+    assert _name_pairs(["ada", "lovelace"]) == ["ada_lovelace"]
+    assert _name_pairs(["plato"]) == _name_pairs([]) == []
 
 
 @pytest.mark.parametrize("word", ["distillation", "galaxy", "segmentation", "robot", "graph"])

@@ -231,7 +231,9 @@ class _Run:
         wait."""
         policy = self.policy
         wait = 0.0
-        with self.db.write() as conn:
+        # The claim itself is safe beside other senders (SKIP LOCKED); a rate limit is a
+        # read-then-count of one shared window, which needs the store's lock.
+        with self.db.write(store_lock=policy.rate_per_minute > 0) as conn:
             now = self.clock.now()
             limit = share
             if policy.rate_per_minute > 0:
@@ -328,7 +330,7 @@ class _Run:
         now = self.clock.now()
         policy = self.policy
         check_ratio = False
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             if outcome.kind == "sent":
                 record_sent(
                     conn, row=row, paper_ids=built.paper_ids, code=outcome.code or 250, now=now
@@ -400,7 +402,7 @@ class _Run:
             logger.warning("digest issue %s paused: %s", issue.issue_id, reason)
 
     def _fail_unsent(self, row: LedgerRow, reason: str) -> None:
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             record_failed(
                 conn,
                 row=row,
@@ -415,7 +417,7 @@ class _Run:
         self.progress("failed")
 
     def _skip(self, row: LedgerRow, state: str, reason: str) -> None:
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             record_skipped(
                 conn, ledger_id=row.ledger_id, state=state, reason=reason, now=self.clock.now()
             )
@@ -425,7 +427,7 @@ class _Run:
 
     def _renew(self, owner: str, rows: list[LedgerRow]) -> dt.datetime:
         until = self.clock.now() + dt.timedelta(seconds=self.policy.lease_s)
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             renew_lease(conn, owner=owner, ledger_ids=[r.ledger_id for r in rows], until=until)
         return until
 
@@ -433,7 +435,7 @@ class _Run:
         self, owner: str, rows: list[LedgerRow], *, not_before: dt.datetime | None = None
     ) -> None:
         ids = [r.ledger_id for r in rows]
-        with self.db.write() as conn:
+        with self.db.write(store_lock=False) as conn:
             if not_before is None:
                 release_claims(conn, owner=owner, ledger_ids=ids)
                 return
