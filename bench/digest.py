@@ -104,6 +104,16 @@ def _copy_store() -> None:
 
 def _populate(hub: Hub, *, subscribers: int, readers: int, rng: random.Random) -> dt.date:
     """Readers with upvotes, and subscribers with varied preferences; return the digest day."""
+    with hub.db.write() as conn:
+        # A snapshot import features nothing (docs/sources.md): feature the papers of the last
+        # 30 announcement days, as `paperfeed ingest snapshot --feature` would, so the digests
+        # have a feed to draw trending papers from.
+        if conn.execute(select(feed_entries.c.day).limit(1)).first() is None:
+            conn.exec_driver_sql(
+                "INSERT INTO feed_entries (day, paper_id, source, upvotes, featured_at) "
+                "SELECT announced, paper_id, 'snapshot', 0, announced FROM papers "
+                "WHERE announced > (SELECT date(max(announced), '-30 days') FROM papers)"
+            )
     with hub.db.read() as conn:
         day = conn.execute(select(feed_entries.c.day).order_by(feed_entries.c.day.desc())).scalar()
         recent = list(
@@ -251,7 +261,12 @@ def main() -> None:
     with hub.db.read() as conn:
         rows = ledger_rows(conn, issue_id=report.issue.issue_id)[::5]  # a fifth, spread
         subs = [get_subscriber(conn, subscriber_id=r["subscriber_id"]) for r in rows]
-    content = _TimedContent(hub)
+    content = _TimedContent(
+        db=hub.db,
+        settings=hub.settings,
+        search_index=lambda: hub.search_index,
+        embedder=hub.embedder,
+    )
     raws = []
     for row, sub in zip(rows, subs, strict=True):
         assert sub is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import click
 import typer
@@ -50,3 +52,17 @@ def test_flags_read_as_flags_with_their_defaults() -> None:
     text = " ".join(_help("init").split())
     assert "--sample / --no-sample" in text and "[default: sample]" in text
     assert "[default: 10; 1<=x<=1000]" in " ".join(_help("search").split())
+
+
+def test_starting_the_cli_imports_neither_the_recommender_nor_scipy() -> None:
+    # Every command's start (and `paperfeed search`'s 1.5 s cold-start target) paid ~0.5 s for
+    # scipy, which only the loop, digests and library commands use: they import it themselves.
+    code = (
+        "import sys, paperfeed.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy' "
+        "or m.startswith('paperfeed.recommend')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -13,12 +13,6 @@ from paperfeed.cli._console import EXIT_NOT_FOUND, err, make_hub, out
 from paperfeed.db.library import StoredEntry
 from paperfeed.db.users import User, get_user_by_email
 from paperfeed.hub import Hub
-from paperfeed.recommend.library import (
-    MAX_FILE_BYTES,
-    LibraryFileError,
-    import_library,
-    show_library,
-)
 
 app = typer.Typer(
     help="A reader's imported library (BibTeX, CSL-JSON or RIS), which steers their For you picks.",
@@ -68,6 +62,10 @@ def import_command(
     """Import FILE as the reader's library (replacing theirs): entries are matched to papers
     here by arXiv id, DOI or title; the others with an abstract are embedded. A malformed file
     is refused whole (exit 2) with each problem's line."""
+    # Imported here: the recommender brings scipy (~0.5 s), which no other command's start,
+    # nor `paperfeed --help`, should pay.
+    from paperfeed.recommend.library import MAX_FILE_BYTES, LibraryFileError, import_library
+
     hub = make_hub()
     try:
         user = _reader(hub, reader)
@@ -105,6 +103,8 @@ def import_command(
 @app.command("show")
 def show_command(reader: ReaderOption) -> None:
     """Show the reader's library: each entry, matched, embedded or skipped (with why)."""
+    from paperfeed.recommend.library import show_library
+
     hub = make_hub()
     try:
         user = _reader(hub, reader)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,8 +16,13 @@ from rich.table import Table
 from paperfeed.cli._console import err, make_hub, out
 from paperfeed.db.jobs import list_runs
 from paperfeed.hub import Hub
-from paperfeed.loop.status import duration_text, loop_status
-from paperfeed.loop.worker import Outcome, Pass, SystemClock, WorkerBusy, run_worker
+
+if TYPE_CHECKING:
+    from paperfeed.loop.worker import Pass
+
+# The loop's modules are imported by the commands that run them: they bring the digest and the
+# recommender (scipy), which `paperfeed --help`, `search` and every other command's start
+# should not pay (~0.4 s).
 
 # sysexits.h's EX_TEMPFAIL: another worker holds the store; try again later (cron).
 EXIT_BUSY = 75
@@ -59,6 +64,8 @@ def worker(
     0 done (with --once: every due job done or waiting for arXiv); 1 (--once) a job failed;
     75 another worker runs on this SQLite store.
     """
+    from paperfeed.loop.worker import SystemClock, WorkerBusy, run_worker
+
     hub = make_hub()
     if not hub.db.is_sqlite:
         _queue_worker(hub, once=once, concurrency=concurrency)
@@ -91,6 +98,7 @@ def _queue_worker(hub: Hub, *, once: bool, concurrency: int) -> None:
     """The PostgreSQL engine: a Procrastinate worker (with --once: queue what is due now, run
     the queue until it is empty, report)."""
     from paperfeed.loop.queue import build_app, defer_due, run_queue_until_empty, run_queue_worker
+    from paperfeed.loop.worker import Outcome, Pass, SystemClock
 
     now = SystemClock().now()
     try:
@@ -126,6 +134,9 @@ def status(
     """Show the daily loop: each job's last run (how long it took) and next, the lag behind
     arXiv, papers without vectors, and whether store, indexes and schedule are healthy (exit
     code 1 when not). The daily-once jobs (stars, hf_mirror) are listed where they are on."""
+    from paperfeed.loop.status import duration_text, loop_status
+    from paperfeed.loop.worker import SystemClock
+
     hub = make_hub()
     try:
         found = loop_status(hub, now=SystemClock().now())
