@@ -43,7 +43,7 @@ def latest_revision() -> str:
     return max(found)
 
 
-def stored_revision(db: Database) -> str | None:
+def current_revision(db: Database) -> str | None:
     """The store's revision, read directly (None for a store never migrated)."""
     with db.engine.connect() as conn:
         try:
@@ -58,7 +58,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
     A store already at the newest revision is left alone without loading Alembic and its
     scripts: every CLI command migrates first, and that check cost ~0.1 s of each start.
     """
-    if revision == "head" and stored_revision(db) == latest_revision():
+    if revision == "head" and current_revision(db) == latest_revision():
         return
     from alembic import command
 
@@ -67,13 +67,6 @@ def upgrade(db: Database, revision: str = "head") -> None:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
         conn.commit()
-
-
-def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(db: Database) -> str | None:
