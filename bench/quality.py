@@ -397,6 +397,7 @@ SIMILAR_BEFORE: dict[str, object] = {
     "expand_from": "vectors",
     "category_bonus": 0.03,
     "second_search": "full",
+    "depth": 100,
 }
 # similar_papers() options: (name, options, also on the other vectors). The first is the default;
 # the ablation turns each component off (or on) alone.
@@ -416,6 +417,15 @@ SIMILAR_VARIANTS: list[tuple[str, dict[str, object], bool]] = [
         False,
     ),
     ("now, RRF k=60 instead of convex", {"fusion": "rrf"}, False),
+    ("now, feedback papers from the fused list", {"expand_from": "fused"}, False),
+    ("now, no cap on a term's share of papers", {"max_share": 1.0}, False),
+    ("now, terms held by <= 5% of papers only", {"max_share": 0.05}, False),
+    ("now, 100 candidates per list", {"depth": 100}, False),
+    (
+        "now as in stop 21 (fused feedback, no cap, 100)",
+        {"expand_from": "fused", "max_share": 1.0, "depth": 100},
+        False,
+    ),
 ]
 
 

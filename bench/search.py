@@ -335,6 +335,7 @@ SIMILAR_BEFORE = {
     "expand_from": "vectors",
     "category_bonus": 0.03,
     "second_search": "full",
+    "depth": 100,
 }
 SIMILAR_ROWS = (
     "similar_papers() now",

@@ -117,12 +117,38 @@ def test_a_rare_shared_term_brings_its_paper_in(hub: Hub, tmp_path: Path) -> Non
     assert "9003" in [h.paper.paper_id for h in hits]
 
 
+def test_terms_most_papers_hold_stay_out_of_the_keyword_query(hub: Hub) -> None:
+    """A term held by more than `max_share` of the papers is left out (its posting list is most
+    of a keyword search's cost at scale), and a rarer term takes its place."""
+    from paperfeed.search.keyword import _TEXT_FIELDS
+
+    index = hub.search_index
+    index.ensure_fresh()
+    text = _sample_paper(hub, "2603.12270")
+    paper = [(text["title"], text["abstract"], 1.0)]
+    unbounded = index.keyword.like_terms(paper, max_terms=8, max_share=1.0)
+    searcher = index.keyword._index.searcher()
+    share = {
+        term: max(searcher.doc_freq(field, term) for field in _TEXT_FIELDS) / searcher.num_docs
+        for term in unbounded
+    }
+    cap = sorted(share.values())[len(share) // 2]  # half of the unbounded terms are above it
+    capped = index.keyword.like_terms(paper, max_terms=8, max_share=cap)
+    assert capped and all(
+        max(searcher.doc_freq(field, term) for field in _TEXT_FIELDS) <= cap * searcher.num_docs
+        for term in capped
+    )
+    assert any(share[t] > cap for t in unbounded)
+    assert len(capped) == len(unbounded)  # rarer terms took the places of the common ones
+
+
 def test_one_vector_search_and_bounded_keyword_queries(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The feedback round scores the expanded vector against the candidates found, so a call
-    searches all vectors once (twice with second_search="full"), and its keyword queries stay
-    within LIKE_TERMS and FEEDBACK_TERMS terms (#15 latency)."""
+    searches all vectors once (twice with second_search="full") and the keyword index once (the
+    feedback papers come from the vector neighbours), within FEEDBACK_TERMS terms (#15
+    latency)."""
     from paperfeed.search.similar import FEEDBACK_TERMS, LIKE_TERMS
 
     index = hub.search_index
@@ -144,7 +170,13 @@ def test_one_vector_search_and_bounded_keyword_queries(
     monkeypatch.setattr(vectors, "search", counted_search)
     monkeypatch.setattr(index.keyword, "search_terms", counted_terms)
     pooled = similar_papers(index, "2603.12270", limit=10)
-    assert len(searches) == 1 and len(queries) == 2
+    # One keyword query: the paper's own terms and its vector neighbours' terms together.
+    assert len(searches) == 1 and len(queries) == 1
+    assert LIKE_TERMS < queries[0] <= FEEDBACK_TERMS
+    searches.clear()
+    queries.clear()
+    similar_papers(index, "2603.12270", limit=10, expand_from="fused")
+    assert len(searches) == 1 and len(queries) == 2  # a first keyword query picks feedback
     assert queries[0] <= LIKE_TERMS and LIKE_TERMS < queries[1] <= FEEDBACK_TERMS
     searches.clear()
     full = similar_papers(index, "2603.12270", limit=10, second_search="full")

@@ -419,6 +419,7 @@ class KeywordIndex:
         papers: Sequence[tuple[str, str, float]],
         *,
         max_terms: int = LIKE_QUERY_TERMS,
+        max_share: float = 1.0,
     ) -> dict[str, float]:
         """The query of a paper's keyword neighbours: its `max_terms` most telling terms.
 
@@ -456,12 +457,13 @@ class KeywordIndex:
                 counts[term] = counts.get(term, 0.0) + times
         scored: list[tuple[float, str, float]] = []
         k3 = QUERY_TF_K3
+        ceiling = max_share * total
         for term, count in counts.items():
             held = held_by.get(term)
             if held is None:
                 held = max(searcher.doc_freq(field, term) for field in _TEXT_FIELDS)
                 held_by[term] = held
-            if held <= 1:  # the paper alone (or none: a term cut by the analyzer)
+            if held <= 1 or held > ceiling:  # the paper alone (or none), or too common
                 continue
             idf = math.log(1 + (total - held + 0.5) / (held + 0.5))
             weight = (k3 + 1) * count / (k3 + count)

@@ -8,11 +8,19 @@ its lists (`hybrid.fuse`: BM25 over the best BM25, cosines min-max normalized, a
   at most `LIKE_TERMS` terms of its title and abstract, rare ones first), so a rare technical
   term or a paper without arXiv categories still finds its neighbours.
 
-Then one feedback round: the vector becomes the paper's vector plus the mean vector of the 5
-best fused papers (average query expansion, Chum et al., ICCV 2007), and their terms join the
-keyword query (at most `FEEDBACK_TERMS` terms in all). The expanded vector is scored against
-the candidates both lists found, not searched among all papers again: on CACM's citations the
-same nDCG@20, one exact vector search (95k papers: ~25 ms on a busy core) less.
+Then one feedback round: the vector becomes the paper's vector plus the mean vector of its 5
+nearest vector neighbours (average query expansion, Chum et al., ICCV 2007), and their terms join
+the keyword query (at most `FEEDBACK_TERMS` terms in all), so one keyword search holds the
+paper's own terms and its neighbours'. The expanded vector is scored against the candidates both
+lists found, not searched among all papers again: on CACM's citations the same nDCG@20, one
+exact vector search (95k papers: ~25 ms on a busy core) less.
+
+Terms held by more than `MAX_TERM_SHARE` of the papers never enter the keyword query (as
+Lucene's MoreLikeThis `maxDocFreqPct`): they add little to BM25 and their posting lists are
+most of its cost, which grows with the number of papers (1M papers: 6.2 to 8.9 ms per keyword
+search without the cap, 5.3 to 5.9 ms with it). Feedback papers taken from the fused list
+instead (a first keyword search of the own terms alone) score the same on CACM within 0.001
+(docs/search.md) for one more keyword search.
 
 A bonus for shared arXiv categories (`category_bonus` times the Jaccard overlap of the
 category sets) stays an option, off by default: the CACM citation benchmark (docs/search.md)
@@ -41,6 +49,11 @@ from paperfeed.search.index import SearchIndex
 # (docs/search.md): the nDCG@20 of 32 and 64 terms, with fewer terms for tantivy to look up.
 LIKE_TERMS = 16
 FEEDBACK_TERMS = 24
+# Terms held by more papers than this share are left out of the keyword query (the lowest cap
+# that cost nothing on the tuning half); candidates per list (vector neighbours, keyword
+# neighbours). Both for speed at 1M papers (docs/search.md).
+MAX_TERM_SHARE = 0.2
+DEPTH = 50
 
 
 class PaperNotFound(LookupError):
@@ -53,14 +66,15 @@ def similar_papers(
     *,
     limit: int = 10,
     since: dt.date | None = None,
-    depth: int = 100,
+    depth: int = DEPTH,
     fusion: Literal["convex", "rrf"] = "convex",
     rrf_k: float = 60.0,
     vector_weight: float = 1.0,
     keyword_weight: float = 1.0,
     like_terms: int = LIKE_TERMS,
+    max_share: float = MAX_TERM_SHARE,
     expansion: int = 5,
-    expand_from: Literal["vectors", "fused"] = "fused",
+    expand_from: Literal["vectors", "fused"] = "vectors",
     feedback_weight: float = 0.5,
     feedback_terms: int = FEEDBACK_TERMS,
     second_search: Literal["pool", "full"] = "pool",
@@ -93,7 +107,9 @@ def similar_papers(
     use_vectors = vectors is not None and own_vector is not None and vector_weight > 0
 
     own_terms = (
-        index.keyword.like_terms([(record.title, record.abstract, 1.0)], max_terms=like_terms)
+        index.keyword.like_terms(
+            [(record.title, record.abstract, 1.0)], max_terms=like_terms, max_share=max_share
+        )
         if use_keywords
         else {}
     )
@@ -108,6 +124,7 @@ def similar_papers(
             others = index.keyword.like_terms(
                 [(title, abstract, 1.0) for title, abstract in found.values()],
                 max_terms=like_terms,
+                max_share=max_share,
             )
             scale = feedback_weight * sum(own_terms.values()) / (sum(others.values()) or 1.0)
             for term, weight in others.items():
@@ -116,9 +133,6 @@ def similar_papers(
                 terms = dict(sorted(terms.items(), key=lambda tw: -tw[1])[:feedback_terms])
         hits = index.keyword.search_terms(terms, limit=depth + 1, since=since)
         return [hit for hit in hits if hit[0] != key][:depth]
-
-    if use_keywords:
-        keyword_hits = keyword_neighbours([])
 
     def cosines_to(query: np.ndarray, ids: list[str]) -> dict[str, float]:
         """The cosines of these papers' stored vectors to `query` (a unit vector): one look-up."""
@@ -149,6 +163,11 @@ def similar_papers(
         )
 
     expanding = expansion > 0 and use_vectors and bool(vector_hits)
+    # Feedback papers picked from the vector neighbours alone need no first keyword search: the
+    # one keyword search then holds the paper's own terms and its neighbours' terms.
+    feedback_first = expanding and expand_from == "vectors" and feedback_weight > 0
+    if use_keywords and not feedback_first:
+        keyword_hits = keyword_neighbours([])
     if use_vectors and not expanding:
         assert own_vector is not None
         missing = [pid for pid, _ in keyword_hits]
@@ -161,11 +180,14 @@ def similar_papers(
         assert vectors is not None and own_vector is not None
         source = vector_hits if expand_from == "vectors" else fused
         _, found = vectors.vectors_of(pid for pid, _ in source[:expansion])
+        if not len(found) and feedback_first and use_keywords:  # removed in the meantime
+            keyword_hits = keyword_neighbours([])
+            fused = fused_with(vector_hits, None)
         if len(found):
             query = own_vector + found.mean(axis=0)
             query /= np.linalg.norm(query)
             if use_keywords and feedback_weight > 0:
-                keyword_hits = keyword_neighbours([pid for pid, _ in fused[:expansion]])
+                keyword_hits = keyword_neighbours([pid for pid, _ in source[:expansion]])
             if second_search == "full":
                 vector_hits = vectors.search(query, k=depth, mask_ids=allowed, exclude={key})
                 similarity = cosines_to(query, [pid for pid, _ in keyword_hits])
