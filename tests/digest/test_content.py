@@ -283,3 +283,84 @@ def test_personal_picks_for_a_member_with_only_chosen_categories(hub: Hub) -> No
     assert len(plan.items) == min(10, len(in_category))
     assert {i.paper.paper_id for i in plan.items} <= in_category
     assert {i.why for i in plan.items} == {f"matches your topic {chosen}"}
+
+
+def test_a_claimed_batch_gets_its_readers_picks_ranked_together(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger's worker prepares each claimed batch: its readers' picks come from one
+    recommend_many call (one evidence query per kind, one batched ranking), and each mail holds
+    the picks recommend() gives that reader alone (#13: the send with picks on)."""
+    import paperfeed.digest.content as content_module
+    from paperfeed.digest.policy import DeliveryPolicy
+
+    day, found = day_papers(hub)
+    before = day - dt.timedelta(days=3)
+    readers = [
+        reader(hub, f"batch{n}@example.org", [pid for pid, _ in found[2 * n : 2 * n + 3]], before)
+        for n in range(4)
+    ]
+    readers.append(reader(hub, "nothing@example.org", [], day, top_n=0))  # no picks to make
+    alone = {
+        s.subscriber_id: [
+            p.paper_id
+            for p in recommend(
+                hub.db,
+                search_index=hub.search_index,
+                user_id=s.user_id or 0,
+                since=day,
+                until=day,
+                limit=min(s.max_papers, 10),
+                topics=s.categories,
+            )
+        ]
+        for s in readers
+    }
+    batches: list[int] = []
+    real_many = content_module.recommend_many
+
+    def counted(*args: object, **kwargs: object) -> object:
+        batches.append(len(kwargs["asks"]))  # type: ignore[arg-type]
+        return real_many(*args, **kwargs)  # type: ignore[arg-type]
+
+    def not_again(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a prepared reader's picks were computed again")
+
+    monkeypatch.setattr(content_module, "recommend_many", counted)
+    monkeypatch.setattr(content_module, "recommend", not_again)
+    content = digest_content(hub)
+    report = send_issue(
+        hub,
+        kind="daily",
+        period=day,
+        clock=FakeClock(),
+        policy=DeliveryPolicy(concurrency=1, batch=25),
+        content=content,
+    )
+    assert batches == [5] and report.sent >= 4
+    with hub.db.read() as conn:
+        for s in readers[:4]:  # each mail holds the picks the reader gets alone
+            sent = sent_paper_ids(conn, subscriber_id=s.subscriber_id)
+            assert alone[s.subscriber_id] and set(alone[s.subscriber_id]) <= sent
+
+
+def test_a_failed_batch_preparation_still_sends_every_mail(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If computing a batch's picks together fails, each mail is built alone, as before."""
+    from paperfeed.digest.content import RecommendPicks
+
+    day, found = day_papers(hub)
+    readers = [
+        reader(hub, f"f{n}@example.org", [pid for pid, _ in found[n : n + 3]], day, top_n=0)
+        for n in range(3)
+    ]
+
+    def broken(self: RecommendPicks, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("the batch could not be prepared")
+
+    monkeypatch.setattr(RecommendPicks, "prepare", broken)
+    report = send_issue(hub, kind="daily", period=day, clock=FakeClock())
+    assert report.sent == 3
+    with hub.db.read() as conn:
+        assert all(sent_paper_ids(conn, subscriber_id=s.subscriber_id) for s in readers)

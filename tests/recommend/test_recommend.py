@@ -129,3 +129,48 @@ def test_seeds_count_as_positives_and_a_pool_is_shared(hub: Hub) -> None:
     picks = picks_for(hub, reader, limit=4, seeds=[Seed(seed, "from your library: X")], pool=pool)
     assert [topic_of(pid) for pid, _, _ in picks] == ["language"] * 4
     assert {reason for _, _, reason in picks} == {"from your library: X"}
+
+
+def test_many_readers_at_once_get_what_each_gets_alone(hub: Hub) -> None:
+    """recommend_many (a digest's batch: one evidence query per kind, one batched ranking) gives
+    every reader the picks recommend() gives them alone: mixed signals, a single seed, "not
+    interested", a caller's seed, a reader with nothing, and limits on both sides of MMR_DEPTH."""
+    from paperfeed.recommend.service import Ask, recommend_many
+
+    graph, quantum = ids("graph", old=True), ids("quantum", old=True)
+    readers = [make_reader(hub, f"batch{n}@example.org") for n in range(5)]
+    upvote(hub, readers[0], graph[:3] + quantum[:2])
+    upvote(hub, readers[1], quantum[:1])  # cold start from one paper
+    upvote(hub, readers[2], graph[3:6])
+    record_signal(db=hub.db, user_id=readers[2], paper_id=ids("graph", old=False)[0], kind="less")
+    hub.search_index.ensure_fresh()
+    vectors = hub.search_index.vectors
+    assert vectors is not None
+    seed_vector = vectors.vector(ids("quantum", old=False)[0])
+    assert seed_vector is not None
+    asks = [
+        Ask(readers[0], limit=12),
+        Ask(readers[1], limit=5),
+        Ask(readers[2], limit=50),  # deeper than MMR_DEPTH: ranked on its own
+        Ask(readers[3], limit=6, seeds=[Seed(seed_vector, "from the caller")]),
+        Ask(readers[4], limit=8),  # nothing to learn from
+    ]
+    together = recommend_many(hub.db, search_index=hub.search_index, asks=asks, since=WINDOW)
+    alone = [
+        recommend(
+            hub.db,
+            search_index=hub.search_index,
+            user_id=ask.user_id,
+            since=WINDOW,
+            limit=ask.limit,
+            seeds=ask.seeds,
+        )
+        for ask in asks
+    ]
+    assert [[(p.paper_id, p.reason) for p in picks] for picks in together] == [
+        [(p.paper_id, p.reason) for p in picks] for picks in alone
+    ]
+    assert [len(picks) for picks in together][:4] == [12, 5, len(together[2]), 6]
+    assert together[2] and together[4] == []
+    for got, want in zip(together, alone, strict=True):
+        assert [p.score for p in got] == pytest.approx([p.score for p in want], abs=1e-5)

@@ -9,17 +9,31 @@ and so revokes, the old one).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from paperfeed.db.schema import (
+    author_follows,
     collection_items,
     collections,
+    library_entries,
     papers,
     reader_feed_tokens,
     reader_signals,
+    reader_topics,
     upvotes,
     users,
     utc_now,
@@ -87,46 +101,121 @@ def signals_of(conn: Connection, *, user_id: int, paper_ids: list[str]) -> dict[
 def reader_evidence(conn: Connection, *, user_id: int, limit: int = 500) -> list[Evidence]:
     """The reader's upvotes, collection items and card signals, newest first, at most `limit`
     of each kind (hidden papers included: what a reader liked says something even then)."""
-    found: list[Evidence] = []
-    up = (
-        select(upvotes.c.paper_id, upvotes.c.created_at, papers.c.title)
-        .join(papers, papers.c.paper_id == upvotes.c.paper_id)
-        .where(upvotes.c.user_id == user_id)
-        .order_by(upvotes.c.created_at.desc())
-        .limit(limit)
-    )
-    found += [Evidence(r.paper_id, "upvote", r.title, r.created_at) for r in conn.execute(up)]
-    kept = (
+    return readers_evidence(conn, user_ids=[user_id], limit=limit)[user_id]
+
+
+def readers_evidence(
+    conn: Connection, *, user_ids: Sequence[int], limit: int = 500
+) -> dict[int, list[Evidence]]:
+    """`reader_evidence` of many readers: three queries for all of them (a digest's batch)."""
+    found: dict[int, list[Evidence]] = {user_id: [] for user_id in user_ids}
+    ids = list(found)
+    upvoted, collected, told = _EVIDENCE_QUERIES
+    for start in range(0, len(ids), 500):
+        given = {"user_ids": ids[start : start + 500], "most": limit}
+        for row in conn.execute(upvoted, given):
+            found[row.user_id].append(Evidence(row.paper_id, "upvote", row.title, row.at))
+        for row in conn.execute(collected, given):
+            found[row.user_id].append(
+                Evidence(row.paper_id, "collection", row.title, row.at, row.name)
+            )
+        for row in conn.execute(told, given):
+            found[row.user_id].append(Evidence(row.paper_id, row.kind, row.title, row.at))
+    for evidence in found.values():
+        evidence.sort(key=lambda e: e.at, reverse=True)
+    return found
+
+
+def _newest(query: Select[Any]) -> Select[Any]:
+    """Each reader's `most` newest rows of `query` (which has user_id, paper_id and at, for
+    the readers `user_ids`), newest first per reader."""
+    inner = query.add_columns(
+        func.row_number()
+        .over(
+            partition_by=query.selected_columns.user_id,
+            order_by=(query.selected_columns.at.desc(), query.selected_columns.paper_id),
+        )
+        .label("n")
+    ).subquery()
+    return select(inner).where(inner.c.n <= bindparam("most")).order_by(inner.c.user_id, inner.c.n)
+
+
+def _evidence_queries() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The three queries of `readers_evidence`, built once (building one costs more than
+    running it for one reader)."""
+    readers: BindParameter[list[int]] = bindparam("user_ids", expanding=True)
+    upvoted = (
         select(
+            upvotes.c.user_id,
+            upvotes.c.paper_id,
+            upvotes.c.created_at.label("at"),
+            papers.c.title,
+        )
+        .join(papers, papers.c.paper_id == upvotes.c.paper_id)
+        .where(upvotes.c.user_id.in_(readers))
+    )
+    collected = (
+        select(
+            collections.c.user_id,
             collection_items.c.paper_id,
-            collection_items.c.added_at,
+            collection_items.c.added_at.label("at"),
             collections.c.name,
             papers.c.title,
         )
         .join(collections, collections.c.collection_id == collection_items.c.collection_id)
         .join(papers, papers.c.paper_id == collection_items.c.paper_id)
-        .where(collections.c.user_id == user_id)
-        .order_by(collection_items.c.added_at.desc())
-        .limit(limit)
+        .where(collections.c.user_id.in_(readers))
     )
-    found += [
-        Evidence(r.paper_id, "collection", r.title, r.added_at, r.name) for r in conn.execute(kept)
-    ]
     told = (
         select(
+            reader_signals.c.user_id,
             reader_signals.c.paper_id,
             reader_signals.c.kind,
-            reader_signals.c.created_at,
+            reader_signals.c.created_at.label("at"),
             papers.c.title,
         )
         .join(papers, papers.c.paper_id == reader_signals.c.paper_id)
-        .where(reader_signals.c.user_id == user_id)
-        .order_by(reader_signals.c.created_at.desc())
-        .limit(limit)
+        .where(reader_signals.c.user_id.in_(readers))
     )
-    found += [Evidence(r.paper_id, r.kind, r.title, r.created_at) for r in conn.execute(told)]
-    found.sort(key=lambda e: e.at, reverse=True)
-    return found
+    return _newest(upvoted), _newest(collected), _newest(told)
+
+
+_EVIDENCE_QUERIES = _evidence_queries()
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSignals:
+    """Which readers of a batch have any library entry, followed author or chosen topic (the
+    rest need no look-up of those)."""
+
+    library: frozenset[int]
+    follows: frozenset[int]
+    topics: frozenset[int]
+
+
+def readers_with_other_signals(conn: Connection, *, user_ids: Sequence[int]) -> OtherSignals:
+    """One query per kind for a batch of readers (see `OtherSignals`)."""
+    found: dict[str, set[int]] = {"library": set(), "follows": set(), "topics": set()}
+    ids = list(dict.fromkeys(user_ids))
+    for start in range(0, len(ids), 500):
+        given = {"user_ids": ids[start : start + 500]}
+        for kind, query in _OTHER_QUERIES.items():
+            found[kind].update(conn.scalars(query, given))
+    return OtherSignals(
+        frozenset(found["library"]), frozenset(found["follows"]), frozenset(found["topics"])
+    )
+
+
+_OTHER_QUERIES = {
+    kind: select(table.c.user_id)
+    .where(table.c.user_id.in_(bindparam("user_ids", expanding=True)))
+    .distinct()
+    for kind, table in (
+        ("library", library_entries),
+        ("follows", author_follows),
+        ("topics", reader_topics),
+    )
+}
 
 
 def has_evidence(conn: Connection, *, user_id: int) -> bool:

@@ -23,7 +23,7 @@ from paperfeed.digest.compose import Candidate, DigestPlan, compose_digest
 from paperfeed.digest.policy import Built
 from paperfeed.digest.render import Renderer
 from paperfeed.models import PaperRecord
-from paperfeed.recommend import WindowPool, recommend, window_pool
+from paperfeed.recommend import Ask, Pick, WindowPool, recommend, recommend_many, window_pool
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.hybrid import search
 from paperfeed.search.index import SearchIndex
@@ -33,6 +33,9 @@ from paperfeed.trending import Window
 # The search index is opened on first use (a digest without saved searches or personal picks
 # never opens it): callers pass the hub's lazy accessor.
 IndexSource = Callable[[], SearchIndex]
+# Picks prepared for claimed batches and not yet taken, at most (a batch stopped half way leaves
+# its rest; `picks` computes anything not prepared).
+READY_MOST = 10_000
 
 
 def period_days(kind: str, period: dt.date) -> tuple[dt.date, dt.date]:
@@ -41,7 +44,12 @@ def period_days(kind: str, period: dt.date) -> tuple[dt.date, dt.date]:
 
 
 class PersonalPicks(Protocol):
-    """The seam for recommendations: papers for one reader within some days, best first."""
+    """The seam for recommendations: papers for one reader within some days, best first.
+
+    An implementation may also have `prepare(subscribers, *, since, until)`: the ledger's
+    worker calls it with the readers of a claimed batch before building their mails, so their
+    picks can be computed together (`RecommendPicks` does); `picks` must work without it.
+    """
 
     def picks(
         self, subscriber: Subscriber, *, since: dt.date, until: dt.date, limit: int
@@ -70,6 +78,8 @@ class RecommendPicks:
         self._window: tuple[tuple[dt.date, dt.date], WindowPool | None, dict[str, PaperRecord]]
         self._window = ((dt.date.min, dt.date.min), None, {})
         self._lock = threading.Lock()
+        # Picks computed ahead for a claimed batch (`prepare`), taken once by `picks`.
+        self._ready: dict[tuple[int, dt.date, dt.date, int], list[Pick]] = {}
 
     def _window_of(
         self, since: dt.date, until: dt.date
@@ -84,6 +94,36 @@ class RecommendPicks:
                 self._window = ((since, until), pool, papers)
             return pool, papers
 
+    def _asks(self, subscribers: Sequence[Subscriber]) -> list[tuple[int, Ask]]:
+        """(subscriber id, what to ask `recommend`) of the members among `subscribers`."""
+        return [
+            (s.subscriber_id, Ask(s.user_id, min(s.max_papers, self.most), (), s.categories))
+            for s in subscribers
+            if s.user_id is not None and s.personal and min(s.max_papers, self.most) > 0
+        ]
+
+    def prepare(self, subscribers: Sequence[Subscriber], *, since: dt.date, until: dt.date) -> None:
+        """Compute the picks of these readers together (`recommend_many`: one evidence query per
+        kind, one batched ranking); `picks` then takes each reader's."""
+        asks = self._asks(subscribers)
+        if not asks:
+            return
+        pool, _ = self._window_of(since, until)
+        found = recommend_many(
+            self.db,
+            search_index=self.search_index(),
+            asks=[ask for _, ask in asks],
+            since=since,
+            until=until,
+            pool=pool,
+            embedder=self.embedder,
+        )
+        with self._lock:
+            if len(self._ready) > READY_MOST:  # left by batches given up half way
+                self._ready.clear()
+            for (subscriber_id, ask), picks in zip(asks, found, strict=True):
+                self._ready[(subscriber_id, since, until, ask.limit)] = picks
+
     def picks(
         self, subscriber: Subscriber, *, since: dt.date, until: dt.date, limit: int
     ) -> list[Candidate]:
@@ -93,17 +133,21 @@ class RecommendPicks:
         # Without vectors (pool None) the model ranks nothing, but followed authors' new
         # papers still come from recommend().
         pool, papers = self._window_of(since, until)
-        found = recommend(
-            self.db,
-            search_index=self.search_index(),
-            user_id=subscriber.user_id,
-            since=since,
-            until=until,
-            limit=limit,
-            topics=subscriber.categories,
-            pool=pool,
-            embedder=self.embedder,
-        )
+        with self._lock:
+            ready = self._ready.pop((subscriber.subscriber_id, since, until, limit), None)
+        found = ready
+        if found is None:
+            found = recommend(
+                self.db,
+                search_index=self.search_index(),
+                user_id=subscriber.user_id,
+                since=since,
+                until=until,
+                limit=limit,
+                topics=subscriber.categories,
+                pool=pool,
+                embedder=self.embedder,
+            )
         missing = [p.paper_id for p in found if p.paper_id not in papers]
         if missing:
             with self.db.read() as conn:
@@ -232,6 +276,19 @@ class DigestContent:
             top_n=subscriber.top_n,
             max_papers=subscriber.max_papers,
             already_sent=already_sent,
+        )
+
+    def prepare(self, *, rows: Sequence[LedgerRow], issue: Issue) -> None:
+        """Before a claimed batch is built: compute its readers' personal picks together, when
+        the picks support it (`PersonalPicks`)."""
+        prepare = getattr(self.personal, "prepare", None)
+        if prepare is None:
+            return
+        since, until = period_days(issue.kind, issue.period)
+        prepare(
+            [r.subscriber for r in rows if r.subscriber.personal and r.subscriber.receives],
+            since=since,
+            until=until,
         )
 
     def build(self, *, row: LedgerRow, issue: Issue) -> Built | None:

@@ -283,6 +283,12 @@ class _Run:
 
     def _process(self, owner: str, sender: Sender, rows: list[LedgerRow]) -> None:
         lease_until = self.clock.now() + dt.timedelta(seconds=self.policy.lease_s)
+        prepare = getattr(self.builder, "prepare", None)
+        if prepare is not None:
+            try:  # work shared by the batch's mails (its readers' personal picks, together)
+                prepare(rows=rows, issue=self.issue)
+            except Exception:  # each mail is then built alone, as without a prepare step
+                logger.exception("preparing a batch of %s digests failed", len(rows))
         for index, row in enumerate(rows):
             # The claim saw the issue sending; a pause by this run stops the batch at once,
             # one by another sender is seen at the next claim (at most a batch later).

@@ -121,7 +121,12 @@ class Built:
 
 
 class DigestBuilder(Protocol):
-    """Composes and renders the digest of one row; None when there is nothing to send."""
+    """Composes and renders the digest of one row; None when there is nothing to send.
+
+    A builder may also have `prepare(*, rows, issue)`, called with each claimed batch before
+    its rows are built (work the batch's mails share); an exception there is logged and the
+    rows are built one by one as usual.
+    """
 
     def build(self, *, row: LedgerRow, issue: Issue) -> Built | None: ...
 

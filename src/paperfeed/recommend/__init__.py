@@ -2,13 +2,25 @@
 class-balanced logistic regression on paper vectors (model.py)."""
 
 from paperfeed.recommend.service import (
+    Ask,
     ForYou,
     Pick,
     Seed,
     WindowPool,
     for_you,
     recommend,
+    recommend_many,
     window_pool,
 )
 
-__all__ = ["ForYou", "Pick", "Seed", "WindowPool", "for_you", "recommend", "window_pool"]
+__all__ = [
+    "Ask",
+    "ForYou",
+    "Pick",
+    "Seed",
+    "WindowPool",
+    "for_you",
+    "recommend",
+    "recommend_many",
+    "window_pool",
+]

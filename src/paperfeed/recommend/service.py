@@ -24,18 +24,24 @@ from paperfeed.db import Database
 from paperfeed.db.cache import cached
 from paperfeed.db.feed import home_day
 from paperfeed.db.papers import get_papers, get_words
-from paperfeed.db.reader_signals import Evidence, reader_evidence
+from paperfeed.db.reader_signals import (
+    Evidence,
+    OtherSignals,
+    readers_evidence,
+    readers_with_other_signals,
+)
 from paperfeed.models import PaperRecord
 from paperfeed.recommend.library import LIBRARY_WEIGHT, library_seeds
 from paperfeed.recommend.model import (
     LEXICAL_MOST,
+    MMR_DEPTH,
     Pool,
     Reader,
     make_pool,
     rank_readers,
     unit_rows,
 )
-from paperfeed.recommend.topics import reader_topic_signals
+from paperfeed.recommend.topics import TopicSignals, reader_topic_signals
 from paperfeed.search.embedder import Embedder
 from paperfeed.search.index import SearchIndex
 
@@ -118,6 +124,17 @@ def reader_topics(categories: Sequence[frozenset[str]]) -> list[str]:
     return [c for c, n in counts.most_common() if n >= least]
 
 
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One reader of a `recommend_many` batch: who, how many picks, and what the caller adds
+    (see `recommend`)."""
+
+    user_id: int
+    limit: int = 20
+    seeds: Sequence[Seed] = ()
+    topics: Sequence[str] = ()
+
+
 def recommend(
     db: Database,
     *,
@@ -138,70 +155,162 @@ def recommend(
     `pool` reuses the window's candidates across readers (see `window_pool`). `embedder` embeds
     the reader's saved searches (`recommend.topics`; keyword hits alone without it).
     """
-    limit = max(0, min(limit, MAX_LIMIT))
+    [picks] = recommend_many(
+        db,
+        search_index=search_index,
+        asks=[Ask(user_id, limit, seeds, topics)],
+        since=since,
+        until=until,
+        pool=pool,
+        embedder=embedder,
+    )
+    return picks
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one reader's list is made of, before the batch's model ranks it."""
+
+    evidence: list[Evidence]
+    positives: list[Evidence]
+    seeds: list[Seed]
+    topics: list[str]
+    followed: list[Followed]
+    shown_followed: list[Followed]
+    signalled: set[str]
+    exclude: set[str]
+    mine: list[str]
+    their_topics: TopicSignals | None
+    limit: int
+
+
+def recommend_many(
+    db: Database,
+    *,
+    search_index: SearchIndex,
+    asks: Sequence[Ask],
+    since: dt.date,
+    until: dt.date | None = None,
+    pool: WindowPool | None = None,
+    embedder: Embedder | None = None,
+) -> list[list[Pick]]:
+    """`recommend` for many readers of one window (a digest's batch): each reader's evidence is
+    read in one query per kind for all, and their classifiers are fitted and ranked together
+    (`rank_readers`). The picks are the same as one `recommend` call per reader."""
+    user_ids = [ask.user_id for ask in asks]
     with db.read() as conn:
-        evidence = reader_evidence(conn, user_id=user_id)
+        evidence_of = readers_evidence(conn, user_ids=user_ids)
+        others = readers_with_other_signals(conn, user_ids=user_ids)
+    plans = [
+        _plan(db, search_index, ask, evidence_of[ask.user_id], others, since, until, embedder)
+        for ask in asks
+    ]
+    modelled = [i for i, plan in enumerate(plans) if plan is not None and plan.limit > 0]
+    if modelled and pool is not None and (pool.since, pool.until) != (since, until):
+        pool = None
+    if (
+        modelled
+        and pool is None
+        and any(
+            plans[i] is not None and (plans[i].positives or plans[i].seeds)  # type: ignore[union-attr]
+            for i in modelled
+        )
+    ):
+        pool = window_pool(search_index, since=since, until=until)
+    model_picks = _model_picks(db, search_index, plans, pool)
+    results: list[list[Pick]] = []
+    for plan, picks in zip(plans, model_picks, strict=True):
+        if plan is None:
+            results.append([])
+            continue
+        if plan.their_topics is not None:
+            picks = plan.their_topics.explained(picks, search_index)
+        top = max((p.score for p in picks), default=0.0)
+        shown = plan.shown_followed
+        first = [
+            Pick(f.paper_id, top + len(shown) - i, f"you follow {f.author}")
+            for i, f in enumerate(shown)
+            if f.paper_id not in plan.signalled
+        ]
+        results.append([*first, *picks][: plan.limit + len(shown)])
+    return results
+
+
+def _plan(
+    db: Database,
+    search_index: SearchIndex,
+    ask: Ask,
+    evidence: list[Evidence],
+    others: OtherSignals,
+    since: dt.date,
+    until: dt.date | None,
+    embedder: Embedder | None,
+) -> _Plan | None:
+    """Gather one reader's signals (None: nothing to recommend from, or no picks asked);
+    `others` says which kinds the reader has any of (the rest are not looked up)."""
+    limit = max(0, min(ask.limit, MAX_LIMIT))
+    if limit == 0:
+        return None
+    seeds = list(ask.seeds)
+    topics = list(ask.topics)
     positives = [e for e in evidence if e.kind != "less"]
     # The reader's imported library counts for every caller: its entries are seeds too.
-    library = library_seeds(db, search_index, user_id=user_id) if limit else None
+    library = (
+        library_seeds(db, search_index, user_id=ask.user_id)
+        if ask.user_id in others.library
+        else None
+    )
     if library is not None and library.reasons:
-        seeds = [
-            *seeds,
-            *(
-                Seed(vector, reason, LIBRARY_WEIGHT, text)
-                for vector, reason, text in zip(
-                    library.vectors, library.reasons, library.texts, strict=True
-                )
-            ),
+        seeds += [
+            Seed(vector, reason, LIBRARY_WEIGHT, text)
+            for vector, reason, text in zip(
+                library.vectors, library.reasons, library.texts, strict=True
+            )
         ]
     # The new papers of the authors the reader follows come first, and teach the model too.
-    followed = followed_papers(db=db, user_id=user_id, since=since, until=until) if limit else []
+    followed = (
+        followed_papers(db=db, user_id=ask.user_id, since=since, until=until)
+        if ask.user_id in others.follows
+        else []
+    )
     # The reader's chosen categories and saved searches (recommend/topics.py).
     alone = not (positives or seeds or followed)
     their_topics = (
         reader_topic_signals(
-            db, search_index, embedder, user_id=user_id, since=since, until=until, alone=alone
+            db, search_index, embedder, user_id=ask.user_id, since=since, until=until, alone=alone
         )
-        if limit
+        if ask.user_id in others.topics
         else None
     )
     if their_topics is not None:
-        seeds = [*seeds, *(Seed(*seed) for seed in their_topics.seeds)]
-        topics = [*topics, *their_topics.categories]
-    if limit == 0 or not (positives or seeds or followed):
-        return []
+        seeds += [Seed(*seed) for seed in their_topics.seeds]
+        topics += their_topics.categories
+    if not (positives or seeds or followed):
+        return None
     shown_followed = followed[: max(1, int(limit * FOLLOW_SHARE))]
     signalled = {e.paper_id for e in evidence}
     if library is not None:
         signalled.update(library.paper_ids)  # the reader has these already
-    model_picks = _model_picks(
-        db,
-        search_index,
+    seeds += _follow_seeds(db, search_index, followed)
+    exclude = {
+        *signalled,
+        *(f.paper_id for f in shown_followed),
+        # A cold start from categories alone shows only those.
+        *(their_topics.outside(search_index, since, until) if their_topics else ()),
+    }
+    return _Plan(
         evidence=evidence,
         positives=positives,
-        seeds=[*seeds, *_follow_seeds(db, search_index, followed)],
-        exclude={
-            *signalled,
-            *(f.paper_id for f in shown_followed),
-            # A cold start from categories alone shows only those.
-            *(their_topics.outside(search_index, since, until) if their_topics else ()),
-        },
-        mine=list(library.paper_ids) if library is not None else [],
+        seeds=seeds,
         topics=topics,
-        pool=pool if pool is not None and (pool.since, pool.until) == (since, until) else None,
-        since=since,
-        until=until,
+        followed=followed,
+        shown_followed=shown_followed,
+        signalled=signalled,
+        exclude=exclude,
+        mine=list(library.paper_ids) if library is not None else [],
+        their_topics=their_topics,
         limit=limit - len(shown_followed),
     )
-    if their_topics is not None:
-        model_picks = their_topics.explained(model_picks, search_index)
-    top = max((p.score for p in model_picks), default=0.0)
-    first = [
-        Pick(f.paper_id, top + len(shown_followed) - i, f"you follow {f.author}")
-        for i, f in enumerate(shown_followed)
-        if f.paper_id not in signalled
-    ]
-    return [*first, *model_picks][:limit]
 
 
 def _follow_seeds(
@@ -221,72 +330,128 @@ def _follow_seeds(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Modelled:
+    """One reader's input to the batch's model, and what explains its picks."""
+
+    reader: Reader
+    found: list[str]  # the reader's positive papers with a vector, in `reader.positives` order
+    reasons: list[str]  # one per positive row
+
+
 def _model_picks(
     db: Database,
     search_index: SearchIndex,
-    *,
-    evidence: Sequence[Evidence],
-    positives: Sequence[Evidence],
-    seeds: Sequence[Seed],
-    exclude: set[str],
-    mine: list[str],
-    topics: Sequence[str],
+    plans: Sequence[_Plan | None],
     pool: WindowPool | None,
-    since: dt.date,
-    until: dt.date | None,
-    limit: int,
-) -> list[Pick]:
-    """The model's picks: a classifier of the reader's evidence and seeds over the window."""
-    if limit <= 0 or not (positives or seeds):
-        return []
-    if pool is None:
-        pool = window_pool(search_index, since=since, until=until)
-    if pool is None or search_index.vectors is None:
-        return []
-    # One entry per paper: its strongest kind of evidence (a "more" outweighs an upvote).
-    best: dict[str, Evidence] = {}
-    for e in positives:
-        held = best.get(e.paper_id)
-        if held is None or WEIGHTS[e.kind] > WEIGHTS[held.kind]:
-            best[e.paper_id] = e
-    found, matrix = search_index.vectors.vectors_of(list(best))
-    negative_ids = [e.paper_id for e in evidence if e.kind == "less" and e.paper_id not in best]
-    _, negatives = search_index.vectors.vectors_of(negative_ids)
-    reasons = [_because(best[pid]) for pid in found] + [s.reason for s in seeds]
-    weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in seeds]
-    # The words of the papers the model's exact-term profile reads (its heaviest), read alone.
-    heaviest = np.argsort(-np.asarray(weights), kind="stable")[:LEXICAL_MOST]
-    with db.read() as conn:
-        stored = get_words(conn, [found[i] for i in heaviest if i < len(found)])
-    texts = [stored.get(pid, "") for pid in found] + [s.text for s in seeds]
-    if seeds:
-        matrix = np.vstack([matrix, unit_rows(np.stack([s.vector for s in seeds]))])
-    if len(matrix) == 0:
-        return []
+) -> list[list[Pick]]:
+    """The model's picks of each reader (a classifier of their evidence and seeds over the
+    window), all readers ranked together; [] for a reader with nothing to learn from."""
+    results: list[list[Pick]] = [[] for _ in plans]
+    vectors = search_index.vectors
+    if pool is None or vectors is None:
+        return results
     row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
-    rows = np.array([row_of[p] for p in exclude if p in row_of], dtype=np.int64)
-    reader = Reader(
-        unit_rows(matrix), np.asarray(weights, dtype=np.float32), negatives, rows, tuple(texts)
+    inputs: dict[int, _Modelled] = {}
+    bests: dict[int, dict[str, Evidence]] = {}
+    for i, plan in enumerate(plans):
+        if plan is None or plan.limit <= 0 or not (plan.positives or plan.seeds):
+            continue
+        # One entry per paper: its strongest kind of evidence (a "more" outweighs an upvote).
+        best: dict[str, Evidence] = {}
+        for e in plan.positives:
+            held = best.get(e.paper_id)
+            if held is None or WEIGHTS[e.kind] > WEIGHTS[held.kind]:
+                best[e.paper_id] = e
+        bests[i] = best
+    # The vectors and words of every reader's papers, looked up once for the batch.
+    wanted = list(dict.fromkeys(pid for best in bests.values() for pid in best))
+    negative_ids = {
+        i: [e.paper_id for e in plans[i].evidence if e.kind == "less" and e.paper_id not in best]  # type: ignore[union-attr]
+        for i, best in bests.items()
+    }
+    known, matrix = vectors.vectors_of(
+        wanted + list(dict.fromkeys(p for ids in negative_ids.values() for p in ids))
     )
-    [ranked] = rank_readers(pool.pool, [reader], limit=limit)
+    vector_of = dict(zip(known, matrix, strict=True))
+    heaviest: dict[int, list[str]] = {}
+    for i, best in bests.items():
+        plan = plans[i]
+        assert plan is not None
+        found = [pid for pid in best if pid in vector_of]
+        weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in plan.seeds]
+        # The words of the papers the model's exact-term profile reads (its heaviest).
+        top = np.argsort(-np.asarray(weights), kind="stable")[:LEXICAL_MOST]
+        heaviest[i] = [found[j] for j in top if j < len(found)]
+    with db.read() as conn:
+        words = get_words(conn, list(dict.fromkeys(p for ids in heaviest.values() for p in ids)))
+    dim = pool.pool.vectors.shape[1]
+    for i, best in bests.items():
+        plan = plans[i]
+        assert plan is not None
+        found = [pid for pid in best if pid in vector_of]
+        rows = [vector_of[pid] for pid in found]
+        if plan.seeds:
+            rows += list(unit_rows(np.stack([s.vector for s in plan.seeds])))
+        if not rows:
+            continue
+        chosen = set(heaviest[i])
+        negatives = [vector_of[p] for p in negative_ids[i] if p in vector_of]
+        inputs[i] = _Modelled(
+            Reader(
+                unit_rows(np.stack(rows)),
+                np.asarray(
+                    [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in plan.seeds],
+                    dtype=np.float32,
+                ),
+                np.stack(negatives) if negatives else np.zeros((0, dim), dtype=np.float32),
+                np.array([row_of[p] for p in plan.exclude if p in row_of], dtype=np.int64),
+                tuple(words.get(pid, "") if pid in chosen else "" for pid in found)
+                + tuple(s.text for s in plan.seeds),
+            ),
+            found,
+            [_because(best[pid]) for pid in found] + [s.reason for s in plan.seeds],
+        )
+    if not inputs:
+        return results
+    # Readers asking for up to MMR_DEPTH picks share one ranking (the same depth), cut after.
+    groups: dict[int, list[int]] = {}
+    for i in inputs:
+        limit = plans[i].limit  # type: ignore[union-attr]
+        groups.setdefault(max(limit, MMR_DEPTH), []).append(i)
     facets = search_index.facets
-    learnt = reader_topics(
-        [f.categories for pid in [*found, *mine] if (f := facets.get(pid)) is not None]
-    )
-    chosen = list(dict.fromkeys([*topics, *learnt]))
-    picks = []
-    for row, score, nearest, cosine in zip(
-        ranked.rows, ranked.scores, ranked.nearest, ranked.nearest_cosine, strict=True
-    ):
-        paper_id = pool.pool.ids[int(row)]
-        reason = reasons[int(nearest)]
-        if cosine < NEAR:
-            theirs = pool.categories.get(paper_id, frozenset())
-            topic = next((t for t in chosen if t in theirs), None)
-            if topic is not None:
-                reason = f"matches your topic {topic}"
-        picks.append(Pick(paper_id, float(score), reason))
-    return picks
+    for depth, members in groups.items():
+        ranked_all = rank_readers(pool.pool, [inputs[i].reader for i in members], limit=depth)
+        for i, ranked in zip(members, ranked_all, strict=True):
+            plan = plans[i]
+            assert plan is not None
+            modelled = inputs[i]
+            learnt = reader_topics(
+                [
+                    f.categories
+                    for pid in [*modelled.found, *plan.mine]
+                    if (f := facets.get(pid)) is not None
+                ]
+            )
+            chosen_topics = list(dict.fromkeys([*plan.topics, *learnt]))
+            picks = []
+            for row, score, nearest, cosine in zip(
+                ranked.rows[: plan.limit],
+                ranked.scores[: plan.limit],
+                ranked.nearest[: plan.limit],
+                ranked.nearest_cosine[: plan.limit],
+                strict=True,
+            ):
+                paper_id = pool.pool.ids[int(row)]
+                reason = modelled.reasons[int(nearest)]
+                if cosine < NEAR:
+                    theirs = pool.categories.get(paper_id, frozenset())
+                    topic = next((t for t in chosen_topics if t in theirs), None)
+                    if topic is not None:
+                        reason = f"matches your topic {topic}"
+                picks.append(Pick(paper_id, float(score), reason))
+            results[i] = picks
+    return results
 
 
 # The window the page, the API and the private feed rank: the week up to the latest feed day.
