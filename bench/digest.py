@@ -7,7 +7,10 @@ with) and 10,000 daily subscribers with varied preferences (top-N 3..15, 0..3 ca
 saved searches from 60 real titles' words), each subscriber one of the readers (`--readers`
 fewer: the rest have no account), then sends the day's issue twice to an aiosmtpd sink running
 in its own process on 127.0.0.1: first with personal picks off for everyone, then with them on
-for every reader (`recommend()`: issue #13 asks for no slowdown), the ledger cleared between.
+for every reader as before issue #13 (`_CentroidPicks`, the old default copied here: the mean
+vector of the reader's recent upvotes, its nearest papers of the day), then on for every reader
+as now (`recommend()`, batched per claimed batch): #13 asks for no slowdown against "before".
+The ledger is cleared between the runs.
 
 Baseline, same run: stdlib smtplib delivering prepared messages on one reused connection to the
 same sink (no compose, no render, no ledger).
@@ -25,15 +28,21 @@ import smtplib
 import socket
 import sqlite3
 import sys
+import threading
 import time
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert, select
 
 from paperfeed.db.digests import Issue, LedgerRow, Preferences, add_subscribers_bulk
+from paperfeed.db.feed import recent_upvoted_ids
+from paperfeed.db.papers import get_papers
 from paperfeed.db.schema import feed_entries, papers, upvotes, users
+from paperfeed.digest import service as digest_service
+from paperfeed.digest.compose import Candidate
 from paperfeed.digest.content import DigestContent
 from paperfeed.digest.policy import Built, DeliveryPolicy
 from paperfeed.digest.service import send_issue
@@ -173,6 +182,64 @@ class _TimedContent(DigestContent):
         return result
 
 
+class _CentroidPicks:
+    """The digest's personal picks before issue #13 (`CentroidPicks` of digest/content.py at
+    2c30bb2, unchanged but for its name): papers nearest the mean vector of the reader's
+    upvoted papers. Here only as the "before" of the send benchmark."""
+
+    def __init__(self, hub: Hub, *, most: int = 10) -> None:
+        self.db = hub.db
+        self.hub = hub
+        self.most = most
+        self._window: tuple[tuple[dt.date, dt.date], dict[str, Any]] | None = None
+        self._fresh = False
+        self._lock = threading.Lock()
+
+    def _window_papers(
+        self, since: dt.date, until: dt.date, ids: frozenset[str] | None
+    ) -> dict[str, Any]:
+        with self._lock:
+            if self._window is not None and self._window[0] == (since, until):
+                return self._window[1]
+            found: dict[str, Any] = {}
+            if ids is not None and len(ids) <= 20_000:
+                with self.db.read() as conn:
+                    found = get_papers(conn, sorted(ids))
+            self._window = ((since, until), found)
+            return found
+
+    def picks(
+        self, subscriber: Any, *, since: dt.date, until: dt.date, limit: int
+    ) -> list[Candidate]:
+        limit = min(limit, self.most)
+        if subscriber.user_id is None or limit <= 0:
+            return []
+        with self.db.read() as conn:
+            liked = recent_upvoted_ids(conn, user_id=subscriber.user_id, limit=200)
+        index = self.hub.search_index
+        if not self._fresh:
+            index.ensure_fresh()
+            self._fresh = True
+        vectors = index.vectors
+        if not liked or vectors is None or len(vectors) == 0:
+            return []
+        found = [v for pid in liked if (v := vectors.vector(pid)) is not None]
+        if not found:
+            return []
+        centroid = np.mean(np.stack(found), axis=0)
+        allowed = index.allowed_ids(since=since, until=until, categories=None)
+        if allowed is not None and not allowed:
+            return []
+        hits = vectors.search(centroid, k=limit, exclude=liked, mask_ids=allowed)
+        papers_ = self._window_papers(since, until, allowed)
+        missing = [pid for pid, _ in hits if pid not in papers_]
+        if missing:
+            with self.db.read() as conn:
+                papers_ = papers_ | get_papers(conn, missing)
+        why = f"close to {len(found)} papers you upvoted"
+        return [Candidate(papers_[pid], why) for pid, _ in hits if pid in papers_]
+
+
 def _baseline(port: int, raws: list[bytes]) -> float:
     """Plain smtplib, one reused connection, prepared messages: mails per second."""
     start = time.perf_counter()
@@ -251,8 +318,26 @@ def main() -> None:
         conn.exec_driver_sql(
             "UPDATE subscribers SET personal = 1 WHERE subscriber_id <= ?", (args.readers,)
         )
+    # Before #13: the sender processes (forked) build their digests with the old picks.
+    real_content = digest_service.digest_content
+
+    def old_content(hub: Any) -> DigestContent:
+        return DigestContent(
+            db=hub.db,
+            settings=hub.settings,
+            search_index=lambda: hub.search_index,
+            embedder=hub.embedder,
+            personal=_CentroidPicks(hub),
+        )
+
+    digest_service.digest_content = old_content
+    try:
+        centroid = _send(hub, day, args)
+    finally:
+        digest_service.digest_content = real_content
+    _forget_issue(hub, centroid[0].issue.issue_id)
     report, elapsed, cpu_s, after = _send(hub, day, args)
-    received = count.value - without[0].counts["sent"]
+    received = count.value - without[0].counts["sent"] - centroid[0].counts["sent"]
     sent = report.counts["sent"]
 
     # Compose + render alone, one thread, and the baseline's prepared mails: the same digests.
@@ -299,6 +384,12 @@ def main() -> None:
         f"| same, personal picks off for everyone | {without[0].counts['sent']:,} | "
         f"{without[1]:,.1f} | {plain:,.0f} | {plain / baseline:.2f} |"
     )
+    before = centroid[0].counts["sent"] / centroid[1]
+    print(
+        f"| same, personal picks as before #13 (centroid of upvotes) | "
+        f"{centroid[0].counts['sent']:,} | {centroid[1]:,.1f} | {before:,.0f} | "
+        f"{before / baseline:.2f} |"
+    )
     print(
         f"| baseline: smtplib, 1 connection, prepared mails | {len(raws):,} | "
         f"{len(raws) / baseline:,.1f} | {baseline:,.0f} | 1.00 |"
@@ -314,6 +405,11 @@ def main() -> None:
         f"personal picks on ({args.readers:,} readers) vs off: {rate:,.0f} vs {plain:,.0f} "
         f"mails/s ({rate / plain:.2f}x); sender CPU per mail {sender_ms:.2f} vs "
         f"{without[2] * 1000 / max(1, without[0].counts['sent']):.2f} ms"
+    )
+    print(
+        f"personal picks now vs before #13 (target: no slower): {rate:,.0f} vs {before:,.0f} "
+        f"mails/s ({rate / before:.2f}x); sender CPU per mail {sender_ms:.2f} vs "
+        f"{centroid[2] * 1000 / max(1, centroid[0].counts['sent']):.2f} ms"
     )
     sink_ms = sink_cpu_s * 1000 / max(1, received + len(raws))
     print(
