@@ -507,3 +507,16 @@ def test_marker_write_leaves_no_temporary_file_on_failure(tmp_path: Path) -> Non
     with pytest.raises(TypeError):
         _write_json(tmp_path / META_FILE, {"not json": object()})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_index_keeps_no_positions(records: list[PaperRecord], tmp_path: Path) -> None:
+    """No query reads positions (term queries only; name pairs are terms of their own), so the
+    index keeps frequencies alone: its position files hold headers only (format 3; with
+    positions they are about as large as the postings)."""
+    folder = tmp_path / "keyword-index"
+    with KeywordIndex.open(folder) as index:
+        index.rebuild_from(records, meta={"papers": len(records)})
+        assert index.search("attention", limit=3)  # BM25 still ranks
+    positions = sum(p.stat().st_size for p in folder.glob("*.pos"))
+    postings = sum(p.stat().st_size for p in folder.glob("*.idx"))
+    assert postings > 10_000 and positions < postings / 20
