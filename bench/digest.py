@@ -321,14 +321,8 @@ def main() -> None:
     # Before #13: the sender processes (forked) build their digests with the old picks.
     real_content = digest_service.digest_content
 
-    def old_content(hub: Any) -> DigestContent:
-        return DigestContent(
-            db=hub.db,
-            settings=hub.settings,
-            search_index=lambda: hub.search_index,
-            embedder=hub.embedder,
-            personal=_CentroidPicks(hub),
-        )
+    def old_content(hub: Any, **_: Any) -> DigestContent:
+        return real_content(hub, personal=_CentroidPicks(hub))
 
     digest_service.digest_content = old_content
     try:

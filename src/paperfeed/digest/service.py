@@ -24,7 +24,7 @@ from paperfeed.db.digests import (
 )
 from paperfeed.db.feed import home_day, latest_feed_day
 from paperfeed.digest.compose import DigestPlan
-from paperfeed.digest.content import DigestContent
+from paperfeed.digest.content import DigestContent, PersonalPicks
 from paperfeed.digest.deliver import deliver, open_issue
 from paperfeed.digest.policy import Clock, DeliveryPolicy, DeliveryReport, SystemClock
 from paperfeed.digest.render import Renderer
@@ -63,13 +63,15 @@ def sender_factory(hub: DigestParts) -> Callable[[Callable[[str], None]], Sender
     return senders
 
 
-def digest_content(hub: DigestParts) -> DigestContent:
-    """The digest builder over the hub's store, settings and (lazily opened) search index."""
+def digest_content(hub: DigestParts, *, personal: PersonalPicks | None = None) -> DigestContent:
+    """The digest builder over the hub's store, settings and (lazily opened) search index;
+    `personal` replaces the default personal picks (`RecommendPicks`)."""
     return DigestContent(
         db=hub.db,
         settings=hub.settings,
         search_index=lambda: hub.search_index,
         embedder=hub.embedder,
+        personal=personal,
     )
 
 
