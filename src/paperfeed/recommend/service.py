@@ -205,24 +205,22 @@ def recommend_many(
         _plan(db, search_index, ask, evidence_of[ask.user_id], others, since, until, embedder)
         for ask in asks
     ]
-    modelled = [i for i, plan in enumerate(plans) if plan is not None and plan.limit > 0]
-    if modelled and pool is not None and (pool.since, pool.until) != (since, until):
+    learning = {
+        i: plan
+        for i, plan in enumerate(plans)
+        if plan is not None and plan.limit > 0 and (plan.positives or plan.seeds)
+    }
+    if pool is not None and (pool.since, pool.until) != (since, until):
         pool = None
-    if (
-        modelled
-        and pool is None
-        and any(
-            plans[i] is not None and (plans[i].positives or plans[i].seeds)  # type: ignore[union-attr]
-            for i in modelled
-        )
-    ):
+    if learning and pool is None:
         pool = window_pool(search_index, since=since, until=until)
-    model_picks = _model_picks(db, search_index, plans, pool)
+    model_picks = _model_picks(db, search_index, learning, pool)
     results: list[list[Pick]] = []
-    for plan, picks in zip(plans, model_picks, strict=True):
+    for i, plan in enumerate(plans):
         if plan is None:
             results.append([])
             continue
+        picks = model_picks.get(i, [])
         if plan.their_topics is not None:
             picks = plan.their_topics.explained(picks, search_index)
         top = max((p.score for p in picks), default=0.0)
@@ -342,90 +340,86 @@ class _Modelled:
 def _model_picks(
     db: Database,
     search_index: SearchIndex,
-    plans: Sequence[_Plan | None],
+    plans: dict[int, _Plan],
     pool: WindowPool | None,
-) -> list[list[Pick]]:
-    """The model's picks of each reader (a classifier of their evidence and seeds over the
-    window), all readers ranked together; [] for a reader with nothing to learn from."""
-    results: list[list[Pick]] = [[] for _ in plans]
+) -> dict[int, list[Pick]]:
+    """The model's picks of each reader of `plans` (those with positives or seeds: a classifier
+    of their evidence and seeds over the window), all ranked together, by the plans' keys."""
+    results: dict[int, list[Pick]] = {}
     vectors = search_index.vectors
     if pool is None or vectors is None:
         return results
     row_of = {pid: row for row, pid in enumerate(pool.pool.ids)}
-    inputs: dict[int, _Modelled] = {}
+    # One entry per paper: its strongest kind of evidence (a "more" outweighs an upvote).
     bests: dict[int, dict[str, Evidence]] = {}
-    for i, plan in enumerate(plans):
-        if plan is None or plan.limit <= 0 or not (plan.positives or plan.seeds):
-            continue
-        # One entry per paper: its strongest kind of evidence (a "more" outweighs an upvote).
+    for i, plan in plans.items():
         best: dict[str, Evidence] = {}
         for e in plan.positives:
             held = best.get(e.paper_id)
             if held is None or WEIGHTS[e.kind] > WEIGHTS[held.kind]:
                 best[e.paper_id] = e
         bests[i] = best
-    # The vectors and words of every reader's papers, looked up once for the batch.
-    wanted = list(dict.fromkeys(pid for best in bests.values() for pid in best))
     negative_ids = {
-        i: [e.paper_id for e in plans[i].evidence if e.kind == "less" and e.paper_id not in best]  # type: ignore[union-attr]
-        for i, best in bests.items()
+        i: [e.paper_id for e in plan.evidence if e.kind == "less" and e.paper_id not in bests[i]]
+        for i, plan in plans.items()
     }
+    # The vectors and words of every reader's papers, looked up once for the batch.
     known, matrix = vectors.vectors_of(
-        wanted + list(dict.fromkeys(p for ids in negative_ids.values() for p in ids))
+        dict.fromkeys(
+            [pid for best in bests.values() for pid in best]
+            + [pid for ids in negative_ids.values() for pid in ids]
+        )
     )
     vector_of = dict(zip(known, matrix, strict=True))
-    heaviest: dict[int, list[str]] = {}
-    for i, best in bests.items():
-        plan = plans[i]
-        assert plan is not None
-        found = [pid for pid in best if pid in vector_of]
-        weights = [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in plan.seeds]
-        # The words of the papers the model's exact-term profile reads (its heaviest).
-        top = np.argsort(-np.asarray(weights), kind="stable")[:LEXICAL_MOST]
-        heaviest[i] = [found[j] for j in top if j < len(found)]
+    found_of = {i: [pid for pid in best if pid in vector_of] for i, best in bests.items()}
+    weights_of = {
+        i: [WEIGHTS[bests[i][pid].kind] for pid in found] + [s.weight for s in plans[i].seeds]
+        for i, found in found_of.items()
+    }
+    # The words of the papers the model's exact-term profile reads (each reader's heaviest).
+    heaviest = {
+        i: {
+            found[j]
+            for j in np.argsort(-np.asarray(weights_of[i]), kind="stable")[:LEXICAL_MOST]
+            if j < len(found)
+        }
+        for i, found in found_of.items()
+    }
     with db.read() as conn:
         words = get_words(conn, list(dict.fromkeys(p for ids in heaviest.values() for p in ids)))
     dim = pool.pool.vectors.shape[1]
-    for i, best in bests.items():
-        plan = plans[i]
-        assert plan is not None
-        found = [pid for pid in best if pid in vector_of]
+    inputs: dict[int, _Modelled] = {}
+    for i, plan in plans.items():
+        found = found_of[i]
         rows = [vector_of[pid] for pid in found]
         if plan.seeds:
             rows += list(unit_rows(np.stack([s.vector for s in plan.seeds])))
         if not rows:
             continue
-        chosen = set(heaviest[i])
         negatives = [vector_of[p] for p in negative_ids[i] if p in vector_of]
         inputs[i] = _Modelled(
             Reader(
                 unit_rows(np.stack(rows)),
-                np.asarray(
-                    [WEIGHTS[best[pid].kind] for pid in found] + [s.weight for s in plan.seeds],
-                    dtype=np.float32,
-                ),
+                np.asarray(weights_of[i], dtype=np.float32),
                 np.stack(negatives) if negatives else np.zeros((0, dim), dtype=np.float32),
                 np.array([row_of[p] for p in plan.exclude if p in row_of], dtype=np.int64),
-                tuple(words.get(pid, "") if pid in chosen else "" for pid in found)
+                tuple(words.get(pid, "") if pid in heaviest[i] else "" for pid in found)
                 + tuple(s.text for s in plan.seeds),
             ),
             found,
-            [_because(best[pid]) for pid in found] + [s.reason for s in plan.seeds],
+            [_because(bests[i][pid]) for pid in found] + [s.reason for s in plan.seeds],
         )
     if not inputs:
         return results
     # Readers asking for up to MMR_DEPTH picks share one ranking (the same depth), cut after.
     groups: dict[int, list[int]] = {}
     for i in inputs:
-        limit = plans[i].limit  # type: ignore[union-attr]
-        groups.setdefault(max(limit, MMR_DEPTH), []).append(i)
+        groups.setdefault(max(plans[i].limit, MMR_DEPTH), []).append(i)
     facets = search_index.facets
     for depth, members in groups.items():
         ranked_all = rank_readers(pool.pool, [inputs[i].reader for i in members], limit=depth)
         for i, ranked in zip(members, ranked_all, strict=True):
-            plan = plans[i]
-            assert plan is not None
-            modelled = inputs[i]
+            plan, modelled = plans[i], inputs[i]
             learnt = reader_topics(
                 [
                     f.categories
