@@ -49,9 +49,9 @@ from paperfeed.search.index import SearchIndex
 # (docs/search.md): the nDCG@20 of 32 and 64 terms, with fewer terms for tantivy to look up.
 LIKE_TERMS = 16
 FEEDBACK_TERMS = 24
-# Terms held by more papers than this share are left out of the keyword query (the lowest cap
-# that cost nothing on the tuning half); candidates per list (vector neighbours, keyword
-# neighbours). Both for speed at 1M papers (docs/search.md).
+# Terms held by more papers than this share are left out of the keyword query (of the caps
+# tried, 20/10/5/3/2 %, the one that cost nothing on the tuning half); candidates per list
+# (vector neighbours, keyword neighbours). Both for speed at 1M papers (docs/search.md).
 MAX_TERM_SHARE = 0.2
 DEPTH = 50
 
