@@ -420,6 +420,7 @@ SIMILAR_VARIANTS: list[tuple[str, dict[str, object], bool]] = [
     ("now, feedback papers from the fused list", {"expand_from": "fused"}, False),
     ("now, no cap on a term's share of papers", {"max_share": 1.0}, False),
     ("now, terms held by <= 5% of papers only", {"max_share": 0.05}, False),
+    ("now, terms held by > 5% of papers in titles only", {"title_only_share": 0.05}, False),
     ("now, 100 candidates per list", {"depth": 100}, False),
     (
         "now as in stop 21 (fused feedback, no cap, 100)",

@@ -276,6 +276,26 @@ def test_limit_and_offset_page_through_the_ranking(index: KeywordIndex) -> None:
         index.search("neural", offset=-1)
 
 
+def test_a_term_most_papers_hold_is_looked_up_in_titles_only(
+    index: KeywordIndex, records: list[PaperRecord]
+) -> None:
+    """`search_terms(title_only_share=)`: above that share of papers, a term's abstract and
+    keyword postings are not read (they are most of a like query's cost at scale); the papers
+    with it in their title are still found, in the same order as before."""
+    from paperfeed.search.keyword import _TEXT_FIELDS
+
+    searcher = index._index.searcher()
+    held = max(searcher.doc_freq(field, "model") for field in _TEXT_FIELDS)
+    share = held / searcher.num_docs
+    assert share > 0.1  # a common term in the sample
+    everywhere = ids(index.search_terms({"model": 1.0}, limit=5_000))
+    titles = ids(index.search_terms({"model": 1.0}, limit=5_000, title_only_share=share / 2))
+    at_the_share = ids(index.search_terms({"model": 1.0}, limit=5_000, title_only_share=share))
+    assert len(everywhere) >= held and at_the_share == everywhere
+    in_title = {r.paper_id for r in records if "model" in index._text.analyze(r.title)}
+    assert set(titles) == in_title and 0 < len(titles) < len(everywhere)
+
+
 def test_scores_come_best_first(index: KeywordIndex) -> None:
     scores = [score for _, score in index.search("reinforcement learning", limit=200)]
     assert scores == sorted(scores, reverse=True)

@@ -489,16 +489,24 @@ class KeywordIndex:
         *,
         limit: int = 100,
         since: dt.date | None = None,
+        title_only_share: float = 1.0,
     ) -> list[tuple[str, float]]:
         """BM25 of weighted, already analyzed terms (`like_terms`) over titles, abstracts and
-        keywords, best first. Authors are not looked up."""
+        keywords, best first. Authors are not looked up. A term held by more than
+        `title_only_share` of the papers is looked up in titles only."""
         if limit <= 0 or not terms:
             return []
-        should = [
-            self._term(field, term, weight)
-            for field in _TEXT_FIELDS
-            for term, weight in terms.items()
-        ]
+        searcher = self._index.searcher()
+        held_by = self._held_by(searcher)
+        ceiling = title_only_share * searcher.num_docs
+        should: list[tantivy.Query] = []
+        for term, weight in terms.items():
+            held = held_by.get(term)
+            if held is None:
+                held = max(searcher.doc_freq(field, term) for field in _TEXT_FIELDS)
+                held_by[term] = held
+            fields = ("title",) if held > ceiling else _TEXT_FIELDS
+            should.extend(self._term(field, term, weight) for field in fields)
         query_object = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should])
         filters = self._filters(since=since, until=None, categories=None)
         if filters:
@@ -506,7 +514,6 @@ class KeywordIndex:
                 [(tantivy.Occur.Must, query_object)]
                 + [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
             )
-        searcher = self._index.searcher()
         limit = min(limit, searcher.num_docs)
         hits = searcher.search(query_object, limit=limit, count=False).hits
         return [
@@ -531,7 +538,7 @@ class KeywordIndex:
         text_terms = {t: (query_tf_k3 + 1) * n / (query_tf_k3 + n) for t, n in counts.items()}
         name_tokens = {w: self._names.analyze(w) for w in distinct}
         name_terms = dict.fromkeys((t for tokens in name_tokens.values() for t in tokens), 1.0)
-        # Term queries only (no phrases), so tantivy's block-max WAND can skip most documents.
+        # Term queries only: a phrase clause reads positions (the index keeps none, format 3).
         names = (t for w in words for t in name_tokens[w])
         # Two initials side by side ("H&E", "A. B.") match too many names to count as one.
         adjacent = (

@@ -18,9 +18,11 @@ exact vector search (95k papers: ~25 ms on a busy core) less.
 Terms held by more than `MAX_TERM_SHARE` of the papers never enter the keyword query (as
 Lucene's MoreLikeThis `maxDocFreqPct`): they add little to BM25 and their posting lists are
 most of its cost, which grows with the number of papers (1M papers: 6.2 to 8.9 ms per keyword
-search without the cap, 5.3 to 5.9 ms with it). Feedback papers taken from the fused list
-instead (a first keyword search of the own terms alone) score the same on CACM within 0.001
-(docs/search.md) for one more keyword search.
+search without the cap, 5.3 to 5.9 ms with it): tantivy-py scores every posting of a query's
+terms (no block-max WAND). `title_only_share` (off by default) looks terms held by more than
+that share up in titles only. Feedback papers taken from the fused list instead (a first
+keyword search of the own terms alone) score the same on CACM within 0.001 (docs/search.md)
+for one more keyword search.
 
 A bonus for shared arXiv categories (`category_bonus` times the Jaccard overlap of the
 category sets) stays an option, off by default: the CACM citation benchmark (docs/search.md)
@@ -54,6 +56,10 @@ FEEDBACK_TERMS = 24
 # (vector neighbours, keyword neighbours). Both for speed at 1M papers (docs/search.md).
 MAX_TERM_SHARE = 0.2
 DEPTH = 50
+# Terms held by more papers than this share are looked up in titles only (their abstract
+# postings are most of what the keyword query reads at 1M papers). Off: at 5% it saved 1.2 ms
+# of 3.8 at 1M for 0.0012 nDCG@20 on the tuning half (docs/search.md, stop 23).
+TITLE_ONLY_SHARE = 1.0
 
 
 class PaperNotFound(LookupError):
@@ -73,6 +79,7 @@ def similar_papers(
     keyword_weight: float = 1.0,
     like_terms: int = LIKE_TERMS,
     max_share: float = MAX_TERM_SHARE,
+    title_only_share: float = TITLE_ONLY_SHARE,
     expansion: int = 5,
     expand_from: Literal["vectors", "fused"] = "vectors",
     feedback_weight: float = 0.5,
@@ -131,7 +138,9 @@ def similar_papers(
                 terms[term] = terms.get(term, 0.0) + scale * weight
             if len(terms) > feedback_terms:
                 terms = dict(sorted(terms.items(), key=lambda tw: -tw[1])[:feedback_terms])
-        hits = index.keyword.search_terms(terms, limit=depth + 1, since=since)
+        hits = index.keyword.search_terms(
+            terms, limit=depth + 1, since=since, title_only_share=title_only_share
+        )
         return [hit for hit in hits if hit[0] != key][:depth]
 
     def cosines_to(query: np.ndarray, ids: list[str]) -> dict[str, float]:
@@ -168,34 +177,47 @@ def similar_papers(
     feedback_first = expanding and expand_from == "vectors" and feedback_weight > 0
     if use_keywords and not feedback_first:
         keyword_hits = keyword_neighbours([])
+    fused: list[tuple[str, float]] = []
     if use_vectors and not expanding:
         assert own_vector is not None
         missing = [pid for pid, _ in keyword_hits]
         fused = fused_with(vector_hits, cosines_to(own_vector, missing))
-    else:
+    elif not feedback_first:
         # A first pass that only picks the feedback papers skips the cosines of keyword-only
         # hits (the same nDCG@20 on CACM's citations, 7% less time).
         fused = fused_with(vector_hits, None)
+    own_cosines: dict[str, float] | None = None  # the candidates' cosines to the paper, if known
     if expanding:
         assert vectors is not None and own_vector is not None
         source = vector_hits if expand_from == "vectors" else fused
-        _, found = vectors.vectors_of(pid for pid, _ in source[:expansion])
-        if not len(found) and feedback_first and use_keywords:  # removed in the meantime
-            keyword_hits = keyword_neighbours([])
+        feedback = [pid for pid, _ in source[:expansion]]
+        if use_keywords and feedback_weight > 0:
+            keyword_hits = keyword_neighbours(feedback)
+        if second_search == "full":
+            found_ids, found = vectors.vectors_of(feedback)
+        else:
+            # One look-up for every candidate (the feedback papers are among them): their
+            # cosines to the expanded vector and, for the hits shown, to the paper itself.
+            pool = [pid for pid, _ in vector_hits] + [pid for pid, _ in keyword_hits]
+            pool_ids, matrix = vectors.vectors_of(dict.fromkeys(pool + feedback))
+            row = {pid: i for i, pid in enumerate(pool_ids)}
+            found_ids = [pid for pid in feedback if pid in row]
+            found = matrix[[row[pid] for pid in found_ids]]
+        if not found_ids:  # removed in the meantime: no feedback round
+            if feedback_first and use_keywords:
+                keyword_hits = keyword_neighbours([])
             fused = fused_with(vector_hits, None)
-        if len(found):
+        else:
             query = own_vector + found.mean(axis=0)
             query /= np.linalg.norm(query)
-            if use_keywords and feedback_weight > 0:
-                keyword_hits = keyword_neighbours([pid for pid, _ in source[:expansion]])
             if second_search == "full":
                 vector_hits = vectors.search(query, k=depth, mask_ids=allowed, exclude={key})
                 similarity = cosines_to(query, [pid for pid, _ in keyword_hits])
             else:
                 # The expanded vector lands near the first neighbours: score it against the
                 # candidates both lists found rather than search all papers again.
-                pool = [pid for pid, _ in vector_hits] + [pid for pid, _ in keyword_hits]
-                similarity = cosines_to(query, list(dict.fromkeys(pool)))
+                similarity = dict(zip(pool_ids, (matrix @ query).tolist(), strict=True))
+                own_cosines = dict(zip(pool_ids, (matrix @ own_vector).tolist(), strict=True))
                 vector_hits = sorted(similarity.items(), key=lambda hit: -hit[1])[:depth]
             fused = fused_with(vector_hits, similarity)
     own = frozenset(record.categories or ())
@@ -210,7 +232,9 @@ def similar_papers(
     chosen = [pid for pid, _ in fused[:limit]]
     vector_rank = {pid: rank for rank, (pid, _) in enumerate(vector_hits, start=1)}
     keyword_rank = {pid: rank for rank, (pid, _) in enumerate(keyword_hits, start=1)}
-    if own_vector is not None and vectors is not None and chosen:
+    if own_cosines is not None:
+        similarity = {pid: own_cosines[pid] for pid in chosen if pid in own_cosines}
+    elif own_vector is not None and vectors is not None and chosen:
         similarity = cosines_to(own_vector, chosen)
     else:
         best = max((score for _, score in keyword_hits), default=0.0) or 1.0
