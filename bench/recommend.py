@@ -14,7 +14,8 @@ Baselines: newest first; cosine to the library's centroid (zotero-arxiv-daily's 
 old digest `CentroidPicks`); a TF-IDF linear SVM (arxiv-sanity-lite's: word 1-2 grams,
 `LinearSVC(class_weight="balanced", C=0.01)`, the library against every candidate).
 paperfeed runs the same batched model `recommend()` ranks with (`recommend.model`, its exact
-terms included), and its ablations: without exact terms, without MMR, without both.
+terms included), and its ablations: without exact terms, without MMR, without both, without
+the neighbour smoothing.
 
 Vectors are the packaged all-MiniLM-L6-v2 over title + abstract, cached under /tmp (the 3,204
 CACM papers take a few CPU minutes, the corpus's 7,966 about 25 on a loaded machine).
@@ -220,7 +221,7 @@ def citation_readers(
 
 SPLIT_SEED = 13
 METHODS = ("newest first", "cosine to library centroid", "TF-IDF linear SVM")
-ABLATIONS = ("paperfeed", "- exact terms", "- MMR", "- exact terms - MMR")
+ABLATIONS = ("paperfeed", "- exact terms", "- MMR", "- exact terms - MMR", "- neighbours")
 
 
 def held_out(name: str) -> bool:
@@ -297,7 +298,7 @@ def evaluate(
                 np.zeros(0, dtype=np.int64),
                 tuple(texts[i] for i in library) if words else (),
             )
-            with _mmr("MMR" not in variant):
+            with _mmr("MMR" not in variant), _smoothing("neighbours" not in variant):
                 [ranked] = rank_readers(pool, [reader], limit=20)
             scores[variant].append((half, *metrics(cand[ranked.rows].tolist(), relevant)))
             if variant == "paperfeed":
@@ -314,6 +315,17 @@ def _mmr(on: bool) -> Iterator[None]:
         yield
     finally:
         model.MMR_TOP = kept
+
+
+@contextlib.contextmanager
+def _smoothing(on: bool) -> Iterator[None]:
+    """Turn the model's neighbour smoothing off for an ablation."""
+    kept = model.SMOOTHING
+    model.SMOOTHING = kept if on else 0.0
+    try:
+        yield
+    finally:
+        model.SMOOTHING = kept
 
 
 def print_table(

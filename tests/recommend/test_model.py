@@ -101,3 +101,55 @@ def test_mmr_gives_the_same_order_without_the_shared_gram_matrix() -> None:
     finally:
         model.GRAM_MOST = saved
     assert [r.rows.tolist() for r in shared] == [r.rows.tolist() for r in alone]
+
+
+def test_each_pool_paper_knows_its_nearest_papers() -> None:
+    """`nearest_papers`: the k highest cosines to each row, itself left out, also across the
+    blocks the products are cut into."""
+    _, _, vectors = clusters(2)
+    saved = model.NEIGHBOUR_BLOCK
+    try:
+        model.NEIGHBOUR_BLOCK = 64  # 300 rows: five blocks
+        nearest = model.nearest_papers(vectors, 5)
+    finally:
+        model.NEIGHBOUR_BLOCK = saved
+    assert nearest is not None and nearest.shape == (300, 5)
+    cosines = vectors @ vectors.T
+    np.fill_diagonal(cosines, -np.inf)
+    expected = np.argsort(-cosines, axis=1)[:, :5]
+    assert all(set(nearest[i]) == set(expected[i]) for i in range(300))
+    assert model.nearest_papers(vectors[:5], 5) is None  # no 5 others to be near
+    assert make_pool([str(i) for i in range(300)], vectors, dims=16).neighbours is not None
+
+
+def test_a_paper_among_papers_the_reader_likes_rises() -> None:
+    """The neighbour smoothing: a paper whose nearest papers the reader would like rises above
+    one the classifier scores a little higher but whose nearest papers are off the reader's
+    topic; with SMOOTHING 0 the order is the classifier's."""
+    rng = np.random.default_rng(4)
+    liked = unit_rows(rng.normal(size=(1, 32)))[0]
+    other = rng.normal(size=32)
+    other = (other - (other @ liked) * liked) / np.linalg.norm(other - (other @ liked) * liked)
+
+    def around(centre: np.ndarray, count: int) -> np.ndarray:
+        return unit_rows(centre + rng.normal(size=(count, 32)) * 0.06)  # cosines about 0.9
+
+    group = around(liked + 0.45 * other, 6)  # near the seed, and near each other
+    lone = unit_rows((liked - 0.2 * other)[None])  # nearer the reader, but its nearest papers:
+    decoys = around(liked - 0.7 * other, 6)  # these, farther from the reader
+    vectors = np.vstack([group, lone, decoys, unit_rows(rng.normal(size=(120, 32)))])
+    pool = make_pool([str(i) for i in range(len(vectors))], vectors, dims=16)
+    assert pool.neighbours is not None and set(pool.neighbours[6]) <= set(range(7, 13))
+    reader = reader_of(liked + rng.normal(size=(3, 32)) * 0.02)  # three papers: a classifier
+    saved = model.SMOOTHING, model.MMR_TOP
+    try:
+        model.MMR_TOP = 0  # the group is alike: MMR would spread it out
+        model.SMOOTHING = 0.0
+        [plain] = rank_readers(pool, [reader], limit=7)
+        model.SMOOTHING = 1.0
+        [smoothed] = rank_readers(pool, [reader], limit=7)
+    finally:
+        model.SMOOTHING, model.MMR_TOP = saved
+    assert plain.rows[0] == 6
+    assert smoothed.rows[0] in range(6)  # a paper of the group first
+    assert smoothed.rows.tolist().index(6) >= 3  # the lone paper behind most of the group

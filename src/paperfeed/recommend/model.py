@@ -14,9 +14,18 @@ with a single positive and no negatives gets plain cosine (cold start). The top 
 is re-ordered by maximal marginal relevance so near-duplicates do not fill it.
 
 Exact terms count too (`recommend.lexical`): when the pool carries its papers' texts and a
-reader their papers' texts, each candidate's score is the sum of the classifier's score and
-`LEXICAL` times its TF-IDF cosine to the reader's papers, both standardized over the pool (mean
-0, standard deviation 1 per reader), so neither scale dominates by accident.
+reader their papers' texts, each candidate's score is the sum of the classifier's score
+(smoothed, below) and `LEXICAL` times its TF-IDF cosine to the reader's papers, both
+standardized over the pool (mean 0, standard deviation 1 per reader), so neither scale
+dominates by accident.
+
+Before the exact terms join, the classifier's scores (not a cold start's cosines) are smoothed
+over the pool: each score, standardized, plus `SMOOTHING` times the standardized mean score of
+its `NEIGHBOURS` nearest papers in the pool (the cluster hypothesis: a paper whose closest
+papers the reader would like is likelier wanted too). The exact terms are added after, unsmoothed: a rare term shared with
+the reader is evidence about that paper alone, wherever its neighbours are. The neighbours come
+from the pool's vectors, once per pool (`make_pool`); a pool of more than `NEIGHBOURS_MOST`
+papers skips this (its neighbours cost n² products).
 """
 
 from __future__ import annotations
@@ -52,6 +61,16 @@ LEXICAL = 0.3  # weight of the standardized TF-IDF score against the standardize
 # readers 15 s of CPU against 7 s, no faster in wall time).
 BLAS_THREADS = 1
 LEXICAL_MOST = 100  # a reader's heaviest papers (first given first among equals) in the profile
+# Each candidate's classifier score gains SMOOTHING times its NEIGHBOURS nearest pool papers'
+# mean score (both standardized). Chosen on the tuning halves of bench/recommend.py
+# (docs/for-you.md): 5 neighbours of 3 / 5 / 7 / 10 / 20, weight 1 of 0.6 / 1 / 1.5.
+NEIGHBOURS = 5
+SMOOTHING = 1.0
+NEIGHBOURS_MOST = 12_000  # larger pools skip it: their neighbour graph costs n² products
+NEIGHBOUR_BLOCK = 1024  # pool rows per product while finding neighbours
+# Papers this close (copies, versions) are not each other's neighbours: a group of copies would
+# lift itself and crowd the top that MMR keeps varied.
+DUPLICATE_COSINE = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +86,7 @@ class Pool:
     gram_values: FloatArray  # k + 1: eigenvalues of background' background / m
     gram_vectors: FloatArray  # (k + 1) x (k + 1): its eigenvectors
     lexicon: Lexicon | None = None  # TF-IDF of the papers' texts, when given
+    neighbours: IntArray | None = None  # n x k: each paper's nearest pool papers, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +195,24 @@ def _make_pool(
         values.astype(np.float32),
         vectors_.astype(np.float32),
         lexicon,
+        nearest_papers(matrix, NEIGHBOURS) if len(matrix) <= NEIGHBOURS_MOST else None,
     )
+
+
+def nearest_papers(matrix: FloatArray, k: int) -> IntArray | None:
+    """Each row's `k` nearest other rows by cosine (unit rows), in no particular order, rows
+    at `DUPLICATE_COSINE` or closer left out; None when there are not more than `k` rows."""
+    n = len(matrix)
+    if k <= 0 or n <= k:
+        return None
+    nearest = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, NEIGHBOUR_BLOCK):
+        block = matrix[start : start + NEIGHBOUR_BLOCK] @ matrix.T
+        rows = np.arange(len(block))
+        block[rows, start + rows] = -np.inf  # not its own neighbour
+        block[block >= DUPLICATE_COSINE] = -np.inf  # nor its copies'
+        nearest[start : start + len(block)] = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    return nearest
 
 
 def _project(vectors: FloatArray, mean: FloatArray, basis: FloatArray) -> FloatArray:
@@ -268,6 +305,7 @@ def _rank_chunk(pool: Pool, readers: Sequence[Reader], limit: int) -> list[Ranke
     for i, is_cold in enumerate(cold):
         if is_cold:  # a single seed: cosine to it
             scores[i] = pool.vectors @ readers[i].positives[0]
+    _add_neighbours(pool, learn, scores)  # a single seed keeps its plain cosine
     _add_lexical(pool, readers, scores)
     for i, reader in enumerate(readers):
         scores[i, reader.exclude] = -np.inf
@@ -325,6 +363,18 @@ def _add_lexical(pool: Pool, readers: Sequence[Reader], scores: FloatArray) -> N
         weights.append(reader.weights[worded[order]])
     lexical = lexical_scores(pool.lexicon, profiles(pool.lexicon, texts, weights))
     scores[wordy] = _standardized(scores[wordy]) + LEXICAL * _standardized(lexical)
+
+
+def _add_neighbours(pool: Pool, rows: Sequence[int], scores: FloatArray) -> None:
+    """Smooth, in place, these readers' classifier scores over the pool's neighbour graph: each
+    score standardized, plus `SMOOTHING` times the standardized mean of its neighbours'."""
+    if pool.neighbours is None or SMOOTHING == 0 or not rows:
+        return
+    own = _standardized(scores[rows])
+    around = np.zeros_like(own)
+    for column in pool.neighbours.T:  # one gather per neighbour rank: readers x papers each
+        around += own[:, column]
+    scores[rows] = own + SMOOTHING * _standardized(around)
 
 
 def _diversified(vectors: FloatArray, order: IntArray, scores: FloatArray) -> IntArray:
