@@ -22,10 +22,10 @@ dominates by accident.
 Before the exact terms join, the classifier's scores (not a cold start's cosines) are smoothed
 over the pool: each score, standardized, plus `SMOOTHING` times the standardized mean score of
 its `NEIGHBOURS` nearest papers in the pool (the cluster hypothesis: a paper whose closest
-papers the reader would like is likelier wanted too). The exact terms are added after, unsmoothed: a rare term shared with
-the reader is evidence about that paper alone, wherever its neighbours are. The neighbours come
-from the pool's vectors, once per pool (`make_pool`); a pool of more than `NEIGHBOURS_MOST`
-papers skips this (its neighbours cost n² products).
+papers the reader would like is likelier wanted too). The exact terms are added after,
+unsmoothed: a rare term shared with the reader is evidence about that paper alone, wherever its
+neighbours are. The neighbours come from the pool's vectors, once per pool (`make_pool`); a
+pool of more than `NEIGHBOURS_MOST` papers skips this (its neighbours cost n² products).
 """
 
 from __future__ import annotations
