@@ -298,7 +298,10 @@ def evaluate(
                 np.zeros(0, dtype=np.int64),
                 tuple(texts[i] for i in library) if words else (),
             )
-            with _mmr("MMR" not in variant), _smoothing("neighbours" not in variant):
+            with (
+                _turned_off("MMR_TOP", "MMR" in variant, 0),
+                _turned_off("SMOOTHING", "neighbours" in variant, 0.0),
+            ):
                 [ranked] = rank_readers(pool, [reader], limit=20)
             scores[variant].append((half, *metrics(cand[ranked.rows].tolist(), relevant)))
             if variant == "paperfeed":
@@ -307,25 +310,15 @@ def evaluate(
 
 
 @contextlib.contextmanager
-def _mmr(on: bool) -> Iterator[None]:
-    """Turn the model's diversification off for an ablation."""
-    kept = model.MMR_TOP
-    model.MMR_TOP = kept if on else 0
+def _turned_off(setting: str, off: bool, value: object) -> Iterator[None]:
+    """Set one of the model's settings (`MMR_TOP`, `SMOOTHING`) to `value` for an ablation, when
+    `off`."""
+    kept = getattr(model, setting)
+    setattr(model, setting, value if off else kept)
     try:
         yield
     finally:
-        model.MMR_TOP = kept
-
-
-@contextlib.contextmanager
-def _smoothing(on: bool) -> Iterator[None]:
-    """Turn the model's neighbour smoothing off for an ablation."""
-    kept = model.SMOOTHING
-    model.SMOOTHING = kept if on else 0.0
-    try:
-        yield
-    finally:
-        model.SMOOTHING = kept
+        setattr(model, setting, kept)
 
 
 def print_table(
