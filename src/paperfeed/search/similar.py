@@ -191,6 +191,7 @@ def similar_papers(
         assert vectors is not None and own_vector is not None
         source = vector_hits if expand_from == "vectors" else fused
         feedback = [pid for pid, _ in source[:expansion]]
+        first_keyword_hits = keyword_hits
         if use_keywords and feedback_weight > 0:
             keyword_hits = keyword_neighbours(feedback)
         if second_search == "full":
@@ -203,9 +204,10 @@ def similar_papers(
             row = {pid: i for i, pid in enumerate(pool_ids)}
             found_ids = [pid for pid in feedback if pid in row]
             found = matrix[[row[pid] for pid in found_ids]]
-        if not found_ids:  # removed in the meantime: no feedback round
-            if feedback_first and use_keywords:
-                keyword_hits = keyword_neighbours([])
+        if not found_ids:  # no feedback paper has a vector (removed meanwhile): no feedback round
+            keyword_hits = (
+                keyword_neighbours([]) if feedback_first and use_keywords else first_keyword_hits
+            )
             fused = fused_with(vector_hits, None)
         else:
             query = own_vector + found.mean(axis=0)
@@ -216,7 +218,12 @@ def similar_papers(
             else:
                 # The expanded vector lands near the first neighbours: score it against the
                 # candidates both lists found rather than search all papers again.
-                similarity = dict(zip(pool_ids, (matrix @ query).tolist(), strict=True))
+                candidates = set(pool)  # not a feedback paper that neither list holds
+                similarity = {
+                    pid: cosine
+                    for pid, cosine in zip(pool_ids, (matrix @ query).tolist(), strict=True)
+                    if pid in candidates
+                }
                 own_cosines = dict(zip(pool_ids, (matrix @ own_vector).tolist(), strict=True))
                 vector_hits = sorted(similarity.items(), key=lambda hit: -hit[1])[:depth]
             fused = fused_with(vector_hits, similarity)
