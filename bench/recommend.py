@@ -10,6 +10,15 @@ the library. Topic readers: on the 94,905-paper corpus (a seeded subset of its w
 later papers listed in both categories. Each set is split into a tuning and a held-out half by a
 hash of the reader's id (`held_out`); the table shows both and the whole.
 
+One draw of readers is noisy (a reader set's ratio to the SVM moves by several points from one
+split of the references to the next), so `--draws N` also draws the CACM and corpus readers
+anew N times (CACM: the same citing papers, their references split with seeds 1..N; corpus:
+the same windows, new pairs and upvotes) and prints paperfeed's recall@20 against the SVM's
+per draw and pooled. A reader keeps its half in every draw (the hash of its id), so a draw's
+held-out readers are never those the settings were chosen on. The corpus draws' SVM fits its
+TF-IDF over the papers of all the draws asked for, so a draw's SVM figure moves by a few
+thousandths with N (draw 1: 0.273 alone, 0.276 among five).
+
 Baselines: newest first; cosine to the library's centroid (zotero-arxiv-daily's method, and the
 old digest `CentroidPicks`); a TF-IDF linear SVM (arxiv-sanity-lite's: word 1-2 grams,
 `LinearSVC(class_weight="balanced", C=0.01)`, the library against every candidate).
@@ -18,10 +27,12 @@ terms included), and its ablations: without exact terms, without MMR, without bo
 the neighbour smoothing.
 
 Vectors are the packaged all-MiniLM-L6-v2 over title + abstract, cached under /tmp (the 3,204
-CACM papers take a few CPU minutes, the corpus's 7,966 about 25 on a loaded machine).
+CACM papers take a few CPU minutes, the corpus's 7,966 about 25 on a loaded machine; the draws'
+4,140 more upvoted papers took 96 s on an idle one).
 scikit-learn is only needed for the SVM baseline.
 
-    .venv/bin/python bench/recommend.py [--sets cacm,corpus,sample] [--timing-only] [--readers N]
+    .venv/bin/python bench/recommend.py [--sets cacm,corpus,sample] [--draws N] [--timing-only]
+        [--readers N]
 """
 
 from __future__ import annotations
@@ -90,9 +101,61 @@ def _pairs(categories: list[tuple[str, ...]], rows: list[int]) -> dict[tuple[str
     return pairs
 
 
+def _corpus() -> tuple[list[dict[str, object]], dict[str, list[int]], list[tuple[str, ...]]]:
+    """The corpus's papers, their rows by first-seen day, and their categories."""
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        everything = [json.loads(line) for line in f]
+    by_day: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(everything):
+        by_day[(p["first_seen"] or "")[:10]].append(i)
+    return everything, by_day, [tuple(p["categories"] or ()) for p in everything]
+
+
+Pairs = dict[tuple[str, str], list[int]]  # a category pair's rows
+Window = tuple[Pairs, Pairs, list[int], int]
+
+
+def _window(
+    by_day: dict[str, list[int]], categories: list[tuple[str, ...]], monday: dt.date
+) -> Window:
+    """A window's pairs in its two weeks and in its third, the third week's rows, and how many
+    papers the two weeks hold."""
+    history = [i for k in range(14) for i in by_day[str(monday + dt.timedelta(days=k))]]
+    target = [i for k in range(14, 21) for i in by_day[str(monday + dt.timedelta(days=k))]]
+    return _pairs(categories, history), _pairs(categories, target), target, len(history)
+
+
+def _window_readers(
+    rng: random.Random,
+    monday: dt.date,
+    window: Window,
+    *,
+    pairs_per_window: int,
+    per_pair: int,
+) -> list[tuple[str, list[int], set[int], list[int]]]:
+    """`pairs_per_window` pairs with at least 15 papers in the two weeks and 5 in the third,
+    `per_pair` readers each, drawn with `rng`."""
+    before, after, target, _ = window
+    eligible = [
+        pair for pair, rows in sorted(before.items()) if len(rows) >= 15 and len(after[pair]) >= 5
+    ]
+    readers = []
+    for pair in rng.sample(eligible, min(pairs_per_window, len(eligible))):
+        for k in range(per_pair):
+            library = rng.sample(before[pair], 10)
+            name = f"{monday}:{pair[0]}+{pair[1]}:{k}"
+            readers.append((name, library, set(after[pair]), target))
+    return readers
+
+
 def corpus_topic_readers(
-    *, pairs_per_window: int = 12, per_pair: int = 3, seed: int = 29
-) -> tuple[list[dict[str, object]], list[tuple[str, list[int], set[int], list[int]]], list[str]]:
+    *, pairs_per_window: int = 12, per_pair: int = 3, seed: int = 29, draws: tuple[int, ...] = ()
+) -> tuple[
+    list[dict[str, object]],
+    list[tuple[str, list[int], set[int], list[int]]],
+    list[str],
+    dict[int, list[tuple[str, list[int], set[int], list[int]]]],
+]:
     """Topic readers on the 94,905-paper corpus, on a seeded subset of its weeks.
 
     A window is three calendar weeks from a Monday: a reader upvoted 10 papers of a category
@@ -101,24 +164,18 @@ def corpus_topic_readers(
     are drawn in a seeded order and taken while the papers to embed (every third-week paper and
     the readers' upvotes) stay within `CORPUS_MOST`. In each window, `pairs_per_window` pairs
     with at least 15 papers in the two weeks and 5 in the third are drawn, `per_pair` readers
-    each. Returns the papers used, the readers (id, library rows, relevant rows, candidate
-    rows), and the windows' Mondays."""
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
-        everything = [json.loads(line) for line in f]
-    by_day: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(everything):
-        by_day[(p["first_seen"] or "")[:10]].append(i)
-    categories = [tuple(p["categories"] or ()) for p in everything]
+    each. Each of `draws` draws its pairs and upvotes anew in the same windows (a random
+    generator seeded by the draw and the window), without the `CORPUS_MOST` limit. Returns the
+    papers used, the readers (id, library rows, relevant rows, candidate rows), the windows'
+    Mondays and the readers of each draw."""
+    everything, by_day, categories = _corpus()
     first = dt.date.fromisoformat(min(by_day))
     last = dt.date.fromisoformat(max(by_day))
-
-    def days(monday: dt.date, start: int, end: int) -> list[int]:
-        return [i for k in range(start, end) for i in by_day[str(monday + dt.timedelta(days=k))]]
-
     monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
     mondays = []
     while monday + dt.timedelta(days=20) <= last:
-        if len(days(monday, 0, 14)) >= 1500 and len(days(monday, 14, 21)) >= 700:
+        window = _window(by_day, categories, monday)
+        if window[3] >= 1500 and len(window[2]) >= 700:
             mondays.append(monday)
         monday += dt.timedelta(days=7)
     random.Random(seed).shuffle(mondays)
@@ -126,39 +183,57 @@ def corpus_topic_readers(
     readers: list[tuple[str, list[int], set[int], list[int]]] = []
     taken = []
     for monday in mondays:
-        history, target = days(monday, 0, 14), days(monday, 14, 21)
-        before, after = _pairs(categories, history), _pairs(categories, target)
-        eligible = [
-            pair
-            for pair, rows in sorted(before.items())
-            if len(rows) >= 15 and len(after[pair]) >= 5
-        ]
-        rng = random.Random(f"{seed}:{monday}")
-        window = []
-        for pair in rng.sample(eligible, min(pairs_per_window, len(eligible))):
-            for k in range(per_pair):
-                library = rng.sample(before[pair], 10)
-                name = f"{monday}:{pair[0]}+{pair[1]}:{k}"
-                window.append((name, library, set(after[pair]), target))
-        needed = used | set(target) | {i for r in window for i in r[1]}
+        window = _window(by_day, categories, monday)
+        drawn = _window_readers(
+            random.Random(f"{seed}:{monday}"),
+            monday,
+            window,
+            pairs_per_window=pairs_per_window,
+            per_pair=per_pair,
+        )
+        needed = used | set(window[2]) | {i for r in drawn for i in r[1]}
         if len(needed) > CORPUS_MOST:
             continue
         used = needed
-        readers += window
-        taken.append(str(monday))
+        readers += drawn
+        taken.append(monday)
+    redrawn: dict[int, list[tuple[str, list[int], set[int], list[int]]]] = {}
+    for draw in draws:
+        redrawn[draw] = [
+            reader
+            for monday in taken
+            for reader in _window_readers(
+                random.Random(f"{draw}:{monday}"),
+                monday,
+                _window(by_day, categories, monday),
+                pairs_per_window=pairs_per_window,
+                per_pair=per_pair,
+            )
+        ]
+        used |= {i for r in redrawn[draw] for i in r[1]}
     keep = sorted(used)
     new_row = {old: new for new, old in enumerate(keep)}
     papers = [everything[i] for i in keep]
-    readers = [
-        (
-            name,
-            [new_row[i] for i in library],
-            {new_row[i] for i in relevant},
-            [new_row[i] for i in candidates],
-        )
-        for name, library, relevant, candidates in readers
-    ]
-    return papers, readers, sorted(taken)
+
+    def renumbered(
+        group: list[tuple[str, list[int], set[int], list[int]]],
+    ) -> list[tuple[str, list[int], set[int], list[int]]]:
+        return [
+            (
+                name,
+                [new_row[i] for i in library],
+                {new_row[i] for i in relevant},
+                [new_row[i] for i in candidates],
+            )
+            for name, library, relevant, candidates in group
+        ]
+
+    return (
+        papers,
+        renumbered(readers),
+        sorted(str(m) for m in taken),
+        {draw: renumbered(group) for draw, group in redrawn.items()},
+    )
 
 
 def corpus_vectors(papers: list[dict[str, object]]) -> np.ndarray:
@@ -235,10 +310,13 @@ def evaluate(
     vectors: np.ndarray,
     texts: list[str],
     newest_key: list[tuple[str, str]],
+    *,
+    ablations: bool = True,
 ) -> tuple[dict[str, list[tuple[bool, float, float]]], dict[str, float]]:
-    """Rank each reader's candidates with the baselines and paperfeed (with its ablations);
-    readers are (id, library, relevant, candidates). The SVM and paperfeed read the same
-    `texts`: title, abstract and keywords, as a store holds them (`db.papers.get_words`)."""
+    """Rank each reader's candidates with the baselines and paperfeed (with its ablations, when
+    `ablations`); readers are (id, library, relevant, candidates). The SVM and paperfeed read
+    the same `texts`: title, abstract and keywords, as a store holds them
+    (`db.papers.get_words`)."""
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
@@ -289,7 +367,7 @@ def evaluate(
                 texts=[texts[i] for i in candidates],
             )
         pool = pools[key]
-        for variant in ABLATIONS:
+        for variant in ABLATIONS if ablations else ABLATIONS[:1]:
             words = "exact terms" not in variant
             reader = Reader(
                 vectors[library],
@@ -361,7 +439,7 @@ def metrics(ranked: list[int], relevant: set[int]) -> tuple[float, float]:
     return hits10 / 10, hits20 / len(relevant)
 
 
-def run_cacm(min_refs: int) -> None:
+def run_cacm(min_refs: int, draws: tuple[int, ...] = ()) -> None:
     papers = cacm_papers()
     vectors = unit_rows(cacm_vectors(papers))
     readers = citation_readers(papers, min_refs=min_refs)
@@ -375,6 +453,17 @@ def run_cacm(min_refs: int) -> None:
         scores,
         seconds,
     )
+    if draws:
+        drawn = {}
+        for draw in draws:
+            split = citation_readers(papers, min_refs=min_refs, seed=draw)
+            named = [(papers[r[0]]["id"], *r[1:]) for r in split]
+            drawn[draw] = evaluate(named, vectors, texts, newest, ablations=False)[0]
+        print_draws(
+            "CACM citation readers, the references split anew (seed = draw); a citing paper "
+            "stays in its half",
+            drawn,
+        )
 
 
 def run_topics(per_pair: int = 5, seed: int = 17) -> None:
@@ -418,10 +507,10 @@ def run_topics(per_pair: int = 5, seed: int = 17) -> None:
     )
 
 
-def run_corpus_topics() -> None:
+def run_corpus_topics(draws: tuple[int, ...] = ()) -> None:
     """Topic readers on the 94,905-paper corpus (`corpus_topic_readers`: a seeded subset of its
     weeks, the papers they need embedded once and cached under /tmp)."""
-    papers, readers, mondays = corpus_topic_readers()
+    papers, readers, mondays, _ = corpus_topic_readers()
     vectors = unit_rows(corpus_vectors(papers))
     texts = [f"{p['title']} {p['abstract']}" for p in papers]
     newest = [(str(p["first_seen"] or "")[:10], str(p["id"])) for p in papers]
@@ -434,6 +523,49 @@ def run_corpus_topics() -> None:
         scores,
         seconds,
     )
+    if draws:
+        papers, _, _, redrawn = corpus_topic_readers(draws=draws)
+        vectors = unit_rows(corpus_vectors(papers))
+        texts = [f"{p['title']} {p['abstract']}" for p in papers]
+        newest = [(str(p["first_seen"] or "")[:10], str(p["id"])) for p in papers]
+        print_draws(
+            "Topic readers (corpus), pairs and upvotes drawn anew in the same windows "
+            f"({len(papers):,} papers embedded)",
+            {
+                draw: evaluate(group, vectors, texts, newest, ablations=False)[0]
+                for draw, group in redrawn.items()
+            },
+        )
+
+
+def print_draws(title: str, drawn: dict[int, dict[str, list[tuple[bool, float, float]]]]) -> None:
+    """Recall@20 of paperfeed and the TF-IDF SVM per draw and pooled over the draws' readers,
+    with paperfeed's ratio to the SVM on each half."""
+    print(f"\n{title}\n")
+    print(
+        f"{'draw':<8} {'readers':>8} {'R@20 SVM':>9} {'R@20 pf':>8} "
+        f"{'/SVM tune':>10} {'/SVM held':>10} {'/SVM all':>9}"
+    )
+    rows = {str(draw): scores for draw, scores in drawn.items()}
+    rows["pooled"] = {
+        name: [r for scores in drawn.values() for r in scores[name]]
+        for name in ("paperfeed", "TF-IDF linear SVM")
+    }
+    for label, scores in rows.items():
+        if "TF-IDF linear SVM" not in scores:
+            print(f"{label:<8} (scikit-learn missing)")
+            continue
+        pf = np.array([r[2] for r in scores["paperfeed"]])
+        svm = np.array([r[2] for r in scores["TF-IDF linear SVM"]])
+        held = np.array([r[0] for r in scores["paperfeed"]])
+        ratios = [
+            float(pf[mask].mean() / svm[mask].mean()) if mask.any() else float("nan")
+            for mask in (~held, held, np.ones_like(held))
+        ]
+        print(
+            f"{label:<8} {len(pf):8d} {svm.mean():9.3f} {pf.mean():8.3f} "
+            f"{ratios[0]:10.2f} {ratios[1]:10.2f} {ratios[2]:9.2f}"
+        )
 
 
 def _synthetic_texts(rng: np.random.Generator, labels: np.ndarray) -> list[str]:
@@ -515,6 +647,13 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--timing-only", action="store_true")
     parser.add_argument(
+        "--draws",
+        type=int,
+        default=0,
+        help="also draw the CACM and corpus readers anew this many times (seeds 1..N) and print "
+        "paperfeed's recall@20 against the SVM's per draw and pooled (CACM: ~1 min a draw)",
+    )
+    parser.add_argument(
         "--sets",
         default="cacm,corpus,sample",
         help="reader sets, comma-separated: cacm, corpus (the 94,905 papers), sample (bundled)",
@@ -522,10 +661,11 @@ def main() -> None:
     args = parser.parse_args()
     if not args.timing_only:
         sets = args.sets.split(",")
+        draws = tuple(range(1, args.draws + 1))
         if "cacm" in sets:
-            run_cacm(args.min_refs)
+            run_cacm(args.min_refs, draws)
         if "corpus" in sets:
-            run_corpus_topics()
+            run_corpus_topics(draws)
         if "sample" in sets:
             run_topics()
     run_timing(args.readers)

@@ -40,12 +40,7 @@ def test_the_fit_reaches_the_minimum_of_the_balanced_loss() -> None:
     _, labels, vectors = clusters(1)
     pool = make_pool([str(i) for i in range(300)], vectors, dims=16)
     reader = reader_of(vectors[labels == 2][:6], vectors[labels == 3][:2])
-    saved = model.STEPS
-    try:
-        model.STEPS = 400
-        [w] = fit_readers(pool, [reader])
-    finally:
-        model.STEPS = saved
+    [w] = fit_readers(pool, [reader])  # with the model's own number of steps
 
     def project(x: np.ndarray) -> np.ndarray:
         return np.hstack([(x - pool.mean) @ pool.basis, np.ones((len(x), 1))])
