@@ -172,18 +172,19 @@ def corpus_topic_readers(
     first = dt.date.fromisoformat(min(by_day))
     last = dt.date.fromisoformat(max(by_day))
     monday = first + dt.timedelta(days=(7 - first.weekday()) % 7)
-    mondays = []
+    windows: dict[dt.date, Window] = {}
     while monday + dt.timedelta(days=20) <= last:
         window = _window(by_day, categories, monday)
         if window[3] >= 1500 and len(window[2]) >= 700:
-            mondays.append(monday)
+            windows[monday] = window
         monday += dt.timedelta(days=7)
+    mondays = list(windows)
     random.Random(seed).shuffle(mondays)
     used: set[int] = set()
     readers: list[tuple[str, list[int], set[int], list[int]]] = []
     taken = []
     for monday in mondays:
-        window = _window(by_day, categories, monday)
+        window = windows[monday]
         drawn = _window_readers(
             random.Random(f"{seed}:{monday}"),
             monday,
@@ -205,7 +206,7 @@ def corpus_topic_readers(
             for reader in _window_readers(
                 random.Random(f"{draw}:{monday}"),
                 monday,
-                _window(by_day, categories, monday),
+                windows[monday],
                 pairs_per_window=pairs_per_window,
                 per_pair=per_pair,
             )
